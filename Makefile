@@ -1,0 +1,50 @@
+# Treffpunkt — developer entry points.
+#
+#   make run      build, start the private development PostgreSQL (./var/pgdata,
+#                 127.0.0.1:54329) unless DATABASE_URL is set, migrate, load the
+#                 demo data into an empty database and serve in the foreground.
+#                 Ctrl-C stops the app; the database keeps running until
+#                 `make db-stop`.
+#   make db-stop  stop the development database
+#   make test     run all tests against a throwaway PostgreSQL cluster
+#                 (or against TEST_DATABASE_URL when it is set)
+#   make lint     gofmt check + go vet
+#   make build    build bin/treffpunkt
+#   make clean    remove bin/
+
+GO ?= go
+
+.PHONY: build run db-stop test lint clean
+
+build:
+	$(GO) build -o bin/treffpunkt ./cmd/treffpunkt
+
+run: build
+	scripts/run.sh
+
+db-stop:
+	scripts/pg.sh dev-stop
+
+test:
+	scripts/pg.sh test-run -- $(GO) test -race -count=1 -timeout 9m ./...
+
+# gofmt over the git-tracked and untracked (not ignored) .go files, excluding
+# ./var (the database directory); falls back to find outside a git work tree.
+lint:
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		files=$$(git ls-files --cached --others --exclude-standard -- '*.go' | grep -v '^var/' | sort -u | while IFS= read -r f; do [ -f "$$f" ] && printf '%s\n' "$$f"; done); \
+	else \
+		files=$$(find . -path ./var -prune -o -path ./.git -prune -o -type f -name '*.go' -print); \
+	fi; \
+	if [ -n "$$files" ]; then \
+		unformatted=$$(printf '%s\n' "$$files" | tr '\n' '\0' | xargs -0 gofmt -l) || { echo "gofmt failed"; exit 1; }; \
+		if [ -n "$$unformatted" ]; then \
+			echo "gofmt: these files need formatting (run gofmt -w):"; \
+			printf '%s\n' "$$unformatted"; \
+			exit 1; \
+		fi; \
+	fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin/

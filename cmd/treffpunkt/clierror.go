@@ -1,0 +1,36 @@
+package main
+
+import (
+	"errors"
+	"sort"
+	"strings"
+
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/i18n"
+	webfs "treffpunkt/web"
+)
+
+// cliError spells out an application error in English for the terminal,
+// naming each bad field.
+func cliError(err error) error {
+	ae := apperr.From(err)
+	if ae.Code == apperr.Internal {
+		return err
+	}
+	cat, lerr := i18n.Load(webfs.FS, "en")
+	if lerr != nil {
+		return err
+	}
+	l := cat.For("en")
+	parts := []string{l.T(ae.Msg.ID, ae.Msg.Data)}
+	var fields []string
+	for f := range ae.Fields {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	for _, f := range fields {
+		m := ae.Fields[f]
+		parts = append(parts, "--"+f+": "+l.T(m.ID, m.Data))
+	}
+	return errors.New(strings.Join(parts, "\n  "))
+}

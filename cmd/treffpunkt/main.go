@@ -1,0 +1,252 @@
+// Command treffpunkt is the whole service: the web server with its
+// background workers, and the administrative commands of DESIGN.md.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // event time zones must resolve on hosts without zoneinfo
+
+	"github.com/jmoiron/sqlx"
+
+	"treffpunkt/internal/auth"
+	"treffpunkt/internal/config"
+	"treffpunkt/internal/database"
+	"treffpunkt/internal/demo"
+	"treffpunkt/internal/event"
+	"treffpunkt/internal/i18n"
+	"treffpunkt/internal/org"
+	"treffpunkt/internal/registration"
+	"treffpunkt/internal/web"
+	webfs "treffpunkt/web"
+)
+
+const usage = `usage: treffpunkt <command> [flags]
+
+commands:
+  serve [--no-migrate] [--no-workers]   run the web server
+  migrate                                apply database migrations
+  demo                                   load the demo network (idempotent)
+  org add --slug S --name N [--email E]  add an organisation
+  user add --email E --org S --role owner|organiser|door
+                                         add a staff account (password from stdin)
+  token add --org S --role organiser|door [--name N]
+                                         add an API token (printed last)
+
+configuration comes from the environment; see README.md.`
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, log); err != nil {
+		fmt.Fprintln(os.Stderr, "treffpunkt:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	cmd, rest := args[0], args[1:]
+	if (cmd == "org" || cmd == "user" || cmd == "token") && len(rest) > 0 && rest[0] == "add" {
+		cmd, rest = cmd+" add", rest[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, stdout, log)
+	case "migrate":
+		return withDB(ctx, func(cfg *config.Config, db *sqlx.DB) error {
+			if err := database.Migrate(ctx, db.DB); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, "database is up to date")
+			return nil
+		})
+	case "demo":
+		return withDB(ctx, func(cfg *config.Config, db *sqlx.DB) error {
+			return demo.Load(ctx, services(db), stdout, cfg.BaseURL, time.Now())
+		})
+	case "org add":
+		return orgAdd(ctx, rest, stdout)
+	case "user add":
+		return userAdd(ctx, rest, stdin, stdout)
+	case "token add":
+		return tokenAdd(ctx, rest, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n\n%s", strings.Join(args, " "), usage)
+}
+
+func withDB(ctx context.Context, fn func(*config.Config, *sqlx.DB) error) error {
+	cfg, err := config.FromEnv(true)
+	if err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(cfg, db)
+}
+
+// services wires the domain services on one database.
+func services(db *sqlx.DB) demo.Services {
+	regs := &registration.Service{DB: db}
+	return demo.Services{
+		Orgs:          &org.Service{DB: db},
+		Events:        &event.Service{DB: db, SeatsFreed: regs.Promote},
+		Registrations: regs,
+		Auth:          &auth.Service{DB: db},
+	}
+}
+
+func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	noMigrate := fs.Bool("no-migrate", false, "do not migrate; refuse to start on an old schema")
+	_ = fs.Bool("no-workers", false, "do not run background workers")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.FromEnv(true)
+	if err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *noMigrate {
+		err = database.CheckSchema(ctx, db.DB)
+	} else {
+		err = database.Migrate(ctx, db.DB)
+	}
+	if err != nil {
+		return err
+	}
+	cat, err := i18n.Load(webfs.FS, cfg.DefaultLang)
+	if err != nil {
+		return err
+	}
+	svc := services(db)
+	handler, err := web.NewRouter(web.Deps{
+		Config: cfg, Log: log, Catalogue: cat,
+		Events: svc.Events, Registrations: svc.Registrations, Orgs: svc.Orgs, Auth: svc.Auth,
+		Ready: db.PingContext,
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.ListenAddr,
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("serving", "addr", cfg.ListenAddr, "base_url", cfg.BaseURL)
+	fmt.Fprintf(stdout, "Treffpunkt is running: %s (listening on %s; Ctrl-C stops it)\n", cfg.BaseURL, cfg.ListenAddr)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func orgAdd(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("org add", flag.ContinueOnError)
+	slug := fs.String("slug", "", "short name used in URLs (a-z, 0-9, -)")
+	name := fs.String("name", "", "full name")
+	email := fs.String("email", "", "contact email")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return withDB(ctx, func(_ *config.Config, db *sqlx.DB) error {
+		o, err := (&org.Service{DB: db}).Create(ctx, org.Org{Slug: *slug, Name: *name, Email: *email})
+		if err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "added organisation %s (%s)\n", o.Slug, o.Name)
+		return nil
+	})
+}
+
+func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	email := fs.String("email", "", "login email")
+	orgSlug := fs.String("org", "", "organisation slug")
+	role := fs.String("role", "", "owner, organiser or door")
+	admin := fs.Bool("admin", false, "network admin (may act on every organisation)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password from stdin: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	return withDB(ctx, func(_ *config.Config, db *sqlx.DB) error {
+		svc := services(db)
+		o, err := svc.Orgs.BySlug(ctx, *orgSlug)
+		if err != nil {
+			return cliError(err)
+		}
+		if err := svc.Auth.AddUser(ctx, *email, password, o.ID, *role, *admin); err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "added %s as %s of %s\n", *email, *role, o.Slug)
+		return nil
+	})
+}
+
+func tokenAdd(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token add", flag.ContinueOnError)
+	orgSlug := fs.String("org", "", "organisation slug")
+	role := fs.String("role", "", "organiser or door")
+	name := fs.String("name", "", "what the token is for")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return withDB(ctx, func(_ *config.Config, db *sqlx.DB) error {
+		svc := services(db)
+		o, err := svc.Orgs.BySlug(ctx, *orgSlug)
+		if err != nil {
+			return cliError(err)
+		}
+		tok, err := svc.Auth.AddToken(ctx, o.ID, *role, *name)
+		if err != nil {
+			return cliError(err)
+		}
+		fmt.Fprintf(stdout, "API token for %s (%s); it is shown only now:\n%s\n", o.Slug, *role, tok)
+		return nil
+	})
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"treffpunkt/internal/testdb"
+)
+
+func cli(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(stdin), &out, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	return out.String(), err
+}
+
+func TestCommandsOfTheContract(t *testing.T) {
+	db, url := testdb.NewWithURL(t)
+	t.Setenv("DATABASE_URL", url)
+
+	if _, err := cli(t, "", "migrate"); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if _, err := cli(t, "", "org", "add", "--slug", "kargah", "--name", "kargah e. V.", "--email", "info@kargah.example"); err != nil {
+		t.Fatalf("org add: %v", err)
+	}
+	_, err := cli(t, "", "org", "add", "--slug", "kargah", "--name", "again")
+	if err == nil || !strings.Contains(err.Error(), "--slug: Already taken.") {
+		t.Fatalf("duplicate org add: %v", err)
+	}
+	if _, err := cli(t, "correct horse battery\n", "user", "add", "--email", "anna@kargah.example", "--org", "kargah", "--role", "organiser"); err != nil {
+		t.Fatalf("user add: %v", err)
+	}
+	if _, err := cli(t, "short\n", "user", "add", "--email", "bob@kargah.example", "--org", "kargah", "--role", "organiser"); err == nil || !strings.Contains(err.Error(), "--password") {
+		t.Fatalf("short password accepted: %v", err)
+	}
+	if _, err := cli(t, "correct horse battery\n", "user", "add", "--email", "c@kargah.example", "--org", "nope", "--role", "door"); err == nil {
+		t.Fatal("user add for unknown organisation succeeded")
+	}
+	out, err := cli(t, "", "token", "add", "--org", "kargah", "--role", "door", "--name", "scanner")
+	if err != nil {
+		t.Fatalf("token add: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	tok := lines[len(lines)-1]
+	if !strings.HasPrefix(tok, "tp_") || len(tok) < 40 {
+		t.Fatalf("last line is not a token: %q", tok)
+	}
+	var stored int
+	if err := db.Get(&stored, `SELECT count(*) FROM api_tokens WHERE token_hash = sha256($1::bytea)`, tok); err != nil || stored != 1 {
+		t.Fatalf("token not stored hashed: %d %v", stored, err)
+	}
+	if err := db.Get(&stored, `SELECT count(*) FROM api_tokens WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'`, tok[3:]); err != nil || stored != 0 {
+		t.Fatalf("token stored in clear: %d %v", stored, err)
+	}
+
+	out, err = cli(t, "", "demo")
+	if err != nil {
+		t.Fatalf("demo on a non-empty database: %v", err)
+	}
+	if !strings.Contains(out, "not loaded again") {
+		t.Fatalf("demo loaded into a database with data: %s", out)
+	}
+	if _, err := cli(t, "", "frobnicate"); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}
+
+func TestDemoLoadsTheReferenceNetworkOnce(t *testing.T) {
+	db, url := testdb.NewWithURL(t)
+	t.Setenv("DATABASE_URL", url)
+	out, err := cli(t, "", "demo")
+	if err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	if !strings.Contains(out, "organiser@miso.example") {
+		t.Fatalf("demo does not print the organiser login: %s", out)
+	}
+	var events, upcoming int
+	_ = db.Get(&events, `SELECT count(*) FROM events WHERE status = 'published'`)
+	_ = db.Get(&upcoming, `SELECT count(*) FROM events WHERE starts_at > now() AND starts_at < now() + interval '8 weeks'`)
+	if events != 6 || upcoming != 6 {
+		t.Fatalf("published %d, upcoming within 8 weeks %d; want 6 and 6", events, upcoming)
+	}
+	if _, err := cli(t, "", "demo"); err != nil {
+		t.Fatalf("second demo: %v", err)
+	}
+	_ = db.Get(&events, `SELECT count(*) FROM events`)
+	if events != 6 {
+		t.Fatalf("second demo run changed the events: %d", events)
+	}
+}
+
+func TestConfigErrorsStopTheCommand(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	if _, err := cli(t, "", "migrate"); err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Fatalf("migrate without DATABASE_URL: %v", err)
+	}
+	t.Setenv("DATABASE_URL", "postgres://x@127.0.0.1:1/x")
+	t.Setenv("BASE_URL", "ftp://nope")
+	t.Setenv("SIGNUP_RATE_PER_IP", "many")
+	_, err := cli(t, "", "serve")
+	if err == nil || !strings.Contains(err.Error(), "BASE_URL") || !strings.Contains(err.Error(), "SIGNUP_RATE_PER_IP") {
+		t.Fatalf("serve with bad config: %v", err)
+	}
+}

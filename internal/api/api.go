@@ -1,0 +1,63 @@
+// Package api is the JSON API under /api/v1: bind the request, call one
+// service method, encode the answer. Errors go to the router's error
+// middleware via c.Error, which writes DESIGN.md's error body. docs/api.md
+// describes every route.
+package api
+
+import (
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"treffpunkt/internal/auth"
+	"treffpunkt/internal/config"
+	"treffpunkt/internal/event"
+	"treffpunkt/internal/org"
+	"treffpunkt/internal/registration"
+)
+
+// Deps is what the API needs.
+type Deps struct {
+	Config        *config.Config
+	Events        *event.Service
+	Registrations *registration.Service
+	Orgs          *org.Service
+	Auth          *auth.Service
+	// SignupLimit guards the sign-up route (a per-IP rate limit shared with
+	// the HTML form); nil means no limit.
+	SignupLimit gin.HandlerFunc
+}
+
+type handler struct{ Deps }
+
+// Register mounts the API's routes on g.
+func Register(g *gin.RouterGroup, d Deps) {
+	h := &handler{Deps: d}
+
+	g.GET("/events", h.listEvents)
+	g.GET("/events/:slug", h.getEvent)
+	signUp := []gin.HandlerFunc{h.signUp}
+	if d.SignupLimit != nil {
+		signUp = append([]gin.HandlerFunc{d.SignupLimit}, signUp...)
+	}
+	g.POST("/events/:slug/registrations", signUp...)
+	g.POST("/registrations/:token/cancel", h.cancelRegistration)
+
+	staff := g.Group("/orgs/:org", h.requireStaff(auth.Organiser))
+	staff.GET("/events", h.listOrgEvents)
+	staff.POST("/events", h.createEvent)
+	staff.GET("/events/:slug", h.getOrgEvent)
+	staff.PATCH("/events/:slug", h.updateEvent)
+	staff.POST("/events/:slug/cancel", h.cancelEvent)
+	staff.GET("/events/:slug/registrations", h.listRegistrations)
+	staff.GET("/events/:slug/registrations.csv", h.registrationsCSV)
+}
+
+// now is the registration service's clock, so that registration_open agrees
+// with what a sign-up is told, also in tests that set the clock.
+func (h *handler) now() time.Time {
+	if h.Registrations.Now != nil {
+		return h.Registrations.Now()
+	}
+	return time.Now()
+}

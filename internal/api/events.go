@@ -1,0 +1,212 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/config"
+	"treffpunkt/internal/event"
+)
+
+type orgRef struct {
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+// eventJSON is an event as the API shows it. Times of the event are given
+// in the event's own zone (the offset says which), so that a client can show
+// local times without a time-zone database.
+type eventJSON struct {
+	Slug                 string       `json:"slug"`
+	Org                  orgRef       `json:"org"`
+	Kind                 string       `json:"kind"`
+	Status               string       `json:"status"`
+	DefaultLang          string       `json:"default_lang"`
+	Title                event.Texts  `json:"title"`
+	TitleText            *string      `json:"title_text,omitempty"`
+	Description          event.Texts  `json:"description"`
+	DescriptionText      *string      `json:"description_text,omitempty"`
+	StartsAt             time.Time    `json:"starts_at"`
+	EndsAt               time.Time    `json:"ends_at"`
+	AllDay               bool         `json:"all_day"`
+	Timezone             string       `json:"timezone"`
+	Venue                *event.Venue `json:"venue"`
+	Capacity             *int         `json:"capacity"`
+	SeatsLeft            *int         `json:"seats_left"`
+	Waitlist             bool         `json:"waitlist"`
+	WaitlistLength       int          `json:"waitlist_length"`
+	RegistrationOpen     bool         `json:"registration_open"`
+	RegistrationState    string       `json:"registration_state"`
+	RegistrationOpensAt  *time.Time   `json:"registration_opens_at"`
+	RegistrationClosesAt *time.Time   `json:"registration_closes_at"`
+	MaxPartySize         int          `json:"max_party_size"`
+	Access               string       `json:"access"`
+	MinAge               *int         `json:"min_age"`
+	MaxAge               *int         `json:"max_age"`
+	PriceNote            string       `json:"price_note"`
+	Sequence             int          `json:"sequence"`
+	URL                  string       `json:"url"`
+	UpdatedAt            time.Time    `json:"updated_at"`
+}
+
+// toEventJSON renders e; lang, when not empty, adds the title and the
+// description in that language (else in the event's default language).
+func (h *handler) toEventJSON(e *event.Event, lang string, now time.Time) eventJSON {
+	loc := e.Location()
+	inLoc := func(t *time.Time) *time.Time {
+		if t == nil {
+			return nil
+		}
+		l := t.In(loc)
+		return &l
+	}
+	j := eventJSON{
+		Slug:                 e.Slug,
+		Org:                  orgRef{Slug: e.OrgSlug, Name: e.OrgName},
+		Kind:                 e.Kind,
+		Status:               e.Status,
+		DefaultLang:          e.DefaultLang,
+		Title:                orEmpty(e.Title),
+		Description:          orEmpty(e.Description),
+		StartsAt:             e.StartsAt.In(loc),
+		EndsAt:               e.EndsAt.In(loc),
+		AllDay:               e.AllDay,
+		Timezone:             e.Timezone,
+		Capacity:             e.Capacity,
+		SeatsLeft:            e.SeatsLeft(),
+		Waitlist:             e.Waitlist,
+		WaitlistLength:       e.WaitlistLength,
+		RegistrationOpen:     e.RegistrationOpen(now),
+		RegistrationState:    e.RegistrationState(now),
+		RegistrationOpensAt:  inLoc(e.RegistrationOpensAt),
+		RegistrationClosesAt: inLoc(e.RegistrationClosesAt),
+		MaxPartySize:         e.MaxPartySize,
+		Access:               e.Access,
+		MinAge:               e.MinAge,
+		MaxAge:               e.MaxAge,
+		PriceNote:            e.PriceNote,
+		Sequence:             e.Sequence,
+		URL:                  h.Config.BaseURL + "/events/" + e.Slug,
+		UpdatedAt:            e.UpdatedAt.UTC(),
+	}
+	if e.Venue.Name != "" {
+		v := e.Venue
+		j.Venue = &v
+	}
+	if lang != "" {
+		title, _ := e.Title.In(lang, e.DefaultLang)
+		desc, _ := e.Description.In(lang, e.DefaultLang)
+		j.TitleText, j.DescriptionText = &title, &desc
+	}
+	return j
+}
+
+func orEmpty(t event.Texts) event.Texts {
+	if t == nil {
+		return event.Texts{}
+	}
+	return t
+}
+
+// listEvents is GET /events: upcoming published and cancelled events.
+func (h *handler) listEvents(c *gin.Context) {
+	now := h.now()
+	f, lang, err := eventFilter(c, now)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	evs, err := h.Events.List(c.Request.Context(), f)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	out := make([]eventJSON, len(evs))
+	for i := range evs {
+		out[i] = h.toEventJSON(&evs[i], lang, now)
+	}
+	c.JSON(http.StatusOK, gin.H{"events": out})
+}
+
+// getEvent is GET /events/:slug; drafts are not found.
+func (h *handler) getEvent(c *gin.Context) {
+	lang, err := langParam(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	e, err := h.Events.GetPublic(c.Request.Context(), c.Param("slug"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, h.toEventJSON(e, lang, h.now()))
+}
+
+// eventFilter reads ?org=&kind=&from=&to=&lang=; from defaults to defFrom.
+func eventFilter(c *gin.Context, defFrom time.Time) (event.Filter, string, error) {
+	fe := apperr.Fields{}
+	f := event.Filter{OrgSlug: c.Query("org"), Kind: c.Query("kind"), From: defFrom}
+	if f.Kind != "" && !slices.Contains(event.Kinds, f.Kind) {
+		fe.Add("kind", "err.choice")
+	}
+	if s := c.Query("from"); s != "" {
+		if t, ok := parseMoment(s, false); ok {
+			f.From = t
+		} else {
+			fe.Add("from", "err.date")
+		}
+	}
+	if s := c.Query("to"); s != "" {
+		if t, ok := parseMoment(s, true); ok {
+			f.To = t
+		} else {
+			fe.Add("to", "err.date")
+		}
+	}
+	lang, err := langParam(c)
+	if err != nil {
+		fe.Add("lang", "err.lang")
+	}
+	return f, lang, fe.Err()
+}
+
+// langParam is ?lang=, one of the network's languages or empty.
+func langParam(c *gin.Context) (string, error) {
+	lang := c.Query("lang")
+	if lang != "" && !slices.Contains(config.Languages, lang) {
+		return "", apperr.Field("lang", "err.lang")
+	}
+	return lang, nil
+}
+
+// dateZone is where a bare date in a query starts and ends: the network is
+// in Hannover, and events default to Europe/Berlin as well.
+var dateZone = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}()
+
+// parseMoment accepts RFC 3339 or YYYY-MM-DD. A date means the start of that
+// day, or with endOfDay the start of the next, so that to=2026-05-01
+// includes the first of May.
+func parseMoment(s string, endOfDay bool) (time.Time, bool) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	d, err := time.ParseInLocation(time.DateOnly, s, dateZone)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if endOfDay {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d, true
+}

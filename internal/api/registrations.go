@@ -1,0 +1,123 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/registration"
+)
+
+// signupRequest is the body of POST /events/:slug/registrations.
+type signupRequest struct {
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	PartySize *int   `json:"party_size"`
+	Lang      string `json:"lang"`
+	// Answers are accepted so that clients can send them already; events
+	// have no questions yet, so they are not stored.
+	Answers      map[string]any `json:"answers"`
+	MemberNumber string         `json:"member_number"`
+	BirthDate    string         `json:"birth_date"`
+	Consent      bool           `json:"consent"`
+}
+
+func (r *signupRequest) input() registration.SignupInput {
+	size := 1
+	if r.PartySize != nil {
+		size = *r.PartySize
+	}
+	return registration.SignupInput{
+		Name: r.Name, Email: r.Email, PartySize: size, Lang: r.Lang,
+		MemberNumber: r.MemberNumber, BirthDate: r.BirthDate, Consent: r.Consent,
+	}
+}
+
+type ticketJSON struct {
+	Code string `json:"code"`
+	URL  string `json:"url"`
+}
+
+// registrationJSON is a registration as its holder sees it.
+type registrationJSON struct {
+	ID               int64        `json:"id"`
+	Status           string       `json:"status"`
+	WaitlistPosition *int         `json:"waitlist_position"`
+	ManageURL        string       `json:"manage_url"`
+	Event            string       `json:"event"`
+	PartySize        int          `json:"party_size"`
+	Tickets          []ticketJSON `json:"tickets"`
+}
+
+func (h *handler) toRegistrationJSON(r *registration.Registration) registrationJSON {
+	j := registrationJSON{
+		ID:               r.ID,
+		Status:           r.Status,
+		WaitlistPosition: waitlistPosition(r),
+		ManageURL:        h.Config.BaseURL + "/r/" + r.ManageToken,
+		Event:            r.EventSlug,
+		PartySize:        r.PartySize,
+		Tickets:          []ticketJSON{},
+	}
+	// A cancelled or expired registration keeps its ticket rows, but they
+	// no longer admit anyone: only a confirmed one shows tickets.
+	if r.Status == registration.Confirmed {
+		for _, t := range r.Tickets {
+			j.Tickets = append(j.Tickets, ticketJSON{Code: t.Code, URL: h.Config.BaseURL + "/t/" + t.Code})
+		}
+	}
+	return j
+}
+
+func waitlistPosition(r *registration.Registration) *int {
+	if r.Status != registration.Waitlisted {
+		return nil
+	}
+	p := r.WaitlistPosition
+	return &p
+}
+
+// signUp is POST /events/:slug/registrations.
+func (h *handler) signUp(c *gin.Context) {
+	ctx := c.Request.Context()
+	slug := c.Param("slug")
+	var req signupRequest
+	if err := decodeJSON(c, &req); err != nil {
+		// As in the service: an unknown event is a 404 whatever the body.
+		if apperr.Is(err, apperr.Invalid) {
+			if _, nf := h.Events.GetPublic(ctx, slug); nf != nil {
+				err = nf
+			}
+		}
+		_ = c.Error(err)
+		return
+	}
+	res, err := h.Registrations.SignUp(ctx, slug, req.input())
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	if res.Existing {
+		// Whoever knows an address must not get its owner's manage link or
+		// tickets: those went to the address when it signed up.
+		c.JSON(http.StatusOK, gin.H{"existing": true, "event": res.Registration.EventSlug})
+		return
+	}
+	j := h.toRegistrationJSON(res.Registration)
+	c.Header("Location", j.ManageURL)
+	c.JSON(http.StatusCreated, j)
+}
+
+// cancelRegistration is POST /registrations/:token/cancel; cancelling twice
+// answers the same.
+func (h *handler) cancelRegistration(c *gin.Context) {
+	r, err := h.Registrations.Cancel(c.Request.Context(), c.Param("token"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, h.toRegistrationJSON(r))
+}

@@ -1,0 +1,137 @@
+// Package apperr is the one error type of Treffpunkt: a code that maps to an
+// HTTP status, a message that is safe to show, optional field errors, and an
+// internal cause that only the log sees.
+//
+// Messages are message-catalogue ids (with template data) rather than text,
+// so that pages, JSON and mails show them in the reader's language.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Codes are part of the public JSON API; keep them stable.
+const (
+	Invalid          = "invalid"
+	NotFound         = "not_found"
+	Full             = "full"
+	Closed           = "closed"
+	MembersOnly      = "members_only"
+	Age              = "age"
+	Conflict         = "conflict"
+	Forbidden        = "forbidden"
+	Unauthorized     = "unauthorized"
+	RateLimited      = "rate_limited"
+	TooLarge         = "too_large"
+	UnsupportedMedia = "unsupported_media_type"
+	BadRequest       = "bad_request"
+	Unavailable      = "unavailable"
+	Internal         = "internal"
+)
+
+var statusByCode = map[string]int{
+	Invalid:          http.StatusUnprocessableEntity,
+	NotFound:         http.StatusNotFound,
+	Full:             http.StatusConflict,
+	Closed:           http.StatusGone,
+	MembersOnly:      http.StatusForbidden,
+	Age:              http.StatusForbidden,
+	Conflict:         http.StatusConflict,
+	Forbidden:        http.StatusForbidden,
+	Unauthorized:     http.StatusUnauthorized,
+	RateLimited:      http.StatusTooManyRequests,
+	TooLarge:         http.StatusRequestEntityTooLarge,
+	UnsupportedMedia: http.StatusUnsupportedMediaType,
+	BadRequest:       http.StatusBadRequest,
+	Unavailable:      http.StatusServiceUnavailable,
+	Internal:         http.StatusInternalServerError,
+}
+
+// Msg is a message-catalogue id with the data its text needs.
+type Msg struct {
+	ID   string
+	Data map[string]any
+}
+
+// M builds a Msg from an id and key/value pairs.
+func M(id string, kv ...any) Msg {
+	m := Msg{ID: id}
+	if len(kv) > 0 {
+		m.Data = make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m.Data[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+	}
+	return m
+}
+
+// Error is an error a user may see.
+type Error struct {
+	Code string
+	Msg  Msg
+	// Fields maps a form or JSON field name to what is wrong with it.
+	Fields map[string]Msg
+	// Cause is for the log only.
+	Cause error
+}
+
+func (e *Error) Error() string {
+	s := e.Code + ": " + e.Msg.ID
+	for f, m := range e.Fields {
+		s += " [" + f + ": " + m.ID + "]"
+	}
+	if e.Cause != nil {
+		s += ": " + e.Cause.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Status is the HTTP status for the error's code.
+func (e *Error) Status() int {
+	if s, ok := statusByCode[e.Code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// New returns an error with a code and a message id (plus template data).
+func New(code, msgID string, kv ...any) *Error {
+	return &Error{Code: code, Msg: M(msgID, kv...)}
+}
+
+// Field is a 422 for a single field.
+func Field(field, msgID string, kv ...any) *Error {
+	return &Error{Code: Invalid, Msg: M("err.invalid"), Fields: map[string]Msg{field: M(msgID, kv...)}}
+}
+
+// Wrap turns an unexpected error into an internal one; the cause is logged,
+// never shown. Errors that already are *Error pass through.
+func Wrap(err error, context string) error {
+	if err == nil {
+		return nil
+	}
+	var ae *Error
+	if errors.As(err, &ae) {
+		return err
+	}
+	return &Error{Code: Internal, Msg: M("err.internal"), Cause: fmt.Errorf("%s: %w", context, err)}
+}
+
+// From returns the *Error in err's chain, or an internal error around err.
+func From(err error) *Error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return &Error{Code: Internal, Msg: M("err.internal"), Cause: err}
+}
+
+// Is reports whether err carries the given code.
+func Is(err error, code string) bool {
+	var ae *Error
+	return errors.As(err, &ae) && ae.Code == code
+}

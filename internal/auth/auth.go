@@ -1,0 +1,168 @@
+// Package auth holds staff accounts, their roles per organisation, and the
+// API tokens that scripts and scanners use.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/crypto/bcrypt"
+
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/database"
+	"treffpunkt/internal/text"
+)
+
+// Roles, from most to least powerful.
+const (
+	Owner     = "owner"
+	Organiser = "organiser"
+	Door      = "door"
+)
+
+var rank = map[string]int{Owner: 3, Organiser: 2, Door: 1}
+
+// ValidRole reports whether r is a known role.
+func ValidRole(r string) bool { return rank[r] > 0 }
+
+// Principal is who is calling: a staff session or an API token, acting for
+// one organisation with one role.
+type Principal struct {
+	OrgID   int64  `db:"org_id"`
+	OrgSlug string `db:"org_slug"`
+	Role    string `db:"role"`
+	TokenID int64  `db:"token_id"`
+}
+
+// Can reports whether the principal's role reaches at least role.
+func (p *Principal) Can(role string) bool { return p != nil && rank[p.Role] >= rank[role] }
+
+// Service manages staff and tokens.
+type Service struct {
+	DB *sqlx.DB
+}
+
+// tokenPrefix marks Treffpunkt tokens so that secret scanners can find leaks.
+const tokenPrefix = "tp_"
+
+func hashToken(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
+}
+
+// AddUser creates a staff account (or updates its password) and gives it a
+// role in the organisation orgID; admin makes it a network admin.
+func (s *Service) AddUser(ctx context.Context, email, password string, orgID int64, role string, admin bool) error {
+	email, p := text.Email(email)
+	f := apperr.Fields{}
+	if p != "" {
+		f.Add("email", p)
+	}
+	if len(password) < 10 {
+		f.Add("password", "err.password_short")
+	}
+	if len(password) > 72 {
+		f.Add("password", "err.password_long")
+	}
+	if !ValidRole(role) {
+		f.Add("role", "err.choice")
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return apperr.Wrap(err, "hash password")
+	}
+	return apperr.Wrap(database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var userID int64
+		err := tx.GetContext(ctx, &userID, `
+INSERT INTO staff_users (email, password_hash, is_admin) VALUES ($1, $2, $3)
+ON CONFLICT (lower(email)) DO UPDATE
+SET password_hash = EXCLUDED.password_hash, is_admin = staff_users.is_admin OR EXCLUDED.is_admin
+RETURNING id`, email, string(hash), admin)
+		if err != nil {
+			return fmt.Errorf("save user: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `
+INSERT INTO staff_roles (user_id, org_id, role) VALUES ($1, $2, $3)
+ON CONFLICT (user_id, org_id) DO UPDATE SET role = EXCLUDED.role`, userID, orgID, role)
+		if err != nil {
+			return fmt.Errorf("save role: %w", err)
+		}
+		return nil
+	}), "add user")
+}
+
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
+	return h
+})
+
+// CheckPassword returns the user's id when email and password match.
+func (s *Service) CheckPassword(ctx context.Context, email, password string) (int64, error) {
+	var u struct {
+		ID   int64  `db:"id"`
+		Hash string `db:"password_hash"`
+	}
+	err := s.DB.GetContext(ctx, &u, `SELECT id, password_hash FROM staff_users WHERE lower(email) = lower($1)`, strings.TrimSpace(email))
+	if errors.Is(err, sql.ErrNoRows) {
+		// Spend the same time as a real check so that timing tells nothing.
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		return 0, apperr.New(apperr.Unauthorized, "err.login")
+	}
+	if err != nil {
+		return 0, apperr.Wrap(err, "check password")
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.Hash), []byte(password)) != nil {
+		return 0, apperr.New(apperr.Unauthorized, "err.login")
+	}
+	return u.ID, nil
+}
+
+// AddToken creates an API token for an organisation and returns it; only its
+// hash is stored, so this is the one time it can be seen.
+func (s *Service) AddToken(ctx context.Context, orgID int64, role, name string) (string, error) {
+	if role != Organiser && role != Door && role != Owner {
+		return "", apperr.Field("role", "err.choice")
+	}
+	if p := text.Problem(name, 100); p != "" {
+		return "", apperr.Field("name", p, "Max", 100)
+	}
+	tok := tokenPrefix + rand.Text() + rand.Text()
+	_, err := s.DB.ExecContext(ctx, `
+INSERT INTO api_tokens (org_id, role, name, token_hash) VALUES ($1, $2, $3, $4)`,
+		orgID, role, name, hashToken(tok))
+	if err != nil {
+		return "", apperr.Wrap(err, "add token")
+	}
+	return tok, nil
+}
+
+// Authenticate returns the principal of a bearer token. The lookup is by the
+// token's SHA-256, so no comparison of secrets happens in Go.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 100 {
+		return nil, apperr.New(apperr.Unauthorized, "err.token")
+	}
+	var p Principal
+	err := s.DB.GetContext(ctx, &p, `
+UPDATE api_tokens t SET last_used_at = now()
+FROM organisations o
+WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND o.id = t.org_id
+RETURNING t.org_id, o.slug AS org_slug, t.role, t.id AS token_id`, hashToken(token))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.Unauthorized, "err.token")
+	}
+	if err != nil {
+		return nil, apperr.Wrap(err, "authenticate")
+	}
+	return &p, nil
+}

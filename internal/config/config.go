@@ -1,0 +1,142 @@
+// Package config reads Treffpunkt's settings from the environment and checks
+// them once at start, so that a typo stops the process with a clear message
+// instead of surfacing as odd behaviour later.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Config is every setting of DESIGN.md's contract.
+type Config struct {
+	DatabaseURL     string
+	ListenAddr      string
+	BaseURL         string
+	SMTPURL         string
+	MailFrom        string
+	SecretKey       string
+	RetentionDays   int
+	DefaultLang     string
+	SignupRatePerIP int
+	TrustedProxies  []string
+	MetricsToken    string
+	FrameAncestors  []string
+}
+
+// Languages Treffpunkt publishes in; the first is the network's default.
+var Languages = []string{"de", "en", "tr", "ar", "fa", "ru", "ku"}
+
+// FromEnv reads the environment. needDB says whether DATABASE_URL is required
+// for the command being run.
+func FromEnv(needDB bool) (*Config, error) {
+	return parse(os.Getenv, needDB)
+}
+
+func parse(get func(string) string, needDB bool) (*Config, error) {
+	c := &Config{
+		DatabaseURL:  get("DATABASE_URL"),
+		ListenAddr:   or(get("LISTEN_ADDR"), "127.0.0.1:8080"),
+		BaseURL:      strings.TrimRight(or(get("BASE_URL"), "http://localhost:8080"), "/"),
+		SMTPURL:      get("SMTP_URL"),
+		MailFrom:     or(get("MAIL_FROM"), "Treffpunkt <noreply@localhost>"),
+		SecretKey:    get("SECRET_KEY"),
+		DefaultLang:  or(get("DEFAULT_LANG"), "de"),
+		MetricsToken: get("METRICS_TOKEN"),
+	}
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+
+	if needDB && c.DatabaseURL == "" {
+		bad("DATABASE_URL", "is required (for example postgres://user:pass@localhost:5432/treffpunkt?sslmode=disable)")
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			bad("DATABASE_URL", "must be a postgres:// URL")
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		bad("LISTEN_ADDR", "must be host:port, got %q", c.ListenAddr)
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("BASE_URL", "must be an absolute http(s) URL, got %q", c.BaseURL)
+	}
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || u.Scheme != "smtp" || u.Host == "" {
+			bad("SMTP_URL", "must look like smtp://[user:pass@]host:port[?tls=none|starttls|tls]")
+		}
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 32 {
+		bad("SECRET_KEY", "must be at least 32 characters")
+	}
+	if !isLanguage(c.DefaultLang) {
+		bad("DEFAULT_LANG", "must be one of %s, got %q", strings.Join(Languages, ", "), c.DefaultLang)
+	}
+	var err error
+	if c.RetentionDays, err = intVar(get, "RETENTION_DAYS", 90); err != nil || c.RetentionDays < 1 {
+		bad("RETENTION_DAYS", "must be a whole number of days ≥ 1")
+	}
+	if c.SignupRatePerIP, err = intVar(get, "SIGNUP_RATE_PER_IP", 30); err != nil || c.SignupRatePerIP < 0 {
+		bad("SIGNUP_RATE_PER_IP", "must be a whole number ≥ 0 (0 turns the limit off)")
+	}
+	for _, p := range list(get("TRUSTED_PROXIES")) {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			bad("TRUSTED_PROXIES", "%q is neither an IP address nor a CIDR range", p)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	for _, o := range list(get("FRAME_ANCESTORS")) {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad("FRAME_ANCESTORS", "%q is not an origin like https://example.org", o)
+		}
+		c.FrameAncestors = append(c.FrameAncestors, strings.TrimRight(o, "/"))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// SecureCookies is true when the site is served over https.
+func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+func isLanguage(l string) bool {
+	for _, x := range Languages {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func intVar(get func(string) string, name string, def int) (int, error) {
+	v := strings.TrimSpace(get(name))
+	if v == "" {
+		return def, nil
+	}
+	return strconv.Atoi(v)
+}
+
+func list(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,106 @@
+// Package database opens PostgreSQL, migrates it, runs transactions and maps
+// PostgreSQL errors to the application's error codes.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+
+	"treffpunkt/migrations"
+)
+
+// Open connects and checks the connection.
+func Open(ctx context.Context, url string) (*sqlx.DB, error) {
+	db, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db.SetMaxOpenConns(40)
+	db.SetMaxIdleConns(40)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return db, nil
+}
+
+func provider(db *sql.DB) (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations.FS, ".")
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectPostgres, db, sub)
+}
+
+// Migrate applies every pending migration, each in its own transaction.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	p, err := provider(db)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// CheckSchema refuses to go on when the database lags behind the binary's
+// migrations (serve --no-migrate against an old schema).
+func CheckSchema(ctx context.Context, db *sql.DB) error {
+	p, err := provider(db)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return fmt.Errorf("check schema version: %w", err)
+	}
+	if pending {
+		return errors.New("the database schema is older than this binary: run `treffpunkt migrate` first")
+	}
+	return nil
+}
+
+// WithTx runs fn in a transaction: committed when fn returns nil, rolled back
+// otherwise (and on panic).
+func WithTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Constraint returns the name of the violated constraint and the SQLSTATE
+// when err is a PostgreSQL integrity error.
+func Constraint(err error) (name, code string, ok bool) {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code.Class() == "23" {
+		return pqErr.Constraint, string(pqErr.Code), true
+	}
+	return "", "", false
+}
+
+// IsUniqueViolation reports a 23505 on the given constraint (any when empty).
+func IsUniqueViolation(err error, constraint string) bool {
+	name, code, ok := Constraint(err)
+	return ok && code == "23505" && (constraint == "" || name == constraint)
+}

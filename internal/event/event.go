@@ -1,0 +1,171 @@
+// Package event holds events: the model, its validation, its SQL, and the
+// organiser-facing service that creates, changes and cancels them.
+package event
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Kinds of event, in the order forms list them.
+var Kinds = []string{"conference", "seminar", "festival", "workshop", "meeting", "other"}
+
+// Status values.
+const (
+	Draft     = "draft"
+	Published = "published"
+	Cancelled = "cancelled"
+)
+
+// Access rules.
+const (
+	AccessPublic  = "public"
+	AccessMembers = "members"
+)
+
+// Texts is a text per language code, stored as jsonb.
+type Texts map[string]string
+
+// In returns the text in lang, else in def, and the language it is in.
+func (t Texts) In(lang, def string) (string, string) {
+	if s := t[lang]; s != "" {
+		return s, lang
+	}
+	return t[def], def
+}
+
+// Value implements driver.Valuer.
+func (t Texts) Value() (driver.Value, error) {
+	if t == nil {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(map[string]string(t))
+}
+
+// Scan implements sql.Scanner.
+func (t *Texts) Scan(src any) error {
+	b, ok := src.([]byte)
+	if !ok {
+		if s, isStr := src.(string); isStr {
+			b = []byte(s)
+		} else {
+			return errors.New("texts: unsupported type")
+		}
+	}
+	return json.Unmarshal(b, (*map[string]string)(t))
+}
+
+// Venue is where an event takes place.
+type Venue struct {
+	ID                 *int64 `db:"id" json:"-"`
+	Name               string `db:"name" json:"name"`
+	Street             string `db:"street" json:"street"`
+	Postcode           string `db:"postcode" json:"postcode"`
+	City               string `db:"city" json:"city"`
+	AccessibilityNotes string `db:"accessibility_notes" json:"accessibility_notes"`
+}
+
+// Address is the venue on one line.
+func (v Venue) Address() string {
+	s := v.Street
+	place := v.Postcode
+	if v.City != "" {
+		if place != "" {
+			place += " "
+		}
+		place += v.City
+	}
+	if place != "" {
+		if s != "" {
+			s += ", "
+		}
+		s += place
+	}
+	return s
+}
+
+// Event is one event with the figures pages and the API show.
+type Event struct {
+	ID                   int64      `db:"id"`
+	OrgID                int64      `db:"org_id"`
+	OrgSlug              string     `db:"org_slug"`
+	OrgName              string     `db:"org_name"`
+	Slug                 string     `db:"slug"`
+	Kind                 string     `db:"kind"`
+	DefaultLang          string     `db:"default_lang"`
+	Title                Texts      `db:"title"`
+	Description          Texts      `db:"description"`
+	StartsAt             time.Time  `db:"starts_at"`
+	EndsAt               time.Time  `db:"ends_at"`
+	AllDay               bool       `db:"all_day"`
+	Timezone             string     `db:"timezone"`
+	Venue                Venue      `db:"venue"`
+	Status               string     `db:"status"`
+	Capacity             *int       `db:"capacity"`
+	Waitlist             bool       `db:"waitlist"`
+	RegistrationOpensAt  *time.Time `db:"registration_opens_at"`
+	RegistrationClosesAt *time.Time `db:"registration_closes_at"`
+	MaxPartySize         int        `db:"max_party_size"`
+	Access               string     `db:"access"`
+	MinAge               *int       `db:"min_age"`
+	MaxAge               *int       `db:"max_age"`
+	PriceNote            string     `db:"price_note"`
+	SeatsConfirmed       int        `db:"seats_confirmed"`
+	WaitlistLength       int        `db:"waitlist_length"`
+	Sequence             int        `db:"sequence"`
+	CreatedAt            time.Time  `db:"created_at"`
+	UpdatedAt            time.Time  `db:"updated_at"`
+}
+
+// Location is the event's time zone; events are validated to have a valid one.
+func (e *Event) Location() *time.Location {
+	loc, err := time.LoadLocation(e.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// SeatsLeft is nil for unlimited events.
+func (e *Event) SeatsLeft() *int {
+	if e.Capacity == nil {
+		return nil
+	}
+	left := max(*e.Capacity-e.SeatsConfirmed, 0)
+	return &left
+}
+
+// Full reports that no seat is free.
+func (e *Event) Full() bool {
+	left := e.SeatsLeft()
+	return left != nil && *left == 0
+}
+
+// ClosesAt is when sign-up ends: the set time, else the end of
+// the event (people may still sign up for a festival that has begun).
+func (e *Event) ClosesAt() time.Time {
+	if e.RegistrationClosesAt != nil {
+		return *e.RegistrationClosesAt
+	}
+	return e.EndsAt
+}
+
+// RegistrationState says why sign-up is or is not possible at now.
+func (e *Event) RegistrationState(now time.Time) string {
+	switch {
+	case e.Status == Cancelled:
+		return "cancelled"
+	case e.Status != Published:
+		return "draft"
+	case e.RegistrationOpensAt != nil && now.Before(*e.RegistrationOpensAt):
+		return "not_yet_open"
+	case !now.Before(e.ClosesAt()):
+		return "closed"
+	}
+	return "open"
+}
+
+// RegistrationOpen reports whether sign-up is possible at now.
+func (e *Event) RegistrationOpen(now time.Time) bool { return e.RegistrationState(now) == "open" }

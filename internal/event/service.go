@@ -1,0 +1,207 @@
+package event
+
+import (
+	"context"
+	"reflect"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/database"
+)
+
+// SeatsFreedFunc is called inside the transaction that may have freed seats
+// (capacity raised), with the event locked, so that the waitlist moves up in
+// that same transaction. The registration service provides it.
+type SeatsFreedFunc func(ctx context.Context, tx *sqlx.Tx, e *Event) error
+
+// Service is the organisers' and the public's access to events.
+type Service struct {
+	DB         *sqlx.DB
+	SeatsFreed SeatsFreedFunc
+	Now        func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// List returns events matching f.
+func (s *Service) List(ctx context.Context, f Filter) ([]Event, error) {
+	evs, err := list(ctx, s.DB, f)
+	return evs, apperr.Wrap(err, "list events")
+}
+
+// Get returns an event in any status; callers decide who may see drafts.
+func (s *Service) Get(ctx context.Context, slug string) (*Event, error) {
+	e, err := BySlug(ctx, s.DB, slug)
+	return e, apperr.Wrap(err, "get event")
+}
+
+// GetPublic returns an event the public may see (not drafts).
+func (s *Service) GetPublic(ctx context.Context, slug string) (*Event, error) {
+	e, err := s.Get(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	if e.Status == Draft {
+		return nil, apperr.New(apperr.NotFound, "err.event_not_found")
+	}
+	return e, nil
+}
+
+// GetForOrg returns an event only when orgID presents it.
+func (s *Service) GetForOrg(ctx context.Context, orgID int64, slug string) (*Event, error) {
+	e, err := s.Get(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	if e.OrgID != orgID {
+		return nil, apperr.New(apperr.NotFound, "err.event_not_found")
+	}
+	return e, nil
+}
+
+// Create adds an event presented by orgID. Absent fields take defaults: draft,
+// Europe/Berlin, German, waitlist on, parties of one, public access.
+func (s *Service) Create(ctx context.Context, orgID int64, in Input) (*Event, error) {
+	e := &Event{
+		OrgID:        orgID,
+		Kind:         "other",
+		DefaultLang:  "de",
+		Timezone:     "Europe/Berlin",
+		Status:       Draft,
+		Waitlist:     true,
+		MaxPartySize: 1,
+		Access:       AccessPublic,
+	}
+	in.apply(e)
+	if e.Status == Cancelled {
+		return nil, apperr.Field("status", "err.create_cancelled")
+	}
+	if err := validate(e); err != nil {
+		return nil, err
+	}
+	var id int64
+	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var err error
+		if e.Venue.ID, err = upsertVenue(ctx, tx, orgID, e.Venue); err != nil {
+			return err
+		}
+		id, err = insert(ctx, tx, e)
+		return err
+	})
+	if database.IsUniqueViolation(err, "events_slug_key") {
+		return nil, apperr.Field("slug", "err.slug_taken")
+	}
+	if err != nil {
+		return nil, apperr.Wrap(err, "create event")
+	}
+	return s.getByID(ctx, id)
+}
+
+// Update changes an event of orgID. Raising the capacity confirms waitlisted
+// parties that now fit, in the same transaction; lowering it below the seats
+// already confirmed is refused.
+func (s *Service) Update(ctx context.Context, orgID int64, slug string, in Input) (*Event, error) {
+	var id int64
+	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		e, err := LockBySlug(ctx, tx, slug)
+		if err != nil {
+			return err
+		}
+		if e.OrgID != orgID {
+			return apperr.New(apperr.NotFound, "err.event_not_found")
+		}
+		before := *e
+		in.apply(e)
+		if e.Status == Cancelled && before.Status != Cancelled {
+			return apperr.Field("status", "err.use_cancel")
+		}
+		if before.Status == Cancelled && e.Status != Cancelled {
+			return apperr.New(apperr.Conflict, "err.event_cancelled_final")
+		}
+		if err := validate(e); err != nil {
+			return err
+		}
+		if e.Capacity != nil && *e.Capacity < e.SeatsConfirmed {
+			return apperr.Field("capacity", "err.capacity_below_confirmed", "Count", e.SeatsConfirmed)
+		}
+		if in.Venue != nil {
+			if e.Venue.ID, err = upsertVenue(ctx, tx, orgID, e.Venue); err != nil {
+				return err
+			}
+		}
+		if err := update(ctx, tx, e, calendarChanged(&before, e)); err != nil {
+			return err
+		}
+		id = e.ID
+		if s.SeatsFreed != nil && seatsMayHaveFreed(&before, e) {
+			return s.SeatsFreed(ctx, tx, e)
+		}
+		return nil
+	})
+	if database.IsUniqueViolation(err, "events_slug_key") {
+		return nil, apperr.Field("slug", "err.slug_taken")
+	}
+	if err != nil {
+		return nil, apperr.Wrap(err, "update event")
+	}
+	return s.getByID(ctx, id)
+}
+
+// Cancel marks an event cancelled; it stays visible as cancelled.
+func (s *Service) Cancel(ctx context.Context, orgID int64, slug string) (*Event, error) {
+	var id int64
+	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		e, err := LockBySlug(ctx, tx, slug)
+		if err != nil {
+			return err
+		}
+		if e.OrgID != orgID {
+			return apperr.New(apperr.NotFound, "err.event_not_found")
+		}
+		id = e.ID
+		if e.Status == Cancelled {
+			return nil
+		}
+		e.Status = Cancelled
+		return update(ctx, tx, e, true)
+	})
+	if err != nil {
+		return nil, apperr.Wrap(err, "cancel event")
+	}
+	return s.getByID(ctx, id)
+}
+
+func (s *Service) getByID(ctx context.Context, id int64) (*Event, error) {
+	e, err := GetByID(ctx, s.DB, id)
+	return e, apperr.Wrap(err, "get event")
+}
+
+// calendarChanged reports a change that calendars show, so SEQUENCE rises.
+func calendarChanged(a, b *Event) bool {
+	return !reflect.DeepEqual(a.Title, b.Title) || !reflect.DeepEqual(a.Description, b.Description) ||
+		!a.StartsAt.Equal(b.StartsAt) || !a.EndsAt.Equal(b.EndsAt) || a.AllDay != b.AllDay ||
+		a.Timezone != b.Timezone || !sameVenue(a.Venue, b.Venue) || a.Status != b.Status
+}
+
+func seatsMayHaveFreed(a, b *Event) bool {
+	switch {
+	case b.Capacity == nil:
+		return a.Capacity != nil
+	case a.Capacity == nil:
+		return false
+	default:
+		return *b.Capacity > *a.Capacity
+	}
+}
+
+func sameVenue(a, b Venue) bool {
+	a.ID, b.ID = nil, nil
+	return a == b
+}

@@ -1,0 +1,192 @@
+package event
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"treffpunkt/internal/apperr"
+)
+
+const selectEvent = `
+SELECT e.id, e.org_id, o.slug AS org_slug, o.name AS org_name, e.slug, e.kind,
+       e.default_lang, e.title, e.description, e.starts_at, e.ends_at, e.all_day,
+       e.timezone, e.venue_id AS "venue.id",
+       COALESCE(v.name, '') AS "venue.name", COALESCE(v.street, '') AS "venue.street",
+       COALESCE(v.postcode, '') AS "venue.postcode", COALESCE(v.city, '') AS "venue.city",
+       COALESCE(v.accessibility_notes, '') AS "venue.accessibility_notes",
+       e.status, e.capacity, e.waitlist, e.registration_opens_at,
+       e.registration_closes_at, e.max_party_size, e.access, e.min_age, e.max_age,
+       e.price_note, e.seats_confirmed,
+       (SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 'waitlisted') AS waitlist_length,
+       e.sequence, e.created_at, e.updated_at
+FROM events e
+JOIN organisations o ON o.id = e.org_id
+LEFT JOIN venues v ON v.id = e.venue_id`
+
+// Filter narrows a list of events. Empty fields do not filter.
+type Filter struct {
+	OrgSlug string
+	Kind    string
+	Lang    string // only events with a title in this language
+	From    time.Time
+	To      time.Time
+	// Statuses defaults to published and cancelled (what the public sees).
+	Statuses []string
+	Limit    int
+}
+
+func list(ctx context.Context, q sqlx.QueryerContext, f Filter) ([]Event, error) {
+	statuses := f.Statuses
+	if len(statuses) == 0 {
+		statuses = []string{Published, Cancelled}
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 200
+	}
+	var from, to *time.Time
+	if !f.From.IsZero() {
+		from = &f.From
+	}
+	if !f.To.IsZero() {
+		to = &f.To
+	}
+	var out []Event
+	err := sqlx.SelectContext(ctx, q, &out, selectEvent+`
+WHERE e.status = ANY($1)
+  AND ($2 = '' OR o.slug = $2)
+  AND ($3 = '' OR e.kind = $3)
+  AND ($4 = '' OR e.title ? $4)
+  AND ($5::timestamptz IS NULL OR e.ends_at >= $5)
+  AND ($6::timestamptz IS NULL OR e.starts_at < $6)
+ORDER BY e.starts_at, e.id
+LIMIT $7`, pq.Array(statuses), f.OrgSlug, f.Kind, f.Lang, from, to, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return out, nil
+}
+
+// BySlug loads one event without locking it.
+func BySlug(ctx context.Context, q sqlx.QueryerContext, slug string) (*Event, error) {
+	var e Event
+	err := sqlx.GetContext(ctx, q, &e, selectEvent+` WHERE e.slug = $1`, slug)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "err.event_not_found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get event %q: %w", slug, err)
+	}
+	return &e, nil
+}
+
+// LockBySlug loads an event and locks its row until the transaction ends.
+// Every change of seats_confirmed happens under this lock: it is the
+// serialisation point of the capacity rule.
+func LockBySlug(ctx context.Context, tx *sqlx.Tx, slug string) (*Event, error) {
+	var id int64
+	err := tx.GetContext(ctx, &id, `SELECT id FROM events WHERE slug = $1 FOR UPDATE`, slug)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "err.event_not_found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock event %q: %w", slug, err)
+	}
+	return GetByID(ctx, tx, id)
+}
+
+// LockByID is LockBySlug for a known id.
+func LockByID(ctx context.Context, tx *sqlx.Tx, id int64) (*Event, error) {
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM events WHERE id = $1 FOR UPDATE`, id); err != nil {
+		return nil, fmt.Errorf("lock event %d: %w", id, err)
+	}
+	return GetByID(ctx, tx, id)
+}
+
+// GetByID loads one event.
+func GetByID(ctx context.Context, q sqlx.QueryerContext, id int64) (*Event, error) {
+	var e Event
+	err := sqlx.GetContext(ctx, q, &e, selectEvent+` WHERE e.id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "err.event_not_found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get event %d: %w", id, err)
+	}
+	return &e, nil
+}
+
+// AddSeats changes the confirmed-seat counter of a locked event. The table's
+// CHECK constraint refuses any value above capacity.
+func AddSeats(ctx context.Context, tx *sqlx.Tx, eventID int64, delta int) error {
+	_, err := tx.ExecContext(ctx, `UPDATE events SET seats_confirmed = seats_confirmed + $2 WHERE id = $1`, eventID, delta)
+	if err != nil {
+		return fmt.Errorf("change seats of event %d: %w", eventID, err)
+	}
+	return nil
+}
+
+func upsertVenue(ctx context.Context, tx *sqlx.Tx, orgID int64, v Venue) (*int64, error) {
+	if v.Name == "" {
+		return nil, nil
+	}
+	var id int64
+	err := tx.GetContext(ctx, &id, `
+INSERT INTO venues (org_id, name, street, postcode, city, accessibility_notes)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (org_id, name, street, postcode, city)
+DO UPDATE SET accessibility_notes = EXCLUDED.accessibility_notes
+RETURNING id`, orgID, v.Name, v.Street, v.Postcode, v.City, v.AccessibilityNotes)
+	if err != nil {
+		return nil, fmt.Errorf("save venue: %w", err)
+	}
+	return &id, nil
+}
+
+func insert(ctx context.Context, tx *sqlx.Tx, e *Event) (int64, error) {
+	var id int64
+	err := tx.GetContext(ctx, &id, `
+INSERT INTO events (org_id, slug, kind, default_lang, title, description, starts_at,
+    ends_at, all_day, timezone, venue_id, status, capacity, waitlist,
+    registration_opens_at, registration_closes_at, max_party_size, access,
+    min_age, max_age, price_note)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+    $17, $18, $19, $20, $21)
+RETURNING id`,
+		e.OrgID, e.Slug, e.Kind, e.DefaultLang, e.Title, e.Description, e.StartsAt,
+		e.EndsAt, e.AllDay, e.Timezone, e.Venue.ID, e.Status, e.Capacity, e.Waitlist,
+		e.RegistrationOpensAt, e.RegistrationClosesAt, e.MaxPartySize, e.Access,
+		e.MinAge, e.MaxAge, e.PriceNote)
+	if err != nil {
+		return 0, fmt.Errorf("insert event: %w", err)
+	}
+	return id, nil
+}
+
+// update writes every editable column; sequence rises when something a
+// calendar shows has changed.
+func update(ctx context.Context, tx *sqlx.Tx, e *Event, bumpSequence bool) error {
+	_, err := tx.ExecContext(ctx, `
+UPDATE events SET slug = $2, kind = $3, default_lang = $4, title = $5,
+    description = $6, starts_at = $7, ends_at = $8, all_day = $9, timezone = $10,
+    venue_id = $11, status = $12, capacity = $13, waitlist = $14,
+    registration_opens_at = $15, registration_closes_at = $16,
+    max_party_size = $17, access = $18, min_age = $19, max_age = $20,
+    price_note = $21, updated_at = now(),
+    sequence = sequence + CASE WHEN $22 THEN 1 ELSE 0 END
+WHERE id = $1`,
+		e.ID, e.Slug, e.Kind, e.DefaultLang, e.Title, e.Description, e.StartsAt,
+		e.EndsAt, e.AllDay, e.Timezone, e.Venue.ID, e.Status, e.Capacity, e.Waitlist,
+		e.RegistrationOpensAt, e.RegistrationClosesAt, e.MaxPartySize, e.Access,
+		e.MinAge, e.MaxAge, e.PriceNote, bumpSequence)
+	if err != nil {
+		return fmt.Errorf("update event %d: %w", e.ID, err)
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+// Package registration holds sign-ups and their tickets: the capacity rule,
+// the waitlist, self-service cancellation, and their SQL.
+package registration
+
+import (
+	"crypto/rand"
+	"time"
+)
+
+// Status values of a registration.
+const (
+	Pending    = "pending"
+	Confirmed  = "confirmed"
+	Waitlisted = "waitlisted"
+	Cancelled  = "cancelled"
+	Expired    = "expired"
+)
+
+// Registration is one sign-up of a party for an event.
+type Registration struct {
+	ID          int64      `db:"id"`
+	EventID     int64      `db:"event_id"`
+	EventSlug   string     `db:"event_slug"`
+	Name        string     `db:"name"`
+	Email       string     `db:"email"`
+	Lang        string     `db:"lang"`
+	PartySize   int        `db:"party_size"`
+	Status      string     `db:"status"`
+	ManageToken string     `db:"manage_token"`
+	CreatedAt   time.Time  `db:"created_at"`
+	ConfirmedAt *time.Time `db:"confirmed_at"`
+	CancelledAt *time.Time `db:"cancelled_at"`
+	// WaitlistPosition is the 1-based rank among the event's waitlisted
+	// registrations; 0 when not waitlisted.
+	WaitlistPosition int `db:"waitlist_position"`
+
+	Tickets []Ticket `db:"-"`
+}
+
+// Ticket is one seat of a confirmed registration.
+type Ticket struct {
+	ID             int64      `db:"id"`
+	RegistrationID int64      `db:"registration_id"`
+	Seat           int        `db:"seat"`
+	Code           string     `db:"code"`
+	CheckedInAt    *time.Time `db:"checked_in_at"`
+}
+
+// newSecret returns 130 random bits from crypto/rand as 26 base32 characters:
+// the format of ticket codes and manage tokens.
+func newSecret() string { return rand.Text() }

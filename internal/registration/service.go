@@ -1,0 +1,246 @@
+package registration
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/database"
+	"treffpunkt/internal/event"
+)
+
+// Service runs sign-ups, cancellations and the waitlist.
+type Service struct {
+	DB  *sqlx.DB
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Result is the answer to a sign-up.
+type Result struct {
+	Registration *Registration
+	// Existing is true when the email already had a live registration for
+	// the event and that one is returned instead of a new one.
+	Existing bool
+}
+
+// SignUp registers a party for the event slug. One transaction: lock the
+// event row, check the rules, decide confirmed or waitlisted, write the
+// registration, its tickets and the seat counter.
+func (s *Service) SignUp(ctx context.Context, slug string, in SignupInput) (*Result, error) {
+	f := apperr.Fields{}
+	su := in.check(f)
+	if len(f) > 0 {
+		// Bad input never takes the event's lock; it is answered from a plain
+		// read so that an unknown event is still a 404 whatever the body.
+		e, err := event.BySlug(ctx, s.DB, slug)
+		if err != nil {
+			return nil, apperr.Wrap(err, "sign up")
+		}
+		return nil, s.checkEvent(e, &su, f)
+	}
+	var regID int64
+	existing := false
+	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		e, err := event.LockBySlug(ctx, tx, slug)
+		if err != nil {
+			return err
+		}
+		if err := s.checkEvent(e, &su, f); err != nil {
+			return err
+		}
+		if old, err := getLiveByEmail(ctx, tx, e.ID, su.Email); err != nil || old != nil {
+			if old != nil {
+				regID, existing = old.ID, true
+			}
+			return err
+		}
+		status := decide(e, su.PartySize)
+		if status == "" {
+			return apperr.New(apperr.Full, "err.full")
+		}
+		lang := su.Lang
+		if lang == "" {
+			lang = e.DefaultLang
+		}
+		regID, err = insertRegistration(ctx, tx, newRegistration{
+			EventID: e.ID, Name: su.Name, Email: su.Email, Lang: lang,
+			PartySize: su.PartySize, MemberNumber: su.MemberNumber,
+			BirthDate: su.birthDate, Status: status, Consent: s.now(),
+		})
+		if err != nil {
+			return err
+		}
+		if status == Confirmed {
+			return confirmSeats(ctx, tx, e, regID, su.PartySize)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, apperr.Wrap(err, "sign up")
+	}
+	r, err := getByID(ctx, s.DB, regID)
+	if err != nil {
+		return nil, apperr.Wrap(err, "read registration")
+	}
+	return &Result{Registration: r, Existing: existing}, nil
+}
+
+// checkEvent applies the event's rules to a sign-up. Field errors found
+// without the event are reported only once the event is known to exist, so
+// that an unknown event is a 404 whatever the body.
+func (s *Service) checkEvent(e *event.Event, su *signup, f apperr.Fields) error {
+	if e.Status == event.Draft {
+		return apperr.New(apperr.NotFound, "err.event_not_found")
+	}
+	if su.PartySize > e.MaxPartySize {
+		f.Add("party_size", "err.party_size_max", "Max", e.MaxPartySize)
+	}
+	hasAgeRule := e.MinAge != nil || e.MaxAge != nil
+	if hasAgeRule && su.birthDate == nil {
+		f.Add("birth_date", "err.birth_date_required")
+	}
+	if err := f.Err(); err != nil {
+		return err
+	}
+	switch e.RegistrationState(s.now()) {
+	case "open":
+	case "cancelled":
+		return apperr.New(apperr.Closed, "err.closed_cancelled")
+	case "not_yet_open":
+		return apperr.New(apperr.Closed, "err.closed_not_yet")
+	default:
+		return apperr.New(apperr.Closed, "err.closed")
+	}
+	if e.Access == event.AccessMembers {
+		return apperr.New(apperr.MembersOnly, "err.members_only", "Org", e.OrgName)
+	}
+	if hasAgeRule {
+		start := e.StartsAt.In(e.Location())
+		age := ageOn(*su.birthDate, start)
+		if (e.MinAge != nil && age < *e.MinAge) || (e.MaxAge != nil && age > *e.MaxAge) {
+			return apperr.New(apperr.Age, "err.age", "Min", deref(e.MinAge), "Max", deref(e.MaxAge))
+		}
+	}
+	return nil
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// confirmSeats gives a party its seats on the locked event e.
+func confirmSeats(ctx context.Context, tx *sqlx.Tx, e *event.Event, regID int64, seats int) error {
+	if err := event.AddSeats(ctx, tx, e.ID, seats); err != nil {
+		return err
+	}
+	e.SeatsConfirmed += seats
+	return insertTickets(ctx, tx, regID, e.ID, seats)
+}
+
+// Cancel cancels the registration behind a manage token and, in the same
+// transaction, confirms the waitlisted parties that now fit. Cancelling twice
+// is harmless.
+func (s *Service) Cancel(ctx context.Context, token string) (*Registration, error) {
+	eventID, err := eventIDByToken(ctx, s.DB, token)
+	if err != nil {
+		return nil, apperr.Wrap(err, "cancel")
+	}
+	var regID int64
+	err = database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		e, err := event.LockByID(ctx, tx, eventID)
+		if err != nil {
+			return err
+		}
+		r, err := getByToken(ctx, tx, token)
+		if err != nil {
+			return err
+		}
+		regID = r.ID
+		switch r.Status {
+		case Cancelled, Expired:
+			return nil
+		case Confirmed:
+			if err := event.AddSeats(ctx, tx, e.ID, -r.PartySize); err != nil {
+				return err
+			}
+			e.SeatsConfirmed -= r.PartySize
+		}
+		if err := setStatus(ctx, tx, r.ID, Cancelled); err != nil {
+			return err
+		}
+		_, err = promote(ctx, tx, e)
+		return err
+	})
+	if err != nil {
+		return nil, apperr.Wrap(err, "cancel")
+	}
+	r, err := getByID(ctx, s.DB, regID)
+	return r, apperr.Wrap(err, "read registration")
+}
+
+// Promote settles the waitlist of the locked event e; event.Service calls it
+// when a capacity change may have freed seats.
+func (s *Service) Promote(ctx context.Context, tx *sqlx.Tx, e *event.Event) error {
+	_, err := promote(ctx, tx, e)
+	return err
+}
+
+// promote confirms, in waitlist order, every waitlisted party that fits the
+// free seats of the locked event e ("first fit", see capacity.go), and
+// returns the ids it confirmed.
+func promote(ctx context.Context, tx *sqlx.Tx, e *event.Event) ([]int64, error) {
+	if e.Status != event.Published || (e.Capacity != nil && e.SeatsConfirmed >= *e.Capacity) {
+		return nil, nil
+	}
+	wl, err := waitlisted(ctx, tx, e.ID)
+	if err != nil {
+		return nil, err
+	}
+	var promoted []int64
+	for _, r := range wl {
+		if e.Capacity != nil && e.SeatsConfirmed >= *e.Capacity {
+			break
+		}
+		if !fits(e, r.PartySize) {
+			continue
+		}
+		if err := setStatus(ctx, tx, r.ID, Confirmed); err != nil {
+			return nil, err
+		}
+		if err := confirmSeats(ctx, tx, e, r.ID, r.PartySize); err != nil {
+			return nil, err
+		}
+		promoted = append(promoted, r.ID)
+	}
+	return promoted, nil
+}
+
+// ByToken returns the registration behind a manage token.
+func (s *Service) ByToken(ctx context.Context, token string) (*Registration, error) {
+	r, err := getByToken(ctx, s.DB, token)
+	return r, apperr.Wrap(err, "registration by token")
+}
+
+// ByTicket returns the registration and ticket behind a ticket code.
+func (s *Service) ByTicket(ctx context.Context, code string) (*Registration, *Ticket, error) {
+	r, t, err := ticketByCode(ctx, s.DB, code)
+	return r, t, apperr.Wrap(err, "ticket")
+}
+
+// ListForEvent returns every registration of an event, oldest first.
+func (s *Service) ListForEvent(ctx context.Context, eventID int64) ([]*Registration, error) {
+	rs, err := listByEvent(ctx, s.DB, eventID)
+	return rs, apperr.Wrap(err, "list registrations")
+}

@@ -1,0 +1,192 @@
+package registration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"treffpunkt/internal/apperr"
+)
+
+const selectRegistration = `
+SELECT r.id, r.event_id, e.slug AS event_slug, r.name, r.email, r.lang, r.party_size,
+       r.status, r.manage_token, r.created_at, r.confirmed_at, r.cancelled_at,
+       CASE WHEN r.status = 'waitlisted' THEN (
+           SELECT count(*) FROM registrations w
+           WHERE w.event_id = r.event_id AND w.status = 'waitlisted'
+             AND w.waitlist_order <= r.waitlist_order)
+       ELSE 0 END AS waitlist_position
+FROM registrations r
+JOIN events e ON e.id = r.event_id`
+
+type newRegistration struct {
+	EventID      int64
+	Name         string
+	Email        string
+	Lang         string
+	PartySize    int
+	MemberNumber string
+	BirthDate    *time.Time
+	Status       string
+	Consent      time.Time
+}
+
+func insertRegistration(ctx context.Context, tx *sqlx.Tx, n newRegistration) (int64, error) {
+	var id int64
+	err := tx.GetContext(ctx, &id, `
+INSERT INTO registrations (event_id, name, email, lang, party_size, member_number,
+    birth_date, status, manage_token, consent_at, confirmed_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+    CASE WHEN $8 = 'confirmed' THEN now() END)
+RETURNING id`,
+		n.EventID, n.Name, n.Email, n.Lang, n.PartySize, n.MemberNumber, n.BirthDate,
+		n.Status, newSecret(), n.Consent)
+	if err != nil {
+		return 0, fmt.Errorf("insert registration: %w", err)
+	}
+	return id, nil
+}
+
+// insertTickets creates one ticket per seat.
+func insertTickets(ctx context.Context, tx *sqlx.Tx, regID, eventID int64, seats int) error {
+	codes := make([]string, seats)
+	for i := range codes {
+		codes[i] = newSecret()
+	}
+	_, err := tx.ExecContext(ctx, `
+INSERT INTO tickets (registration_id, event_id, seat, code)
+SELECT $1, $2, c.seat, c.code
+FROM unnest($3::text[]) WITH ORDINALITY AS c(code, seat)`, regID, eventID, pq.Array(codes))
+	if err != nil {
+		return fmt.Errorf("insert tickets: %w", err)
+	}
+	return nil
+}
+
+func getLiveByEmail(ctx context.Context, q sqlx.QueryerContext, eventID int64, email string) (*Registration, error) {
+	var r Registration
+	err := sqlx.GetContext(ctx, q, &r, selectRegistration+`
+WHERE r.event_id = $1 AND lower(r.email) = lower($2)
+  AND r.status IN ('pending', 'confirmed', 'waitlisted')`, eventID, email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find registration by email: %w", err)
+	}
+	return &r, nil
+}
+
+func getByID(ctx context.Context, q sqlx.QueryerContext, id int64) (*Registration, error) {
+	var r Registration
+	if err := sqlx.GetContext(ctx, q, &r, selectRegistration+` WHERE r.id = $1`, id); err != nil {
+		return nil, fmt.Errorf("get registration %d: %w", id, err)
+	}
+	return &r, loadTickets(ctx, q, []*Registration{&r})
+}
+
+func getByToken(ctx context.Context, q sqlx.QueryerContext, token string) (*Registration, error) {
+	var r Registration
+	err := sqlx.GetContext(ctx, q, &r, selectRegistration+` WHERE r.manage_token = $1`, token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "err.registration_not_found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get registration by token: %w", err)
+	}
+	return &r, loadTickets(ctx, q, []*Registration{&r})
+}
+
+func listByEvent(ctx context.Context, q sqlx.QueryerContext, eventID int64) ([]*Registration, error) {
+	var rs []*Registration
+	err := sqlx.SelectContext(ctx, q, &rs, selectRegistration+`
+WHERE r.event_id = $1 ORDER BY r.created_at, r.id`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("list registrations: %w", err)
+	}
+	return rs, loadTickets(ctx, q, rs)
+}
+
+func loadTickets(ctx context.Context, q sqlx.QueryerContext, rs []*Registration) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rs))
+	byID := make(map[int64]*Registration, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ID
+		byID[r.ID] = r
+		r.Tickets = nil
+	}
+	var ts []Ticket
+	err := sqlx.SelectContext(ctx, q, &ts, `
+SELECT id, registration_id, seat, code, checked_in_at FROM tickets
+WHERE registration_id = ANY($1) ORDER BY registration_id, seat`, pq.Array(ids))
+	if err != nil {
+		return fmt.Errorf("load tickets: %w", err)
+	}
+	for _, t := range ts {
+		r := byID[t.RegistrationID]
+		r.Tickets = append(r.Tickets, t)
+	}
+	return nil
+}
+
+// waitlisted returns the event's waitlist in order; the caller holds the
+// event's lock.
+func waitlisted(ctx context.Context, tx *sqlx.Tx, eventID int64) ([]Registration, error) {
+	var rs []Registration
+	err := tx.SelectContext(ctx, &rs, `
+SELECT id, event_id, party_size, status FROM registrations
+WHERE event_id = $1 AND status = 'waitlisted'
+ORDER BY waitlist_order`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("read waitlist: %w", err)
+	}
+	return rs, nil
+}
+
+func setStatus(ctx context.Context, tx *sqlx.Tx, id int64, status string) error {
+	_, err := tx.ExecContext(ctx, `
+UPDATE registrations SET status = $2, updated_at = now(),
+    confirmed_at = CASE WHEN $2 = 'confirmed' THEN now() ELSE confirmed_at END,
+    cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE cancelled_at END
+WHERE id = $1`, id, status)
+	if err != nil {
+		return fmt.Errorf("set registration %d %s: %w", id, status, err)
+	}
+	return nil
+}
+
+// eventIDByToken finds the event of a registration before any lock is taken:
+// locks are always taken event first, then registration, so that concurrent
+// cancellations and sign-ups never deadlock.
+func eventIDByToken(ctx context.Context, q sqlx.QueryerContext, token string) (int64, error) {
+	var id int64
+	err := sqlx.GetContext(ctx, q, &id, `SELECT event_id FROM registrations WHERE manage_token = $1`, token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, apperr.New(apperr.NotFound, "err.registration_not_found")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find registration: %w", err)
+	}
+	return id, nil
+}
+
+func ticketByCode(ctx context.Context, q sqlx.QueryerContext, code string) (*Registration, *Ticket, error) {
+	var t Ticket
+	err := sqlx.GetContext(ctx, q, &t, `SELECT id, registration_id, seat, code, checked_in_at FROM tickets WHERE code = $1`, code)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, apperr.New(apperr.NotFound, "err.ticket_not_found")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("get ticket: %w", err)
+	}
+	r, err := getByID(ctx, q, t.RegistrationID)
+	return r, &t, err
+}

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/event"
+	"treffpunkt/internal/registration"
+)
+
+type signupForm struct {
+	Name      string
+	Email     string
+	PartySize string
+	BirthDate string
+	Consent   bool
+}
+
+// formFields are the sign-up form's fields in page order, with the message
+// id of the label the error summary names them by.
+var formFields = []struct{ name, label string }{
+	{"name", "form.name"},
+	{"email", "form.email"},
+	{"party_size", "form.party_size"},
+	{"birth_date", "form.birth_date"},
+	{"member_number", "form.member_number"},
+	{"consent", "form.consent_short"},
+	{"lang", "nav.language"},
+}
+
+type fieldError struct{ Field, Label, Message string }
+
+type eventPage struct {
+	Event         eventView
+	Form          signupForm
+	Errors        map[string]string
+	ErrorList     []fieldError
+	Problem       string
+	Notice        string
+	RetentionDays int
+}
+
+// eventPage shows an event with its sign-up form.
+func (s *server) eventPage(c *gin.Context) {
+	e, err := s.Events.GetPublic(c.Request.Context(), c.Param("slug"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	s.renderEvent(c, http.StatusOK, e, signupForm{PartySize: "1"}, nil)
+}
+
+func (s *server) renderEvent(c *gin.Context, status int, e *event.Event, form signupForm, fail *apperr.Error) {
+	l := localizer(c)
+	p := eventPage{Event: newEventView(l, e, time.Now()), Form: form, RetentionDays: s.Config.RetentionDays}
+	if fail != nil && len(fail.Fields) > 0 {
+		p.Errors = map[string]string{}
+		for _, f := range formFields {
+			if m, ok := fail.Fields[f.name]; ok {
+				msg := l.T(m.ID, m.Data)
+				p.Errors[f.name] = msg
+				p.ErrorList = append(p.ErrorList, fieldError{Field: f.name, Label: l.T(f.label, nil), Message: msg})
+			}
+		}
+	} else if fail != nil && fail.Code == apperr.Conflict {
+		p.Notice = l.T(fail.Msg.ID, fail.Msg.Data)
+	} else if fail != nil {
+		p.Problem = l.T(fail.Msg.ID, fail.Msg.Data)
+	}
+	s.render(c, status, "event", p.Event.Title, p)
+}
+
+// register takes the sign-up form: on success it redirects to the
+// registration page; on a rule or input problem it shows the form again with
+// the fields marked.
+func (s *server) register(c *gin.Context) {
+	slug := c.Param("slug")
+	if err := c.Request.ParseForm(); err != nil {
+		_ = c.Error(bodyError(err))
+		return
+	}
+	form := signupForm{
+		Name:      c.PostForm("name"),
+		Email:     c.PostForm("email"),
+		PartySize: strings.TrimSpace(c.PostForm("party_size")),
+		BirthDate: c.PostForm("birth_date"),
+		Consent:   c.PostForm("consent") != "",
+	}
+	in := registration.SignupInput{
+		Name: form.Name, Email: form.Email, Lang: c.PostForm("lang"),
+		BirthDate: form.BirthDate, Consent: form.Consent,
+		MemberNumber: c.PostForm("member_number"),
+	}
+	partyOK := true
+	if form.PartySize == "" {
+		in.PartySize = 1
+	} else if n, err := strconv.Atoi(form.PartySize); err == nil {
+		in.PartySize = n
+	} else {
+		partyOK = false
+	}
+	if in.Lang == "" {
+		in.Lang = localizer(c).Lang
+	}
+	res, err := s.Registrations.SignUp(c.Request.Context(), slug, in)
+	if !partyOK {
+		if err == nil {
+			err = apperr.Field("party_size", "err.number")
+		} else if ae := apperr.From(err); ae.Code == apperr.Invalid {
+			ae.Fields["party_size"] = apperr.M("err.number")
+		}
+	}
+	if err != nil {
+		ae := apperr.From(err)
+		switch ae.Code {
+		case apperr.Invalid, apperr.Full, apperr.Closed, apperr.MembersOnly, apperr.Age:
+			e, gerr := s.Events.GetPublic(c.Request.Context(), slug)
+			if gerr != nil {
+				_ = c.Error(gerr)
+				return
+			}
+			if !utf8.ValidString(form.Name) {
+				form.Name = strings.ToValidUTF8(form.Name, "")
+			}
+			if !utf8.ValidString(form.Email) {
+				form.Email = strings.ToValidUTF8(form.Email, "")
+			}
+			s.renderEvent(c, ae.Status(), e, form, ae)
+		default:
+			_ = c.Error(err)
+		}
+		return
+	}
+	if res.Existing {
+		// Knowing an address must not reveal its owner's manage link, so the
+		// page only says that this address is already signed up.
+		e, err := s.Events.GetPublic(c.Request.Context(), slug)
+		if err != nil {
+			_ = c.Error(err)
+			return
+		}
+		s.renderEvent(c, http.StatusOK, e, signupForm{PartySize: "1"}, apperr.New(apperr.Conflict, "reg.existing"))
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/r/"+res.Registration.ManageToken)
+}
+
+// bodyError maps a failure to read a form body: too large, or malformed.
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if ok := asMaxBytes(err, &mbe); ok {
+		return apperr.New(apperr.TooLarge, "err.too_large")
+	}
+	return apperr.New(apperr.BadRequest, "err.invalid")
+}

@@ -1,0 +1,77 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"treffpunkt/internal/event"
+	"treffpunkt/internal/org"
+)
+
+type option struct{ Value, Label string }
+
+type homePage struct {
+	Orgs   []org.Org
+	Kinds  []option
+	Org    string
+	Kind   string
+	Events []eventView
+}
+
+// home lists upcoming events of the whole network, filtered by organisation
+// and kind.
+func (s *server) home(c *gin.Context) {
+	l := localizer(c)
+	now := time.Now()
+	p := homePage{Org: c.Query("org"), Kind: c.Query("kind")}
+	if !slices.Contains(event.Kinds, p.Kind) {
+		p.Kind = ""
+	}
+	orgs, err := s.Orgs.List(c.Request.Context())
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	p.Orgs = orgs
+	for _, k := range event.Kinds {
+		p.Kinds = append(p.Kinds, option{k, l.T("kind."+k, nil)})
+	}
+	evs, err := s.Events.List(c.Request.Context(), event.Filter{OrgSlug: p.Org, Kind: p.Kind, From: now})
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	for i := range evs {
+		p.Events = append(p.Events, newEventView(l, &evs[i], now))
+	}
+	s.render(c, http.StatusOK, "home", l.T("title.home", nil), p)
+}
+
+type orgPage struct {
+	Org    *org.Org
+	Events []eventView
+}
+
+// orgPage shows one organisation and its upcoming events.
+func (s *server) orgPage(c *gin.Context) {
+	l := localizer(c)
+	o, err := s.Orgs.BySlug(c.Request.Context(), c.Param("org"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	now := time.Now()
+	evs, err := s.Events.List(c.Request.Context(), event.Filter{OrgSlug: o.Slug, From: now})
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	p := orgPage{Org: o}
+	for i := range evs {
+		p.Events = append(p.Events, newEventView(l, &evs[i], now))
+	}
+	s.render(c, http.StatusOK, "org", o.Name, p)
+}

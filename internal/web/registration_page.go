@@ -1,0 +1,98 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"treffpunkt/internal/event"
+	"treffpunkt/internal/registration"
+)
+
+func asMaxBytes(err error, target **http.MaxBytesError) bool { return errors.As(err, target) }
+
+type registrationPage struct {
+	Registration *registration.Registration
+	Event        eventView
+}
+
+// registrationPage is the participant's own page behind the manage token:
+// status, waitlist position, tickets, cancel.
+func (s *server) registrationPage(c *gin.Context) {
+	r, err := s.Registrations.ByToken(c.Request.Context(), c.Param("token"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	e, err := s.Events.Get(c.Request.Context(), r.EventSlug)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	l := localizer(c)
+	c.Header("Referrer-Policy", "no-referrer")
+	s.render(c, http.StatusOK, "registration", l.T("title.registration", nil), registrationPage{
+		Registration: r, Event: newEventView(l, e, time.Now()),
+	})
+}
+
+// cancelRegistration cancels through the manage link and shows the result.
+func (s *server) cancelRegistration(c *gin.Context) {
+	r, err := s.Registrations.Cancel(c.Request.Context(), c.Param("token"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/r/"+r.ManageToken)
+}
+
+type ticketPage struct {
+	Event       eventView
+	Name        string
+	Code        string
+	Seat, Total int
+	Valid       bool
+	Status      string
+}
+
+// ticketPage is what a phone camera opens from the QR code.
+func (s *server) ticketPage(c *gin.Context) {
+	r, t, err := s.Registrations.ByTicket(c.Request.Context(), c.Param("code"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	e, err := s.Events.Get(c.Request.Context(), r.EventSlug)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	l := localizer(c)
+	status := r.Status
+	if e.Status == event.Cancelled {
+		status = registration.Cancelled
+	}
+	c.Header("Referrer-Policy", "no-referrer")
+	s.render(c, http.StatusOK, "ticket", l.T("title.ticket", nil), ticketPage{
+		Event: newEventView(l, e, time.Now()), Name: r.Name, Code: t.Code,
+		Seat: t.Seat, Total: r.PartySize, Valid: status == registration.Confirmed, Status: status,
+	})
+}
+
+// ticketQR serves the QR code of a ticket as SVG; it carries BASE_URL/t/{code}.
+func (s *server) ticketQR(c *gin.Context) {
+	_, t, err := s.Registrations.ByTicket(c.Request.Context(), c.Param("code"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	svg, err := qrSVG(s.Config.BaseURL + "/t/" + t.Code)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.Header("Cache-Control", "private, max-age=86400")
+	c.Data(http.StatusOK, "image/svg+xml", svg)
+}

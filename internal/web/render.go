@@ -1,0 +1,124 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/justinas/nosurf"
+
+	"treffpunkt/internal/i18n"
+	"treffpunkt/web"
+)
+
+// View is what every page template gets: the page's own data in .Data and
+// the common parts (language, CSRF token, base URL) beside it.
+type View struct {
+	L         *i18n.Localizer
+	Lang      string
+	Dir       string
+	Title     string
+	CSRFToken string
+	BaseURL   string
+	// Path is the current path, for the language switcher's links.
+	Path      string
+	Languages []string
+	Data      any
+}
+
+// T translates a message id with key/value template data.
+func (v *View) T(id string, kv ...any) string {
+	if len(kv) == 0 {
+		return v.L.T(id, nil)
+	}
+	data := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		data[fmt.Sprint(kv[i])] = kv[i+1]
+	}
+	return v.L.T(id, data)
+}
+
+// N translates a message with plural forms.
+func (v *View) N(id string, count int) string { return v.L.N(id, count, nil) }
+
+var funcs = template.FuncMap{
+	"dirOf": i18n.Dir,
+}
+
+// parsePages builds one template set per page: the layout, the partials and
+// the page, so that each page defines its own "content" block.
+func parsePages() (map[string]*template.Template, error) {
+	pages, err := fs.Glob(web.FS, "templates/pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*template.Template, len(pages))
+	for _, p := range pages {
+		name := strings.TrimSuffix(path.Base(p), ".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(web.FS, "templates/layout.html", "templates/partials/*.html", p)
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// render writes a page, rendered into a buffer first so that a template
+// error becomes a clean 500 rather than half a page.
+func (s *server) render(c *gin.Context, status int, page, title string, data any) {
+	l := localizer(c)
+	v := &View{
+		L: l, Lang: l.Lang, Dir: i18n.Dir(l.Lang), Title: title,
+		CSRFToken: nosurf.Token(c.Request), BaseURL: s.Config.BaseURL,
+		Path: c.Request.URL.Path, Languages: s.Catalogue.Languages(), Data: data,
+	}
+	s.writePage(c.Writer, status, page, v)
+}
+
+func (s *server) writePage(w http.ResponseWriter, status int, page string, v *View) {
+	var buf bytes.Buffer
+	t, ok := s.pages[page]
+	if !ok {
+		s.Log.Error("unknown page template", "page", page)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.Log.Error("render page", "page", page, "error", err.Error())
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorPage is the data of the error template.
+type errorPage struct {
+	Status  int
+	Message string
+}
+
+// renderPlainError renders the error page outside Gin (the CSRF failure
+// handler runs before the router).
+func (s *server) renderPlainError(w http.ResponseWriter, r *http.Request, status int, msgID string) {
+	cookie := ""
+	if c, err := r.Cookie(langCookie); err == nil {
+		cookie = c.Value
+	}
+	l := s.Catalogue.For(s.Catalogue.Match([]string{r.URL.Query().Get("lang"), cookie}, r.Header.Get("Accept-Language")))
+	v := &View{
+		L: l, Lang: l.Lang, Dir: i18n.Dir(l.Lang), Title: l.T("title.error", nil),
+		BaseURL: s.Config.BaseURL, Path: r.URL.Path, Languages: s.Catalogue.Languages(),
+		Data: errorPage{Status: status, Message: l.T(msgID, nil)},
+	}
+	s.writePage(w, status, "error", v)
+}

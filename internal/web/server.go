@@ -1,0 +1,154 @@
+// Package web is the HTTP side of Treffpunkt: the Gin router, the
+// middleware every request passes, and the server-rendered pages. The JSON
+// API (package api) is mounted on the same router.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/justinas/nosurf"
+
+	"treffpunkt/internal/api"
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/auth"
+	"treffpunkt/internal/config"
+	"treffpunkt/internal/event"
+	"treffpunkt/internal/i18n"
+	"treffpunkt/internal/org"
+	"treffpunkt/internal/registration"
+	"treffpunkt/web"
+)
+
+// Deps is what the router needs.
+type Deps struct {
+	Config        *config.Config
+	Log           *slog.Logger
+	Events        *event.Service
+	Registrations *registration.Service
+	Orgs          *org.Service
+	Auth          *auth.Service
+	Catalogue     *i18n.Catalogue
+	// Ready reports whether the database answers.
+	Ready func(ctx context.Context) error
+}
+
+type server struct {
+	Deps
+	pages map[string]*template.Template
+}
+
+// maxBodyBytes bounds every request body; sign-up forms and API calls are a
+// few hundred bytes.
+const maxBodyBytes = 64 << 10
+
+// NewRouter builds the whole HTTP handler: pages, API, static files, health.
+func NewRouter(d Deps) (http.Handler, error) {
+	gin.SetMode(gin.ReleaseMode)
+	s := &server{Deps: d}
+	var err error
+	if s.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.requestID, s.logRequests, s.recoverPanics, s.language, s.renderErrors)
+
+	static, err := fs.Sub(web.FS, "static")
+	if err != nil {
+		return nil, err
+	}
+	r.StaticFS("/static", http.FS(static))
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+
+	if err := r.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
+		return nil, err
+	}
+	signupLimit := s.limitSignups()
+
+	r.GET("/", s.home)
+	r.GET("/orgs/:org", s.orgPage)
+	r.GET("/events/:slug", s.eventPage)
+	r.POST("/events/:slug/register", signupLimit, s.register)
+	r.GET("/r/:token", s.registrationPage)
+	r.POST("/r/:token/cancel", s.cancelRegistration)
+	r.GET("/t/:code", s.ticketPage)
+	r.GET("/t/:code/qr.svg", s.ticketQR)
+
+	api.Register(r.Group("/api/v1"), api.Deps{
+		Config:        d.Config,
+		Events:        d.Events,
+		Registrations: d.Registrations,
+		Orgs:          d.Orgs,
+		Auth:          d.Auth,
+		SignupLimit:   signupLimit,
+	})
+
+	r.NoRoute(func(c *gin.Context) { _ = c.Error(notFound()) })
+	r.NoMethod(func(c *gin.Context) { _ = c.Error(methodNotAllowed()) })
+
+	pages := s.csrf(r)
+	return s.limitBody(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if strings.HasPrefix(req.URL.Path, "/api/") {
+			r.ServeHTTP(w, req)
+			return
+		}
+		pages.ServeHTTP(w, req)
+	})), nil
+}
+
+// limitBody caps request bodies before anything reads them (the CSRF check
+// parses forms): a declared oversize is answered 413 at once, an undeclared
+// one fails while it is read.
+func (s *server) limitBody(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxBodyBytes {
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				l := s.Catalogue.For(s.Catalogue.Match(nil, r.Header.Get("Accept-Language")))
+				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				w.WriteHeader(http.StatusRequestEntityTooLarge)
+				_ = json.NewEncoder(w).Encode(errorJSON(l, apperr.New(apperr.TooLarge, "err.too_large")))
+				return
+			}
+			s.renderPlainError(w, r, http.StatusRequestEntityTooLarge, "err.too_large")
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// csrf protects every form POST with nosurf's double-submit token and its
+// Origin/Referer check. The JSON API does not pass through it: it accepts
+// only application/json, which a cross-site form cannot send, and staff
+// calls carry a bearer token rather than a cookie.
+func (s *server) csrf(h http.Handler) http.Handler {
+	c := nosurf.New(h)
+	secure := s.Config.SecureCookies()
+	c.SetBaseCookie(http.Cookie{Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode, MaxAge: nosurf.MaxAge})
+	c.SetIsTLSFunc(func(*http.Request) bool { return secure })
+	if base, err := url.Parse(s.Config.BaseURL); err == nil {
+		// Behind a proxy r.Host may differ from the public host: accept the
+		// public origin too.
+		origin := base.Scheme + "://" + base.Host
+		c.SetIsAllowedOriginFunc(func(u *url.URL) bool {
+			return strings.EqualFold(u.Scheme+"://"+u.Host, origin)
+		})
+	}
+	c.SetFailureHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.Log.Info("csrf check failed", "reason", nosurf.Reason(r).Error(), "path", r.URL.Path)
+		s.renderPlainError(w, r, http.StatusForbidden, "err.csrf")
+	}))
+	return c
+}
