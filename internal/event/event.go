@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -169,3 +170,10 @@ func (e *Event) RegistrationState(now time.Time) string {
 
 // RegistrationOpen reports whether sign-up is possible at now.
 func (e *Event) RegistrationOpen(now time.Time) bool { return e.RegistrationState(now) == "open" }
+
+// UID is the event's identity in every calendar object Treffpunkt writes
+// (feeds and email attachments), so calendar apps merge them. It must never
+// change for an event; host is BASE_URL's host.
+func (e *Event) UID(host string) string {
+	return fmt.Sprintf("event-%d@%s", e.ID, host)
+}

@@ -95,7 +95,7 @@ func TestEveryUsedMessageIDExists(t *testing.T) {
 		case "reg.status.":
 			names = []string{"pending", "confirmed", "waitlisted", "cancelled", "expired"}
 		case "state.":
-			names = []string{"cancelled", "closed", "not_yet_open", "full", "waitlist", "unlimited"}
+			names = []string{"cancelled", "closed", "not_yet_open", "full", "waitlist", "unlimited", "members_only"}
 		}
 		for _, n := range names {
 			if !de[prefix+n] {

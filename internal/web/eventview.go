@@ -62,6 +62,8 @@ func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
 	v.Open = state == "open" && e.Access == event.AccessPublic
 	v.Full = e.Full()
 	switch {
+	case state == "open" && e.Access == event.AccessMembers:
+		v.StateClass, v.StateLabel = "members", l.T("state.members_only", nil)
 	case state == "open" && v.Full && e.Waitlist:
 		v.StateClass, v.StateLabel = "waitlist", l.T("state.waitlist", nil)
 	case state == "open" && v.Full:
