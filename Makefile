@@ -48,3 +48,10 @@ lint:
 
 clean:
 	rm -rf bin/
+
+# The registration rush (issue 9): two instances on the development
+# PostgreSQL (fsync on), cmd/loadgen through the API and the form, and the
+# naive pgbench baseline in the same run. See docs/performance.md.
+.PHONY: bench-rush
+bench-rush:
+	scripts/bench-rush.sh

@@ -104,8 +104,18 @@ func getByToken(ctx context.Context, q sqlx.QueryerContext, token string) (*Regi
 
 func listByEvent(ctx context.Context, q sqlx.QueryerContext, eventID int64) ([]*Registration, error) {
 	var rs []*Registration
-	err := sqlx.SelectContext(ctx, q, &rs, selectRegistration+`
-WHERE r.event_id = $1 ORDER BY r.created_at, r.id`, eventID)
+	// Positions come from one window function: the per-row count of
+	// selectRegistration would make a long waitlist quadratic.
+	err := sqlx.SelectContext(ctx, q, &rs, `
+SELECT r.id, r.event_id, e.slug AS event_slug, r.name, r.email, r.lang, r.party_size,
+       r.status, r.manage_token, r.created_at, r.confirmed_at, r.cancelled_at,
+       CASE WHEN r.status = 'waitlisted' THEN
+           count(*) FILTER (WHERE r.status = 'waitlisted') OVER (ORDER BY r.waitlist_order)
+       ELSE 0 END AS waitlist_position
+FROM registrations r
+JOIN events e ON e.id = r.event_id
+WHERE r.event_id = $1
+ORDER BY r.created_at, r.id`, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("list registrations: %w", err)
 	}
