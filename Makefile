@@ -7,14 +7,19 @@
 #                 `make db-stop`.
 #   make db-stop  stop the development database
 #   make test     run all tests against a throwaway PostgreSQL cluster
-#                 (or against TEST_DATABASE_URL when it is set)
+#                 (or against TEST_DATABASE_URL when it is set); they include
+#                 scripts/validate-feeds.sh on served feeds when its tools are
+#                 installed (python3-vobject, node, `make feed-tools`)
+#   make feed-tools      install ical.js into ./var/npm for that check
+#   make validate-feeds  check the feeds of a running server (BASE_URL,
+#                 default http://localhost:8080) with vobject and ical.js
 #   make lint     gofmt check + go vet
 #   make build    build bin/treffpunkt
 #   make clean    remove bin/
 
 GO ?= go
 
-.PHONY: build run db-stop test lint clean
+.PHONY: build run db-stop test lint clean feed-tools validate-feeds
 
 build:
 	$(GO) build -o bin/treffpunkt ./cmd/treffpunkt
@@ -27,6 +32,12 @@ db-stop:
 
 test:
 	scripts/pg.sh test-run -- $(GO) test -race -count=1 -timeout 9m ./...
+
+feed-tools:
+	npm install --no-save --no-audit --no-fund --prefix var/npm ical.js
+
+validate-feeds:
+	scripts/validate-feeds.sh $(or $(BASE_URL),http://localhost:8080)
 
 # gofmt over the git-tracked and untracked (not ignored) .go files, excluding
 # ./var (the database directory); falls back to find outside a git work tree.

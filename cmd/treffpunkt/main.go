@@ -21,6 +21,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/calendar"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/demo"
@@ -41,8 +42,11 @@ commands:
   org add --slug S --name N [--email E]  add an organisation
   user add --email E --org S --role owner|organiser|door
                                          add a staff account (password from stdin)
-  token add --org S --role organiser|door [--name N]
-                                         add an API token (printed last)
+  token add --org S --role organiser|door [--name N] [--admin]
+                                         add an API token (printed last);
+                                         --admin: a network-admin token
+  mail preview [--kind K] [--lang L] [--format text|html|eml]
+                                         show an email with sample data
 
 configuration comes from the environment; see README.md.`
 
@@ -61,6 +65,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 	cmd, rest := args[0], args[1:]
 	if (cmd == "org" || cmd == "user" || cmd == "token") && len(rest) > 0 && rest[0] == "add" {
 		cmd, rest = cmd+" add", rest[1:]
+	}
+	if cmd == "mail" && len(rest) > 0 && rest[0] == "preview" {
+		cmd, rest = "mail preview", rest[1:]
 	}
 	switch cmd {
 	case "serve":
@@ -83,6 +90,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		return userAdd(ctx, rest, stdin, stdout)
 	case "token add":
 		return tokenAdd(ctx, rest, stdout)
+	case "mail preview":
+		return mailPreview(rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -117,7 +126,7 @@ func services(db *sqlx.DB) demo.Services {
 func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	noMigrate := fs.Bool("no-migrate", false, "do not migrate; refuse to start on an old schema")
-	_ = fs.Bool("no-workers", false, "do not run background workers")
+	noWorkers := fs.Bool("no-workers", false, "do not run background workers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -143,10 +152,16 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		return err
 	}
 	svc := services(db)
+	if err := wireMail(cfg, db, cat, svc); err != nil {
+		return err
+	}
+	members, sessions := wireOrganisers(cfg, db, svc, log)
 	handler, err := web.NewRouter(web.Deps{
 		Config: cfg, Log: log, Catalogue: cat,
 		Events: svc.Events, Registrations: svc.Registrations, Orgs: svc.Orgs, Auth: svc.Auth,
-		Ready: db.PingContext,
+		Members: members, SessionStore: sessions,
+		Calendar: &calendar.Service{DB: db, BaseURL: cfg.BaseURL, DefaultLang: cfg.DefaultLang, SecretKey: cfg.SecretKey},
+		Ready:    db.PingContext,
 	})
 	if err != nil {
 		return err
@@ -162,6 +177,14 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if !*noWorkers {
+		// The workers stop at the signal, while requests drain, and have
+		// stopped before the database closes.
+		wctx, stopWorkers := context.WithCancel(ctx)
+		wait := startMailSender(wctx, cfg, db, svc, log)
+		waitSweeper := startSessionSweeper(wctx, svc.Auth, log)
+		defer func() { stopWorkers(); wait(); waitSweeper() }()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("serving", "addr", cfg.ListenAddr, "base_url", cfg.BaseURL)
@@ -233,6 +256,7 @@ func tokenAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	orgSlug := fs.String("org", "", "organisation slug")
 	role := fs.String("role", "", "organiser or door")
 	name := fs.String("name", "", "what the token is for")
+	admin := fs.Bool("admin", false, "network admin: acts as owner of every organisation (--role is ignored)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -242,7 +266,13 @@ func tokenAdd(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return cliError(err)
 		}
-		tok, err := svc.Auth.AddToken(ctx, o.ID, *role, *name)
+		var tok string
+		if *admin {
+			*role = "network admin"
+			tok, err = svc.Auth.AddAdminToken(ctx, o.ID, *name)
+		} else {
+			tok, err = svc.Auth.AddToken(ctx, o.ID, *role, *name)
+		}
 		if err != nil {
 			return cliError(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
+	memberlist "treffpunkt/internal/member"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
 )
@@ -23,6 +24,7 @@ type Deps struct {
 	Registrations *registration.Service
 	Orgs          *org.Service
 	Auth          *auth.Service
+	Members       *memberlist.Service
 	// SignupLimit guards the sign-up route (a per-IP rate limit shared with
 	// the HTML form); nil means no limit.
 	SignupLimit gin.HandlerFunc
@@ -51,6 +53,7 @@ func Register(g *gin.RouterGroup, d Deps) {
 	staff.POST("/events/:slug/cancel", h.cancelEvent)
 	staff.GET("/events/:slug/registrations", h.listRegistrations)
 	staff.GET("/events/:slug/registrations.csv", h.registrationsCSV)
+	staff.PUT("/members", h.putMembers)
 }
 
 // now is the registration service's clock, so that registration_open agrees

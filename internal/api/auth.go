@@ -14,6 +14,7 @@ const ctxPrincipal = "api.principal"
 // requireStaff admits a bearer token of the organisation in :org with at
 // least role. A token of another organisation gets the same 404 as an
 // organisation that does not exist, so tokens cannot probe which exist.
+// A network-admin token acts as owner of whichever organisation :org names.
 func (h *handler) requireStaff(role string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		tok, ok := bearerToken(c.GetHeader("Authorization"))
@@ -29,6 +30,14 @@ func (h *handler) requireStaff(role string) gin.HandlerFunc {
 			}
 			abort(c, err)
 			return
+		}
+		if p.Admin {
+			o, err := h.Orgs.BySlug(c.Request.Context(), c.Param("org"))
+			if err != nil {
+				abort(c, err)
+				return
+			}
+			p.OrgID, p.OrgSlug, p.OrgName, p.Role = o.ID, o.Slug, o.Name, auth.Owner
 		}
 		if p.OrgSlug != c.Param("org") {
 			abort(c, apperr.New(apperr.NotFound, "err.org_not_found"))

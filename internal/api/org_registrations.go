@@ -2,10 +2,7 @@ package api
 
 import (
 	"bytes"
-	"encoding/csv"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -30,6 +27,10 @@ type staffRegistrationJSON struct {
 	WaitlistPosition *int              `json:"waitlist_position"`
 	CreatedAt        time.Time         `json:"created_at"`
 	Tickets          []staffTicketJSON `json:"tickets"`
+	// Mail is every email to the registration, oldest first; MailState
+	// sums it up (see mail_state.go).
+	Mail      []mailJSON `json:"mail"`
+	MailState string     `json:"mail_state"`
 }
 
 // orgRegistrations loads the event in :slug of the caller's organisation
@@ -51,6 +52,11 @@ func (h *handler) listRegistrations(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	mails, err := h.Registrations.MailStates(c.Request.Context(), rs)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
 	out := make([]staffRegistrationJSON, len(rs))
 	for i, r := range rs {
 		j := staffRegistrationJSON{
@@ -61,6 +67,7 @@ func (h *handler) listRegistrations(c *gin.Context) {
 		for k, t := range r.Tickets {
 			j.Tickets[k] = staffTicketJSON{Code: t.Code, CheckedInAt: utcPtr(t.CheckedInAt)}
 		}
+		j.Mail, j.MailState = mailOf(mails[r.ID])
 		out[i] = j
 	}
 	c.JSON(http.StatusOK, gin.H{"registrations": out})
@@ -74,57 +81,23 @@ func utcPtr(t *time.Time) *time.Time {
 	return &u
 }
 
-// csvHeader names the columns of the attendee export.
-var csvHeader = []string{"id", "name", "email", "lang", "party_size", "status", "waitlist_position", "created_at", "ticket_codes", "checked_in"}
-
 // registrationsCSV is GET /orgs/:org/events/:slug/registrations.csv: the
-// list for spreadsheets. UTF-8 with a byte order mark, or Excel reads
-// umlauts and Arabic as Latin-1; RFC 4180 quoting and CRLF; checked_in is
-// the number of the registration's tickets checked in.
+// list for spreadsheets, written by the same code as the organisers' area
+// exports (registration.WriteCSV: UTF-8 with a byte order mark, RFC 4180
+// quoting, CRLF, formula injection defused).
 func (h *handler) registrationsCSV(c *gin.Context) {
 	e, rs, err := h.orgRegistrations(c)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	var buf bytes.Buffer
-	buf.WriteString("\uFEFF")
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true
-	_ = w.Write(csvHeader)
-	loc := e.Location()
-	for _, r := range rs {
-		codes := make([]string, len(r.Tickets))
-		checkedIn := 0
-		for i, t := range r.Tickets {
-			codes[i] = t.Code
-			if t.CheckedInAt != nil {
-				checkedIn++
-			}
-		}
-		pos := ""
-		if p := waitlistPosition(r); p != nil {
-			pos = strconv.Itoa(*p)
-		}
-		_ = w.Write(safeCells(
-			strconv.FormatInt(r.ID, 10), r.Name, r.Email, r.Lang, strconv.Itoa(r.PartySize),
-			r.Status, pos, r.CreatedAt.In(loc).Format(time.RFC3339),
-			strings.Join(codes, " "), strconv.Itoa(checkedIn),
-		))
+	t, err := h.Registrations.ExportTable(c.Request.Context(), e, rs)
+	if err != nil {
+		_ = c.Error(err)
+		return
 	}
-	w.Flush() // into a bytes.Buffer, which cannot fail
+	var buf bytes.Buffer
+	_ = registration.WriteCSV(&buf, t, ',') // into a bytes.Buffer, which cannot fail
 	c.Header("Content-Disposition", `attachment; filename="`+e.Slug+`-registrations.csv"`)
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
-}
-
-// safeCells defuses CSV formula injection: a spreadsheet runs a cell that
-// starts with = + - @ (or a tab or CR before one) as a formula, so such a
-// cell gets a leading apostrophe and stays text.
-func safeCells(cells ...string) []string {
-	for i, s := range cells {
-		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-			cells[i] = "'" + s
-		}
-	}
-	return cells
 }

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 
@@ -37,8 +38,14 @@ func ValidRole(r string) bool { return rank[r] > 0 }
 type Principal struct {
 	OrgID   int64  `db:"org_id"`
 	OrgSlug string `db:"org_slug"`
+	OrgName string `db:"org_name"`
 	Role    string `db:"role"`
 	TokenID int64  `db:"token_id"`
+	// UserID is the staff account of a session (0 for a token).
+	UserID int64 `db:"user_id"`
+	// Admin marks a network admin (account or token): it acts as owner of
+	// every organisation.
+	Admin bool `db:"is_admin"`
 }
 
 // Can reports whether the principal's role reaches at least role.
@@ -47,6 +54,35 @@ func (p *Principal) Can(role string) bool { return p != nil && rank[p.Role] >= r
 // Service manages staff and tokens.
 type Service struct {
 	DB *sqlx.DB
+	// BaseURL starts the one-time links of password resets and invitations.
+	BaseURL string
+	// Mailer sends those links; nil logs that a mail could not be sent (never
+	// the link). See staff_mail.go.
+	Mailer StaffMailer
+	Log    *slog.Logger
+	// PasswordCost is bcrypt's cost, 0 for bcrypt.DefaultCost. Tests lower
+	// it: under the race detector one hash at the default cost takes a
+	// second.
+	PasswordCost int
+
+	dummyOnce sync.Once
+	dummy     []byte
+}
+
+func (s *Service) cost() int {
+	if s.PasswordCost == 0 {
+		return bcrypt.DefaultCost
+	}
+	return s.PasswordCost
+}
+
+// dummyHash is compared against when an account does not exist, so that
+// timing tells nothing; it has the cost real hashes have.
+func (s *Service) dummyHash() []byte {
+	s.dummyOnce.Do(func() {
+		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("no such user"), s.cost())
+	})
+	return s.dummy
 }
 
 // tokenPrefix marks Treffpunkt tokens so that secret scanners can find leaks.
@@ -77,7 +113,7 @@ func (s *Service) AddUser(ctx context.Context, email, password string, orgID int
 	if err := f.Err(); err != nil {
 		return err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost())
 	if err != nil {
 		return apperr.Wrap(err, "hash password")
 	}
@@ -86,7 +122,8 @@ func (s *Service) AddUser(ctx context.Context, email, password string, orgID int
 		err := tx.GetContext(ctx, &userID, `
 INSERT INTO staff_users (email, password_hash, is_admin) VALUES ($1, $2, $3)
 ON CONFLICT (lower(email)) DO UPDATE
-SET password_hash = EXCLUDED.password_hash, is_admin = staff_users.is_admin OR EXCLUDED.is_admin
+SET password_hash = EXCLUDED.password_hash, is_admin = staff_users.is_admin OR EXCLUDED.is_admin,
+    password_set = true, session_version = staff_users.session_version + 1
 RETURNING id`, email, string(hash), admin)
 		if err != nil {
 			return fmt.Errorf("save user: %w", err)
@@ -101,11 +138,6 @@ ON CONFLICT (user_id, org_id) DO UPDATE SET role = EXCLUDED.role`, userID, orgID
 	}), "add user")
 }
 
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
-	return h
-})
-
 // CheckPassword returns the user's id when email and password match.
 func (s *Service) CheckPassword(ctx context.Context, email, password string) (int64, error) {
 	var u struct {
@@ -115,7 +147,7 @@ func (s *Service) CheckPassword(ctx context.Context, email, password string) (in
 	err := s.DB.GetContext(ctx, &u, `SELECT id, password_hash FROM staff_users WHERE lower(email) = lower($1)`, strings.TrimSpace(email))
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check so that timing tells nothing.
-		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 		return 0, apperr.New(apperr.Unauthorized, "err.login")
 	}
 	if err != nil {
@@ -157,7 +189,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 UPDATE api_tokens t SET last_used_at = now()
 FROM organisations o
 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND o.id = t.org_id
-RETURNING t.org_id, o.slug AS org_slug, t.role, t.id AS token_id`, hashToken(token))
+RETURNING t.org_id, o.slug AS org_slug, o.name AS org_name, t.role, t.id AS token_id, t.is_admin`, hashToken(token))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.Unauthorized, "err.token")
 	}

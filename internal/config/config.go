@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"strconv"
@@ -27,6 +28,9 @@ type Config struct {
 	TrustedProxies  []string
 	MetricsToken    string
 	FrameAncestors  []string
+	// SMTP is SMTP_URL taken apart; nil when SMTP_URL is empty (dev mode:
+	// mail is logged, not sent).
+	SMTP *SMTP
 }
 
 // Languages Treffpunkt publishes in; the first is the network's default.
@@ -69,9 +73,14 @@ func parse(get func(string) string, needDB bool) (*Config, error) {
 		bad("BASE_URL", "must be an absolute http(s) URL, got %q", c.BaseURL)
 	}
 	if c.SMTPURL != "" {
-		if u, err := url.Parse(c.SMTPURL); err != nil || u.Scheme != "smtp" || u.Host == "" {
-			bad("SMTP_URL", "must look like smtp://[user:pass@]host:port[?tls=none|starttls|tls]")
+		smtp, err := parseSMTP(c.SMTPURL)
+		if err != nil {
+			bad("SMTP_URL", "%v; it must look like smtp://[user:pass@]host:port[?tls=none|starttls|tls]", err)
 		}
+		c.SMTP = smtp
+	}
+	if a, err := mail.ParseAddress(c.MailFrom); err != nil || !strings.Contains(a.Address, "@") {
+		bad("MAIL_FROM", "must be an email address, optionally with a name (Treffpunkt <noreply@example.org>), got %q", c.MailFrom)
 	}
 	if c.SecretKey != "" && len(c.SecretKey) < 32 {
 		bad("SECRET_KEY", "must be at least 32 characters")

@@ -93,6 +93,7 @@ type Event struct {
 	OrgID                int64      `db:"org_id"`
 	OrgSlug              string     `db:"org_slug"`
 	OrgName              string     `db:"org_name"`
+	OrgEmail             string     `db:"org_email"`
 	Slug                 string     `db:"slug"`
 	Kind                 string     `db:"kind"`
 	DefaultLang          string     `db:"default_lang"`
@@ -116,8 +117,12 @@ type Event struct {
 	SeatsConfirmed       int        `db:"seats_confirmed"`
 	WaitlistLength       int        `db:"waitlist_length"`
 	Sequence             int        `db:"sequence"`
-	CreatedAt            time.Time  `db:"created_at"`
-	UpdatedAt            time.Time  `db:"updated_at"`
+	// CalendarChangedAt is when Sequence last rose (LAST-MODIFIED in
+	// calendars); CancelledAt is when the event was cancelled.
+	CalendarChangedAt time.Time  `db:"calendar_changed_at"`
+	CancelledAt       *time.Time `db:"cancelled_at"`
+	CreatedAt         time.Time  `db:"created_at"`
+	UpdatedAt         time.Time  `db:"updated_at"`
 }
 
 // Location is the event's time zone; events are validated to have a valid one.

@@ -20,6 +20,7 @@ type SeatsFreedFunc func(ctx context.Context, tx *sqlx.Tx, e *Event) error
 type Service struct {
 	DB         *sqlx.DB
 	SeatsFreed SeatsFreedFunc
+	Changed    ChangedFunc
 	Now        func() time.Time
 }
 
@@ -117,13 +118,14 @@ func (s *Service) Update(ctx context.Context, orgID int64, slug string, in Input
 		if e.OrgID != orgID {
 			return apperr.New(apperr.NotFound, "err.event_not_found")
 		}
+		if e.Status == Cancelled {
+			// Attendees were told it is off; a later edit would reach nobody.
+			return apperr.New(apperr.Conflict, "err.event_cancelled_final")
+		}
 		before := *e
 		in.apply(e)
-		if e.Status == Cancelled && before.Status != Cancelled {
+		if e.Status == Cancelled {
 			return apperr.Field("status", "err.use_cancel")
-		}
-		if before.Status == Cancelled && e.Status != Cancelled {
-			return apperr.New(apperr.Conflict, "err.event_cancelled_final")
 		}
 		if err := validate(e); err != nil {
 			return err
@@ -136,10 +138,21 @@ func (s *Service) Update(ctx context.Context, orgID int64, slug string, in Input
 				return err
 			}
 		}
-		if err := update(ctx, tx, e, calendarChanged(&before, e)); err != nil {
+		bump := calendarChanged(&before, e)
+		if err := update(ctx, tx, e, bump); err != nil {
 			return err
 		}
+		if bump {
+			// As update wrote them: mails attach this version's calendar.
+			e.Sequence++
+			e.CalendarChangedAt = s.now()
+		}
 		id = e.ID
+		if s.Changed != nil && moved(&before, e) {
+			if err := s.Changed(ctx, tx, &before, e); err != nil {
+				return err
+			}
+		}
 		if s.SeatsFreed != nil && seatsMayHaveFreed(&before, e) {
 			return s.SeatsFreed(ctx, tx, e)
 		}
@@ -169,8 +182,17 @@ func (s *Service) Cancel(ctx context.Context, orgID int64, slug string) (*Event,
 		if e.Status == Cancelled {
 			return nil
 		}
+		before := *e
 		e.Status = Cancelled
-		return update(ctx, tx, e, true)
+		if err := update(ctx, tx, e, true); err != nil {
+			return err
+		}
+		e.Sequence++
+		e.CalendarChangedAt = s.now()
+		if s.Changed != nil {
+			return s.Changed(ctx, tx, &before, e)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, apperr.Wrap(err, "cancel event")
@@ -187,7 +209,8 @@ func (s *Service) getByID(ctx context.Context, id int64) (*Event, error) {
 func calendarChanged(a, b *Event) bool {
 	return !reflect.DeepEqual(a.Title, b.Title) || !reflect.DeepEqual(a.Description, b.Description) ||
 		!a.StartsAt.Equal(b.StartsAt) || !a.EndsAt.Equal(b.EndsAt) || a.AllDay != b.AllDay ||
-		a.Timezone != b.Timezone || !sameVenue(a.Venue, b.Venue) || a.Status != b.Status
+		a.Timezone != b.Timezone || !sameVenue(a.Venue, b.Venue) || a.Status != b.Status ||
+		a.Kind != b.Kind || a.Slug != b.Slug // CATEGORIES and URL
 }
 
 func seatsMayHaveFreed(a, b *Event) bool {

@@ -14,7 +14,7 @@ import (
 )
 
 const selectEvent = `
-SELECT e.id, e.org_id, o.slug AS org_slug, o.name AS org_name, e.slug, e.kind,
+SELECT e.id, e.org_id, o.slug AS org_slug, o.name AS org_name, o.email AS org_email, e.slug, e.kind,
        e.default_lang, e.title, e.description, e.starts_at, e.ends_at, e.all_day,
        e.timezone, e.venue_id AS "venue.id",
        COALESCE(v.name, '') AS "venue.name", COALESCE(v.street, '') AS "venue.street",
@@ -24,7 +24,7 @@ SELECT e.id, e.org_id, o.slug AS org_slug, o.name AS org_name, e.slug, e.kind,
        e.registration_closes_at, e.max_party_size, e.access, e.min_age, e.max_age,
        e.price_note, e.seats_confirmed,
        (SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 'waitlisted') AS waitlist_length,
-       e.sequence, e.created_at, e.updated_at
+       e.sequence, e.calendar_changed_at, e.cancelled_at, e.created_at, e.updated_at
 FROM events e
 JOIN organisations o ON o.id = e.org_id
 LEFT JOIN venues v ON v.id = e.venue_id`
@@ -169,22 +169,27 @@ RETURNING id`,
 	return id, nil
 }
 
-// update writes every editable column; sequence rises when something a
-// calendar shows has changed.
+// update writes every editable column; sequence rises, and
+// calendar_changed_at moves, when something a calendar shows has changed.
+// e gets the new calendar_changed_at and cancelled_at, so that a calendar
+// object rendered in the same transaction matches the feeds.
 func update(ctx context.Context, tx *sqlx.Tx, e *Event, bumpSequence bool) error {
-	_, err := tx.ExecContext(ctx, `
+	err := tx.QueryRowxContext(ctx, `
 UPDATE events SET slug = $2, kind = $3, default_lang = $4, title = $5,
     description = $6, starts_at = $7, ends_at = $8, all_day = $9, timezone = $10,
     venue_id = $11, status = $12, capacity = $13, waitlist = $14,
     registration_opens_at = $15, registration_closes_at = $16,
     max_party_size = $17, access = $18, min_age = $19, max_age = $20,
     price_note = $21, updated_at = now(),
-    sequence = sequence + CASE WHEN $22 THEN 1 ELSE 0 END
-WHERE id = $1`,
+    sequence = sequence + CASE WHEN $22 THEN 1 ELSE 0 END,
+    calendar_changed_at = CASE WHEN $22 THEN now() ELSE calendar_changed_at END,
+    cancelled_at = CASE WHEN $12 = 'cancelled' THEN COALESCE(cancelled_at, now()) END
+WHERE id = $1
+RETURNING calendar_changed_at, cancelled_at`,
 		e.ID, e.Slug, e.Kind, e.DefaultLang, e.Title, e.Description, e.StartsAt,
 		e.EndsAt, e.AllDay, e.Timezone, e.Venue.ID, e.Status, e.Capacity, e.Waitlist,
 		e.RegistrationOpensAt, e.RegistrationClosesAt, e.MaxPartySize, e.Access,
-		e.MinAge, e.MaxAge, e.PriceNote, bumpSequence)
+		e.MinAge, e.MaxAge, e.PriceNote, bumpSequence).Scan(&e.CalendarChangedAt, &e.CancelledAt)
 	if err != nil {
 		return fmt.Errorf("update event %d: %w", e.ID, err)
 	}

@@ -13,8 +13,11 @@ import (
 
 // Service runs sign-ups, cancellations and the waitlist.
 type Service struct {
-	DB  *sqlx.DB
-	Now func() time.Time
+	DB *sqlx.DB
+	// Mailer writes the emails each change causes in the change's own
+	// transaction; nil sends none.
+	Mailer Mailer
+	Now    func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -71,18 +74,31 @@ func (s *Service) SignUp(ctx context.Context, slug string, in SignupInput) (*Res
 		if lang == "" {
 			lang = e.DefaultLang
 		}
+		r := &Registration{
+			EventID: e.ID, EventSlug: e.Slug, Name: su.Name, Email: su.Email, Lang: lang,
+			PartySize: su.PartySize, Status: status, ManageToken: newSecret(),
+		}
 		regID, err = insertRegistration(ctx, tx, newRegistration{
 			EventID: e.ID, Name: su.Name, Email: su.Email, Lang: lang,
 			PartySize: su.PartySize, MemberNumber: su.MemberNumber,
-			BirthDate: su.birthDate, Status: status, Consent: s.now(),
+			BirthDate: su.birthDate, Status: status, ManageToken: r.ManageToken, Consent: s.now(),
 		})
 		if err != nil {
 			return err
 		}
+		r.ID = regID
+		kind := MailWaitlisted
 		if status == Confirmed {
-			return confirmSeats(ctx, tx, e, regID, su.PartySize)
+			kind = MailConfirmed
+			if r.Tickets, err = confirmSeats(ctx, tx, e, regID, su.PartySize); err != nil {
+				return err
+			}
+		} else {
+			// Under the event's lock the waitlist cannot change: the
+			// newcomer is last.
+			r.WaitlistPosition = e.WaitlistLength + 1
 		}
-		return nil
+		return s.mail(ctx, tx, Notice{Kind: kind, Event: e, Registrations: []*Registration{r}})
 	})
 	if err != nil {
 		return nil, apperr.Wrap(err, "sign up")
@@ -140,10 +156,11 @@ func deref(p *int) int {
 	return *p
 }
 
-// confirmSeats gives a party its seats on the locked event e.
-func confirmSeats(ctx context.Context, tx *sqlx.Tx, e *event.Event, regID int64, seats int) error {
+// confirmSeats gives a party its seats on the locked event e and returns
+// its tickets.
+func confirmSeats(ctx context.Context, tx *sqlx.Tx, e *event.Event, regID int64, seats int) ([]Ticket, error) {
 	if err := event.AddSeats(ctx, tx, e.ID, seats); err != nil {
-		return err
+		return nil, err
 	}
 	e.SeatsConfirmed += seats
 	return insertTickets(ctx, tx, regID, e.ID, seats)
@@ -180,8 +197,11 @@ func (s *Service) Cancel(ctx context.Context, token string) (*Registration, erro
 		if err := setStatus(ctx, tx, r.ID, Cancelled); err != nil {
 			return err
 		}
-		_, err = promote(ctx, tx, e)
-		return err
+		r.Status = Cancelled
+		if err := s.mail(ctx, tx, Notice{Kind: MailCancelled, Event: e, Registrations: []*Registration{r}}); err != nil {
+			return err
+		}
+		return s.promote(ctx, tx, e)
 	})
 	if err != nil {
 		return nil, apperr.Wrap(err, "cancel")
@@ -193,22 +213,21 @@ func (s *Service) Cancel(ctx context.Context, token string) (*Registration, erro
 // Promote settles the waitlist of the locked event e; event.Service calls it
 // when a capacity change may have freed seats.
 func (s *Service) Promote(ctx context.Context, tx *sqlx.Tx, e *event.Event) error {
-	_, err := promote(ctx, tx, e)
-	return err
+	return s.promote(ctx, tx, e)
 }
 
 // promote confirms, in waitlist order, every waitlisted party that fits the
-// free seats of the locked event e ("first fit", see capacity.go), and
-// returns the ids it confirmed.
-func promote(ctx context.Context, tx *sqlx.Tx, e *event.Event) ([]int64, error) {
+// free seats of the locked event e ("first fit", see capacity.go), and tells
+// each by email.
+func (s *Service) promote(ctx context.Context, tx *sqlx.Tx, e *event.Event) error {
 	if e.Status != event.Published || (e.Capacity != nil && e.SeatsConfirmed >= *e.Capacity) {
-		return nil, nil
+		return nil
 	}
 	wl, err := waitlisted(ctx, tx, e.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var promoted []int64
+	var promoted []*Registration
 	for _, r := range wl {
 		if e.Capacity != nil && e.SeatsConfirmed >= *e.Capacity {
 			break
@@ -217,14 +236,15 @@ func promote(ctx context.Context, tx *sqlx.Tx, e *event.Event) ([]int64, error) 
 			continue
 		}
 		if err := setStatus(ctx, tx, r.ID, Confirmed); err != nil {
-			return nil, err
+			return err
 		}
-		if err := confirmSeats(ctx, tx, e, r.ID, r.PartySize); err != nil {
-			return nil, err
+		if r.Tickets, err = confirmSeats(ctx, tx, e, r.ID, r.PartySize); err != nil {
+			return err
 		}
-		promoted = append(promoted, r.ID)
+		r.Status, r.EventSlug = Confirmed, e.Slug
+		promoted = append(promoted, &r)
 	}
-	return promoted, nil
+	return s.mail(ctx, tx, Notice{Kind: MailPromoted, Event: e, Registrations: promoted})
 }
 
 // ByToken returns the registration behind a manage token.

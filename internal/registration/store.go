@@ -33,6 +33,7 @@ type newRegistration struct {
 	MemberNumber string
 	BirthDate    *time.Time
 	Status       string
+	ManageToken  string
 	Consent      time.Time
 }
 
@@ -45,27 +46,29 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
     CASE WHEN $8 = 'confirmed' THEN now() END)
 RETURNING id`,
 		n.EventID, n.Name, n.Email, n.Lang, n.PartySize, n.MemberNumber, n.BirthDate,
-		n.Status, newSecret(), n.Consent)
+		n.Status, n.ManageToken, n.Consent)
 	if err != nil {
 		return 0, fmt.Errorf("insert registration: %w", err)
 	}
 	return id, nil
 }
 
-// insertTickets creates one ticket per seat.
-func insertTickets(ctx context.Context, tx *sqlx.Tx, regID, eventID int64, seats int) error {
+// insertTickets creates one ticket per seat and returns them.
+func insertTickets(ctx context.Context, tx *sqlx.Tx, regID, eventID int64, seats int) ([]Ticket, error) {
 	codes := make([]string, seats)
+	tickets := make([]Ticket, seats)
 	for i := range codes {
 		codes[i] = newSecret()
+		tickets[i] = Ticket{RegistrationID: regID, Seat: i + 1, Code: codes[i]}
 	}
 	_, err := tx.ExecContext(ctx, `
 INSERT INTO tickets (registration_id, event_id, seat, code)
 SELECT $1, $2, c.seat, c.code
 FROM unnest($3::text[]) WITH ORDINALITY AS c(code, seat)`, regID, eventID, pq.Array(codes))
 	if err != nil {
-		return fmt.Errorf("insert tickets: %w", err)
+		return nil, fmt.Errorf("insert tickets: %w", err)
 	}
-	return nil
+	return tickets, nil
 }
 
 func getLiveByEmail(ctx context.Context, q sqlx.QueryerContext, eventID int64, email string) (*Registration, error) {
@@ -147,12 +150,12 @@ WHERE registration_id = ANY($1) ORDER BY registration_id, seat`, pq.Array(ids))
 	return nil
 }
 
-// waitlisted returns the event's waitlist in order; the caller holds the
-// event's lock.
+// waitlisted returns the event's waitlist in order, with what a mail to
+// each needs; the caller holds the event's lock.
 func waitlisted(ctx context.Context, tx *sqlx.Tx, eventID int64) ([]Registration, error) {
 	var rs []Registration
 	err := tx.SelectContext(ctx, &rs, `
-SELECT id, event_id, party_size, status FROM registrations
+SELECT id, event_id, name, email, lang, party_size, status, manage_token FROM registrations
 WHERE event_id = $1 AND status = 'waitlisted'
 ORDER BY waitlist_order`, eventID)
 	if err != nil {

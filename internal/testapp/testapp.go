@@ -17,12 +17,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/scs/postgresstore"
 	"github.com/jmoiron/sqlx"
+	"golang.org/x/crypto/bcrypt"
 
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/calendar"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
+	"treffpunkt/internal/mail"
+	"treffpunkt/internal/member"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
 	"treffpunkt/internal/testdb"
@@ -41,6 +46,12 @@ type App struct {
 	Events        *event.Service
 	Registrations *registration.Service
 	Auth          *auth.Service
+	// Mail is the outbox every change writes to; StartMail sends it.
+	Mail *mail.Outbox
+	// Members holds member lists; StaffMail records the emails to staff
+	// (password links, invitations).
+	Members   *member.Service
+	StaffMail *StaffMailRecorder
 }
 
 // New starts an app on a fresh database.
@@ -89,15 +100,24 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 	a.Registrations = &registration.Service{DB: db}
 	a.Events = &event.Service{DB: db, SeatsFreed: a.Registrations.Promote}
 	a.Orgs = &org.Service{DB: db}
-	a.Auth = &auth.Service{DB: db}
+	a.StaffMail = &StaffMailRecorder{}
+	a.Auth = &auth.Service{DB: db, BaseURL: a.URL, Mailer: a.StaffMail, PasswordCost: bcrypt.MinCost}
+	a.Members = &member.Service{DB: db}
 	cat, err := i18n.Load(webfs.FS, "de")
 	if err != nil {
 		t.Fatalf("catalogue: %v", err)
 	}
+	if a.Mail, err = mail.NewOutbox(db, a.Config, cat); err != nil {
+		t.Fatalf("mail outbox: %v", err)
+	}
+	a.Registrations.Mailer = a.Mail
+	a.Events.Changed = a.Registrations.EventChanged
 	h, err := web.NewRouter(web.Deps{
 		Config: a.Config, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Catalogue: cat,
 		Events: a.Events, Registrations: a.Registrations, Orgs: a.Orgs, Auth: a.Auth,
-		Ready: db.PingContext,
+		Members: a.Members, SessionStore: postgresstore.NewWithCleanupInterval(db.DB, 0),
+		Calendar: &calendar.Service{DB: db, BaseURL: a.Config.BaseURL, DefaultLang: a.Config.DefaultLang, SecretKey: a.Config.SecretKey},
+		Ready:    db.PingContext,
 	})
 	if err != nil {
 		t.Fatalf("router: %v", err)

@@ -31,6 +31,8 @@ type eventView struct {
 	MaxPartySize    int
 	AgeRule         bool
 	Notes           []string
+
+	src *event.Event // for "add to calendar" links
 }
 
 func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
@@ -40,6 +42,7 @@ func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
 		PriceNote: e.PriceNote, Cancelled: e.Status == event.Cancelled,
 		MaxPartySize: e.MaxPartySize, AgeRule: e.MinAge != nil || e.MaxAge != nil,
 		When: l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
+		src:  e,
 	}
 	var lang string
 	v.Title, lang = e.Title.In(l.Lang, e.DefaultLang)

@@ -16,6 +16,7 @@ func asMaxBytes(err error, target **http.MaxBytesError) bool { return errors.As(
 type registrationPage struct {
 	Registration *registration.Registration
 	Event        eventView
+	Calendar     personalFeedView
 }
 
 // registrationPage is the participant's own page behind the manage token:
@@ -31,10 +32,15 @@ func (s *server) registrationPage(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	feed, err := s.personalFeedFor(c, r)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
 	l := localizer(c)
 	c.Header("Referrer-Policy", "no-referrer")
 	s.render(c, http.StatusOK, "registration", l.T("title.registration", nil), registrationPage{
-		Registration: r, Event: newEventView(l, e, time.Now()),
+		Registration: r, Event: newEventView(l, e, time.Now()), Calendar: feed,
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/justinas/nosurf"
 
+	"treffpunkt/internal/auth"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/web"
 )
@@ -28,7 +29,11 @@ type View struct {
 	// Path is the current path, for the language switcher's links.
 	Path      string
 	Languages []string
-	Data      any
+	// User is the signed-in staff member (nil for everyone else), for the
+	// header's link to the organisers' area; Flash a message for them.
+	User  *auth.User
+	Flash string
+	Data  any
 }
 
 // T translates a message id with key/value template data.
@@ -77,6 +82,10 @@ func (s *server) render(c *gin.Context, status int, page, title string, data any
 		L: l, Lang: l.Lang, Dir: i18n.Dir(l.Lang), Title: title,
 		CSRFToken: nosurf.Token(c.Request), BaseURL: s.Config.BaseURL,
 		Path: c.Request.URL.Path, Languages: s.Catalogue.Languages(), Data: data,
+		User: user(c),
+	}
+	if id := s.popFlash(c); id != "" {
+		v.Flash = l.T(id, nil)
 	}
 	s.writePage(c.Writer, status, page, v)
 }

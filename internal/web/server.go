@@ -6,6 +6,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -13,15 +14,18 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 	"github.com/justinas/nosurf"
 
 	"treffpunkt/internal/api"
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/calendar"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
+	"treffpunkt/internal/member"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
 	"treffpunkt/web"
@@ -35,14 +39,21 @@ type Deps struct {
 	Registrations *registration.Service
 	Orgs          *org.Service
 	Auth          *auth.Service
+	Members       *member.Service
+	Calendar      *calendar.Service
 	Catalogue     *i18n.Catalogue
+	// SessionStore keeps staff sessions (postgresstore on the sessions
+	// table, so that every instance sees every session).
+	SessionStore scs.Store
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
 }
 
 type server struct {
 	Deps
-	pages map[string]*template.Template
+	pages    map[string]*template.Template
+	sessions *scs.SessionManager
+	throttle *auth.LoginThrottle
 }
 
 // maxBodyBytes bounds every request body; sign-up forms and API calls are a
@@ -57,10 +68,18 @@ func NewRouter(d Deps) (http.Handler, error) {
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
+	if d.SessionStore == nil {
+		return nil, errors.New("web: Deps.SessionStore is required")
+	}
+	if d.Calendar == nil {
+		return nil, errors.New("web: Deps.Calendar is required")
+	}
+	s.sessions = newSessions(d.SessionStore, d.Config.SecureCookies(), s.sessionError)
+	s.throttle = auth.NewLoginThrottle(auth.DefaultAccountLimit, auth.DefaultIPLimit)
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID, s.logRequests, s.recoverPanics, s.language, s.renderErrors)
+	r.Use(s.requestID, s.logRequests, s.recoverPanics, s.language, s.renderErrors, s.currentUser)
 
 	static, err := fs.Sub(web.FS, "static")
 	if err != nil {
@@ -77,12 +96,22 @@ func NewRouter(d Deps) (http.Handler, error) {
 
 	r.GET("/", s.home)
 	r.GET("/orgs/:org", s.orgPage)
-	r.GET("/events/:slug", s.eventPage)
+	r.GET("/events/:slug", s.eventOrFeed)
+	r.HEAD("/events/:slug", s.eventOrFeed)
+	r.GET("/calendar.ics", s.networkFeed)
+	r.HEAD("/calendar.ics", s.networkFeed)
+	r.GET("/orgs/:org/calendar.ics", s.orgFeed)
+	r.HEAD("/orgs/:org/calendar.ics", s.orgFeed)
+	r.GET("/feeds/:token", s.personalFeed)
+	r.HEAD("/feeds/:token", s.personalFeed)
+	r.POST("/r/:token/calendar", s.registrationCalendar)
 	r.POST("/events/:slug/register", signupLimit, s.register)
 	r.GET("/r/:token", s.registrationPage)
 	r.POST("/r/:token/cancel", s.cancelRegistration)
 	r.GET("/t/:code", s.ticketPage)
 	r.GET("/t/:code/qr.svg", s.ticketQR)
+	s.loginRoutes(r)
+	s.adminRoutes(r)
 
 	api.Register(r.Group("/api/v1"), api.Deps{
 		Config:        d.Config,
@@ -90,28 +119,41 @@ func NewRouter(d Deps) (http.Handler, error) {
 		Registrations: d.Registrations,
 		Orgs:          d.Orgs,
 		Auth:          d.Auth,
+		Members:       d.Members,
 		SignupLimit:   signupLimit,
 	})
 
 	r.NoRoute(func(c *gin.Context) { _ = c.Error(notFound()) })
 	r.NoMethod(func(c *gin.Context) { _ = c.Error(methodNotAllowed()) })
 
-	pages := s.csrf(r)
-	return s.limitBody(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if strings.HasPrefix(req.URL.Path, "/api/") {
+	pages := s.withSessions(s.csrf(r))
+	return &router{Handler: s.limitBody(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// The API and the calendar feeds (feeds.go) use no cookies or forms.
+		if strings.HasPrefix(req.URL.Path, "/api/") || isFeedPath(req.URL.Path) {
 			r.ServeHTTP(w, req)
 			return
 		}
 		pages.ServeHTTP(w, req)
-	})), nil
+	})), engine: r}, nil
 }
+
+// router is the whole handler; Routes lists its routes, so that tests can
+// prove every route is covered by the authorisation table.
+type router struct {
+	http.Handler
+	engine *gin.Engine
+}
+
+// Routes lists every route of the Gin engine.
+func (rt *router) Routes() gin.RoutesInfo { return rt.engine.Routes() }
 
 // limitBody caps request bodies before anything reads them (the CSRF check
 // parses forms): a declared oversize is answered 413 at once, an undeclared
 // one fails while it is read.
 func (s *server) limitBody(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > maxBodyBytes {
+		limit := bodyLimit(r)
+		if r.ContentLength > limit {
 			if strings.HasPrefix(r.URL.Path, "/api/") {
 				l := s.Catalogue.For(s.Catalogue.Match(nil, r.Header.Get("Accept-Language")))
 				w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -123,7 +165,7 @@ func (s *server) limitBody(h http.Handler) http.Handler {
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		h.ServeHTTP(w, r)
 	})

@@ -1,0 +1,235 @@
+package calendar
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/config"
+	"treffpunkt/internal/event"
+	"treffpunkt/internal/i18n"
+)
+
+// Windows of all feeds (docs/calendar.md): an event stays 90 days after its
+// end, so that people can look back; a cancelled event or registration stays
+// 30 days after the cancellation, marked as cancelled, so that every
+// subscribed calendar sees the cancellation before the entry drops out.
+var window = event.Window{PastDays: 90, CancelledDays: 30}
+
+// Service answers calendar feeds and keeps the personal feeds' links.
+type Service struct {
+	DB *sqlx.DB
+	// BaseURL (BASE_URL) starts every link and names the UIDs' host.
+	BaseURL string
+	// DefaultLang speaks for feeds asked for without ?lang=.
+	DefaultLang string
+	// SecretKey (SECRET_KEY) derives the personal feeds' tokens; when
+	// empty, a secret is generated once and kept in the database.
+	SecretKey string
+
+	keys   keyCache
+	stamps stampCache
+}
+
+// stampTTL is how long an instance answers conditional requests for a
+// public feed from the stamp it last read. Public feeds say
+// "max-age=300", so any cache may serve them five minutes old anyway; one
+// second more lets one instance answer well over 10,000 conditional
+// requests a second with a database query per second and feed.
+const stampTTL = time.Second
+
+type stampCache struct {
+	mu sync.Mutex
+	m  map[string]cachedStamp
+}
+
+type cachedStamp struct {
+	st Stamp
+	at time.Time
+}
+
+func (c *stampCache) get(key string, now time.Time) (Stamp, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || now.Sub(e.at) >= stampTTL || now.Before(e.at) {
+		return Stamp{}, false
+	}
+	return e.st, true
+}
+
+func (c *stampCache) put(key string, st Stamp, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// Keys are feeds that exist (organisation, event, kind, language):
+	// bounded, but not small; start over rather than grow without end.
+	if c.m == nil || len(c.m) >= 10_000 {
+		c.m = map[string]cachedStamp{}
+	}
+	if e, ok := c.m[key]; !ok || !at.Before(e.at) {
+		c.m[key] = cachedStamp{st: st, at: at}
+	}
+}
+
+// Query names a public feed: the network's (no Org, no Event), one
+// organisation's, or one event's, optionally of one kind, in one language.
+type Query struct {
+	OrgSlug, OrgName string
+	EventSlug        string
+	Kind             string
+	Lang             string
+}
+
+// Stamp holds a feed's HTTP validators.
+type Stamp struct {
+	// ETag is strong and quoted. It is a hash of everything the body is
+	// made of, so it changes when, and only when, the body does.
+	ETag string
+	// LastModified is the latest change of what the feed shows, including
+	// an event dropping out; zero when nothing ever was in it.
+	LastModified time.Time
+}
+
+// CheckQuery refuses a kind or language that does not exist.
+func CheckQuery(kind, lang string) error {
+	if kind != "" && !slices.Contains(event.Kinds, kind) {
+		return apperr.New(apperr.BadRequest, "err.invalid")
+	}
+	if lang != "" && !slices.Contains(config.Languages, lang) {
+		return apperr.New(apperr.BadRequest, "err.invalid")
+	}
+	return nil
+}
+
+func (q Query) scope() event.FeedScope {
+	return event.FeedScope{OrgSlug: q.OrgSlug, Slug: q.EventSlug, Kind: q.Kind, Window: window}
+}
+
+// Stamp gives a public feed's validators for a conditional request: from
+// one small query, without reading or rendering the events, or from the
+// stamp this instance read less than stampTTL ago. An event feed of an
+// unknown or draft event is not found.
+func (s *Service) Stamp(ctx context.Context, q Query) (Stamp, error) {
+	key := strings.Join(q.key(), "\x00")
+	start := time.Now()
+	if st, ok := s.stamps.get(key, start); ok {
+		return st, nil
+	}
+	fs, err := event.FeedStampOf(ctx, s.DB, q.scope())
+	if err != nil {
+		return Stamp{}, apperr.Wrap(err, "calendar stamp")
+	}
+	if q.EventSlug != "" && fs.Count == 0 {
+		return Stamp{}, apperr.New(apperr.NotFound, "err.event_not_found")
+	}
+	st := s.stamp(q.key(), fs)
+	s.stamps.put(key, st, start)
+	return st, nil
+}
+
+// Feed renders a public feed with its validators, read in one snapshot so
+// that the ETag belongs to the body.
+func (s *Service) Feed(ctx context.Context, q Query) (Stamp, []byte, error) {
+	var (
+		st  event.FeedStamp
+		evs []event.Event
+	)
+	start := time.Now()
+	err := s.snapshot(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if st, err = event.FeedStampOf(ctx, tx, q.scope()); err != nil {
+			return err
+		}
+		evs, err = event.FeedEvents(ctx, tx, q.scope())
+		return err
+	})
+	if err != nil {
+		return Stamp{}, nil, apperr.Wrap(err, "calendar feed")
+	}
+	if q.EventSlug != "" && len(evs) == 0 {
+		return Stamp{}, nil, apperr.New(apperr.NotFound, "err.event_not_found")
+	}
+	d := doc{Lang: q.Lang, BaseURL: s.BaseURL, Entries: make([]entry, len(evs))}
+	for i := range evs {
+		d.Entries[i] = entry{Event: &evs[i]}
+	}
+	l, err := s.localizer(q.Lang)
+	if err != nil {
+		return Stamp{}, nil, apperr.Wrap(err, "calendar feed")
+	}
+	switch {
+	case q.EventSlug != "":
+		d.Name, _ = evs[0].Title.In(q.Lang, evs[0].DefaultLang)
+		d.Desc = l.T("event.ics_event_desc", map[string]any{"Org": evs[0].OrgName})
+	case q.OrgSlug != "":
+		d.Name = l.T("event.ics_org_name", map[string]any{"Org": q.OrgName})
+		d.Desc = l.T("event.ics_org_desc", map[string]any{"Org": q.OrgName})
+	default:
+		d.Name = l.T("event.ics_network_name", nil)
+		d.Desc = l.T("event.ics_network_desc", nil)
+	}
+	if q.Kind != "" {
+		d.Name = l.T("event.ics_kind", map[string]any{"Name": d.Name, "Kind": l.T("kind."+q.Kind, nil)})
+	}
+	body, err := render(d)
+	if err != nil {
+		return Stamp{}, nil, apperr.Wrap(err, "calendar feed")
+	}
+	stamp := s.stamp(q.key(), st)
+	s.stamps.put(strings.Join(q.key(), "\x00"), stamp, start)
+	return stamp, body, nil
+}
+
+// key is everything besides the events that a public feed's body depends on.
+func (q Query) key() []string {
+	return []string{"public", q.OrgSlug, q.OrgName, q.EventSlug, q.Kind, q.Lang}
+}
+
+// stamp turns the database's summary into HTTP validators.
+func (s *Service) stamp(key []string, st event.FeedStamp) Stamp {
+	h := sha256.New()
+	for _, p := range append(key, formatVersion, s.BaseURL, s.DefaultLang, strconv.Itoa(st.Count), st.Digest) {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	out := Stamp{ETag: `"` + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18]) + `"`}
+	for _, t := range []*time.Time{st.Changed, st.Left} {
+		if t != nil && t.After(out.LastModified) {
+			out.LastModified = *t
+		}
+	}
+	return out
+}
+
+// snapshot runs fn in a read-only transaction that sees one state of the
+// database throughout.
+func (s *Service) snapshot(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.DB.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	return fn(tx)
+}
+
+// localizer speaks lang, or the default language for feeds without one.
+func (s *Service) localizer(lang string) (*i18n.Localizer, error) {
+	cat, err := catalogue()
+	if err != nil {
+		return nil, err
+	}
+	if lang == "" || !cat.Has(lang) {
+		lang = s.DefaultLang
+	}
+	return cat.For(lang), nil
+}

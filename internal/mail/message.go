@@ -1,0 +1,71 @@
+package mail
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"treffpunkt/internal/qr"
+)
+
+// calendarType is the calendar part's type: method= must equal the
+// object's METHOD, and PUBLISH adds an entry without an invitation's
+// ORGANIZER/ATTENDEE replies.
+const calendarType = "text/calendar; charset=utf-8; method=PUBLISH"
+
+// qrScale is pixels per QR module in mails: about 250 pixels wide.
+const qrScale = 6
+
+// build turns an outbox row into a MIME message:
+//
+//	multipart/mixed                 (when a calendar is attached)
+//	  multipart/related             (when QR codes are inlined)
+//	    multipart/alternative
+//	      text/plain; charset=UTF-8 (first: the last part is the preferred one)
+//	      text/html; charset=UTF-8
+//	    image/png                   (cid:qr-1.png, …)
+//	  text/calendar; method=PUBLISH (calendar.ics)
+//
+// Date is the enqueue time and Message-ID was fixed at enqueue, so every
+// attempt writes the same message. An error here is permanent: the same
+// row would fail the same way again.
+func build(q *queued, from string) (*gomail.Msg, error) {
+	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	if err := m.From(from); err != nil {
+		return nil, fmt.Errorf("sender address: %w", err)
+	}
+	if err := m.AddToFormat(q.RecipientName, q.Recipient); err != nil {
+		return nil, fmt.Errorf("recipient address: %w", err)
+	}
+	if q.ReplyTo != "" {
+		if err := m.ReplyTo(q.ReplyTo); err != nil {
+			return nil, fmt.Errorf("reply-to address: %w", err)
+		}
+	}
+	m.Subject(q.Subject)
+	m.SetMessageIDWithValue(q.MessageID)
+	m.SetDateWithValue(q.CreatedAt)
+	// RFC 3834: no vacation replies to, or loops with, automatic mail.
+	m.SetGenHeader("Auto-Submitted", "auto-generated")
+	m.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
+	m.SetGenHeader("Content-Language", q.Lang)
+	m.SetBodyString(gomail.TypeTextPlain, q.Text)
+	m.AddAlternativeString(gomail.TypeTextHTML, q.HTML)
+	for i, text := range q.QR {
+		png, err := qr.PNG(text, qrScale)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.EmbedReader(qrName(i+1), bytes.NewReader(png), gomail.WithFileContentType("image/png")); err != nil {
+			return nil, fmt.Errorf("embed QR code: %w", err)
+		}
+	}
+	if q.Calendar != "" {
+		if err := m.AttachReader("calendar.ics", strings.NewReader(q.Calendar), gomail.WithFileContentType(calendarType)); err != nil {
+			return nil, fmt.Errorf("attach calendar: %w", err)
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,155 @@
+package mail
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"regexp"
+	"strings"
+	texttemplate "text/template"
+
+	"treffpunkt/internal/event"
+	"treffpunkt/internal/i18n"
+	"treffpunkt/mailtemplates"
+)
+
+// Data is what every mail template gets; docs/mail.md describes it.
+type Data struct {
+	Lang    string
+	Dir     string
+	Subject string // set for the HTML layout's <title> once rendered
+	BaseURL string
+	Name    string // the recipient
+	Event   EventData
+	// Before is the event as it was, in event_changed mails; WhenChanged
+	// and WhereChanged say what moved.
+	Before       *EventData
+	WhenChanged  bool
+	WhereChanged bool
+	Status       string // the registration's status
+	PartySize    int
+	Position     int // on the waitlist, when waitlisted
+	ManageURL    string
+	Tickets      []TicketData
+	// Calendar is true when an iCalendar entry is attached.
+	Calendar bool
+	// Staff is set in emails to staff instead of Event and the rest.
+	Staff *StaffData
+}
+
+// EventData is an event as a mail shows it, in the mail's language.
+type EventData struct {
+	Title     string
+	TitleLang string // set when the title is not in the mail's language
+	When      string
+	Venue     event.Venue
+	Address   string
+	URL       string
+	OrgName   string
+	OrgEmail  string
+	Cancelled bool
+}
+
+// TicketData is one ticket in a mail.
+type TicketData struct {
+	N, Total int
+	Code     string
+	URL      string
+	// QR is the inline image of the ticket's QR code (cid:qr-N.png).
+	QR htmltemplate.URL
+}
+
+// rendered is one mail's texts.
+type rendered struct {
+	Subject, Text, HTML string
+}
+
+// templates holds one parsed text and HTML template per kind and language.
+type templates struct {
+	text map[string]*texttemplate.Template // by kind and language: confirmed.de
+	html map[string]*htmltemplate.Template
+	def  string
+}
+
+var fileRE = regexp.MustCompile(`^([a-z_]+)\.([a-z]{2,3})\.txt$`)
+
+// parseTemplates parses every {kind}.{lang} pair of mailtemplates, each on
+// the base layout and its language's common blocks; a broken template stops
+// the start. def is the language used where a kind has no template in the
+// recipient's.
+func parseTemplates(def string) (*templates, error) {
+	t := &templates{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}, def: def}
+	files, err := fs.Glob(mailtemplates.FS, "*.txt")
+	if err != nil {
+		return nil, err
+	}
+	funcs := htmltemplate.FuncMap{"dirOf": i18n.Dir}
+	for _, f := range files {
+		m := fileRE.FindStringSubmatch(f)
+		if m == nil || m[1] == "common" {
+			continue
+		}
+		kind, lang := m[1], m[2]
+		key := kind + "." + lang
+		tt, err := texttemplate.New("base.txt").ParseFS(mailtemplates.FS, "base.txt", "common."+lang+".txt", f)
+		if err != nil {
+			return nil, fmt.Errorf("mail template %s: %w", f, err)
+		}
+		if tt.Lookup("subject") == nil || tt.Lookup("body") == nil {
+			return nil, fmt.Errorf("mail template %s: needs a subject and a body block", f)
+		}
+		ht, err := htmltemplate.New("base.html").Funcs(funcs).ParseFS(mailtemplates.FS, "base.html", "common."+lang+".html", key+".html")
+		if err != nil {
+			return nil, fmt.Errorf("mail template %s.html: %w", key, err)
+		}
+		t.text[key], t.html[key] = tt, ht
+	}
+	if !t.has("confirmed", def) && !t.has("confirmed", "de") {
+		return nil, fmt.Errorf("mail templates: none in %s or de", def)
+	}
+	return t, nil
+}
+
+func (t *templates) has(kind, lang string) bool { return t.text[kind+"."+lang] != nil }
+
+// lang picks the language a kind is written in for a recipient: theirs,
+// else the installation's default, else German.
+func (t *templates) lang(kind, want string) string {
+	for _, l := range []string{want, t.def, "de"} {
+		if t.has(kind, l) {
+			return l
+		}
+	}
+	return want
+}
+
+// render writes one mail of kind in d.Lang (already picked by lang).
+func (t *templates) render(kind string, d *Data) (*rendered, error) {
+	key := kind + "." + d.Lang
+	tt, ht := t.text[key], t.html[key]
+	if tt == nil {
+		return nil, fmt.Errorf("no mail template %s", key)
+	}
+	var subj, text, html bytes.Buffer
+	if err := tt.ExecuteTemplate(&subj, "subject", d); err != nil {
+		return nil, fmt.Errorf("render %s subject: %w", key, err)
+	}
+	// A subject is one line, whatever the event's title holds.
+	d.Subject = strings.Join(strings.Fields(subj.String()), " ")
+	if err := tt.Execute(&text, d); err != nil {
+		return nil, fmt.Errorf("render %s text: %w", key, err)
+	}
+	if err := ht.Execute(&html, d); err != nil {
+		return nil, fmt.Errorf("render %s html: %w", key, err)
+	}
+	return &rendered{Subject: d.Subject, Text: tidyText(text.String()), HTML: html.String()}, nil
+}
+
+var blankLines = regexp.MustCompile(`\n{3,}`)
+
+// tidyText folds the blank lines that optional template blocks leave into
+// one and trims the ends.
+func tidyText(s string) string {
+	return strings.TrimSpace(blankLines.ReplaceAllString(s, "\n\n")) + "\n"
+}

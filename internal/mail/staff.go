@@ -1,0 +1,66 @@
+package mail
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"treffpunkt/internal/auth"
+	"treffpunkt/internal/i18n"
+)
+
+var _ auth.StaffMailer = (*Outbox)(nil)
+
+// StaffData is what the staff kinds (password_reset, staff_invite,
+// staff_added) get in .Staff.
+type StaffData struct {
+	URL     string // the one-time link, or the login page
+	Expires string // when the link stops working, "" for staff_added
+	OrgName string
+	Role    string // in the mail's language
+}
+
+// staffZone is where staff read a link's expiry: the network's home.
+var staffZone = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}()
+
+// staffKinds are the emails to staff.
+var staffKinds = []string{auth.MailPasswordReset, auth.MailStaffInvite, auth.MailStaffAdded}
+
+// EnqueueStaff writes an email to a staff member — a password link, an
+// invitation, a new role — in tx, the transaction that made the link; it
+// implements auth.StaffMailer. The link is a credential: like a manage
+// link it lives in the outbox row and never in a log.
+func (o *Outbox) EnqueueStaff(ctx context.Context, tx *sqlx.Tx, m auth.StaffMail) error {
+	msg, err := o.composeStaff(m)
+	if err != nil {
+		return err
+	}
+	return insert(ctx, tx, []message{*msg})
+}
+
+func (o *Outbox) composeStaff(m auth.StaffMail) (*message, error) {
+	lang := o.tpl.lang(m.Kind, m.Lang)
+	l := o.catalogue.For(lang)
+	sd := &StaffData{URL: m.URL, OrgName: m.OrgName}
+	if m.Role != "" {
+		sd.Role = l.T("admin.role."+m.Role, nil)
+	}
+	if !m.Expires.IsZero() {
+		sd.Expires = l.DateTime(m.Expires, staffZone)
+	}
+	out, err := o.tpl.render(m.Kind, &Data{Lang: lang, Dir: i18n.Dir(lang), BaseURL: o.baseURL, Staff: sd})
+	if err != nil {
+		return nil, err
+	}
+	return &message{
+		MessageID: o.newMessageID(), Kind: m.Kind, Lang: lang, Recipient: m.To,
+		Subject: out.Subject, Text: out.Text, HTML: out.HTML,
+	}, nil
+}

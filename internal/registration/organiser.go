@@ -1,0 +1,214 @@
+package registration
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/database"
+	"treffpunkt/internal/event"
+)
+
+// Statuses lists every registration status, in the order lists show them.
+var Statuses = []string{Confirmed, Waitlisted, Pending, Cancelled, Expired}
+
+// AttendeeFilter narrows an attendee list. Empty fields do not filter.
+type AttendeeFilter struct {
+	// Query matches a part of the name or the email address, in any case.
+	Query  string
+	Status string
+}
+
+// Counts are an event's figures for its organisers.
+type Counts struct {
+	Confirmed       int // parties
+	SeatsConfirmed  int // people in them
+	Waitlisted      int
+	WaitlistedSeats int
+	Pending         int
+	Cancelled       int // cancelled or expired
+	CheckedIn       int // tickets of confirmed registrations checked in
+}
+
+// Attendees is an event's attendee list as organisers see it.
+type Attendees struct {
+	// Registrations match the filter, oldest first.
+	Registrations []*Registration
+	// Counts are over every registration, whatever the filter.
+	Counts Counts
+	// All is how many registrations the event has.
+	All int
+}
+
+// Attendees returns the event's registrations that match f, and the
+// event's counts. Filtering happens here rather than in SQL so that
+// waitlist positions stay the event's, not the filtered list's.
+func (s *Service) Attendees(ctx context.Context, eventID int64, f AttendeeFilter) (*Attendees, error) {
+	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+		return nil, apperr.Field("status", "err.choice")
+	}
+	rs, err := listByEvent(ctx, s.DB, eventID)
+	if err != nil {
+		return nil, apperr.Wrap(err, "attendees")
+	}
+	out := &Attendees{All: len(rs)}
+	q := strings.ToLower(strings.TrimSpace(f.Query))
+	for _, r := range rs {
+		out.Counts.add(r)
+		if f.Status != "" && r.Status != f.Status {
+			continue
+		}
+		if q != "" && !strings.Contains(strings.ToLower(r.Name), q) && !strings.Contains(strings.ToLower(r.Email), q) {
+			continue
+		}
+		out.Registrations = append(out.Registrations, r)
+	}
+	return out, nil
+}
+
+func (c *Counts) add(r *Registration) {
+	switch r.Status {
+	case Confirmed:
+		c.Confirmed++
+		c.SeatsConfirmed += r.PartySize
+		for _, t := range r.Tickets {
+			if t.CheckedInAt != nil {
+				c.CheckedIn++
+			}
+		}
+	case Waitlisted:
+		c.Waitlisted++
+		c.WaitlistedSeats += r.PartySize
+	case Pending:
+		c.Pending++
+	case Cancelled, Expired:
+		c.Cancelled++
+	}
+}
+
+// ofEvent loads a registration and makes sure it belongs to eventID; one of
+// another event is NotFound, as if it did not exist.
+func ofEvent(ctx context.Context, q sqlx.QueryerContext, eventID, regID int64, lock bool) (*Registration, error) {
+	var r Registration
+	query := selectRegistration + ` WHERE r.id = $1 AND r.event_id = $2`
+	if lock {
+		query += ` FOR UPDATE OF r`
+	}
+	err := sqlx.GetContext(ctx, q, &r, query, regID, eventID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "err.registration_not_found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get registration %d: %w", regID, err)
+	}
+	return &r, loadTickets(ctx, q, []*Registration{&r})
+}
+
+// CancelByOrganiser cancels a registration of the event for its
+// organisers: the same transaction as a self-service cancellation (seats
+// freed, waitlist moved up, the person told).
+func (s *Service) CancelByOrganiser(ctx context.Context, eventID, regID int64) (*Registration, error) {
+	r, err := ofEvent(ctx, s.DB, eventID, regID, false)
+	if err != nil {
+		return nil, apperr.Wrap(err, "cancel by organiser")
+	}
+	return s.Cancel(ctx, r.ManageToken)
+}
+
+// MoveUp confirms a waitlisted party by hand when its seats are free. The
+// waitlist moves by itself whenever seats free up, so this matters when an
+// organiser wants a particular party in first after raising the capacity
+// with the waitlist off, or on an event that is not published; a party that
+// does not fit is refused with the number of free seats, never squeezed in.
+func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registration, error) {
+	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		e, err := event.LockByID(ctx, tx, eventID)
+		if err != nil {
+			return err
+		}
+		r, err := ofEvent(ctx, tx, eventID, regID, true)
+		if err != nil {
+			return err
+		}
+		if r.Status != Waitlisted {
+			return apperr.New(apperr.Conflict, "err.move_up_not_waitlisted")
+		}
+		if e.Status == event.Cancelled {
+			return apperr.New(apperr.Conflict, "err.closed_cancelled")
+		}
+		if !fits(e, r.PartySize) {
+			return apperr.New(apperr.Conflict, "err.move_up_no_room", "Free", *e.SeatsLeft(), "Party", r.PartySize)
+		}
+		if err := setStatus(ctx, tx, r.ID, Confirmed); err != nil {
+			return err
+		}
+		if r.Tickets, err = confirmSeats(ctx, tx, e, r.ID, r.PartySize); err != nil {
+			return err
+		}
+		r.Status, r.WaitlistPosition = Confirmed, 0
+		return s.mail(ctx, tx, Notice{Kind: MailPromoted, Event: e, Registrations: []*Registration{r}})
+	})
+	if err != nil {
+		return nil, apperr.Wrap(err, "move up")
+	}
+	r, err := getByID(ctx, s.DB, regID)
+	return r, apperr.Wrap(err, "read registration")
+}
+
+// ResendConfirmation writes the registration's confirmation (or waitlist
+// notice) into the outbox again, with the same manage link and tickets,
+// for someone who lost the first one.
+func (s *Service) ResendConfirmation(ctx context.Context, eventID, regID int64) error {
+	if s.Mailer == nil {
+		return apperr.New(apperr.Unavailable, "err.mail_not_configured")
+	}
+	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		e, err := event.GetByID(ctx, tx, eventID)
+		if err != nil {
+			return err
+		}
+		r, err := ofEvent(ctx, tx, eventID, regID, false)
+		if err != nil {
+			return err
+		}
+		var kind string
+		switch r.Status {
+		case Confirmed:
+			kind = MailConfirmed
+		case Waitlisted:
+			kind = MailWaitlisted
+		default:
+			return apperr.New(apperr.Conflict, "err.resend_not_live")
+		}
+		return s.mail(ctx, tx, Notice{Kind: kind, Event: e, Registrations: []*Registration{r}})
+	})
+	return apperr.Wrap(err, "resend confirmation")
+}
+
+// answers returns the answers to the event's questions per registration.
+func answers(ctx context.Context, q sqlx.QueryerContext, eventID int64) (map[int64]map[string]any, error) {
+	var rows []struct {
+		ID      int64  `db:"id"`
+		Answers []byte `db:"answers"`
+	}
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, answers FROM registrations WHERE event_id = $1 AND answers <> '{}'::jsonb`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("read answers: %w", err)
+	}
+	out := make(map[int64]map[string]any, len(rows))
+	for _, r := range rows {
+		var m map[string]any
+		if err := json.Unmarshal(r.Answers, &m); err != nil {
+			return nil, fmt.Errorf("answers of registration %d: %w", r.ID, err)
+		}
+		out[r.ID] = m
+	}
+	return out, nil
+}

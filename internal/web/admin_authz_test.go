@@ -1,0 +1,256 @@
+package web_test
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+)
+
+// admRoute is one route of the organisers' area or the staff API with the
+// least role it needs: "user" (any signed-in staff member), "organiser" or
+// "owner". Destructive routes run last in the positive checks.
+type admRoute struct {
+	method, path, role string
+	destructive        bool
+}
+
+// admPageRoutes lists every route under /admin. A route added to the
+// router but not here fails TestEveryStaffRouteIsInTheAuthorisationTable.
+var admPageRoutes = []admRoute{
+	{"GET", "/admin", "user", false},
+	{"GET", "/admin/orgs/:org", "organiser", false},
+	{"GET", "/admin/orgs/:org/new-event", "organiser", false},
+	{"POST", "/admin/orgs/:org/new-event", "organiser", false},
+	{"POST", "/admin/orgs/:org/new-event/preview", "organiser", false},
+	{"GET", "/admin/orgs/:org/events/:slug", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug", "organiser", false},
+	{"GET", "/admin/orgs/:org/events/:slug/preview", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug/preview", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug/cancel", "organiser", true},
+	{"POST", "/admin/orgs/:org/events/:slug/duplicate", "organiser", false},
+	{"GET", "/admin/orgs/:org/events/:slug/registrations", "organiser", false},
+	{"GET", "/admin/orgs/:org/events/:slug/registrations.csv", "organiser", false},
+	{"GET", "/admin/orgs/:org/events/:slug/registrations.xlsx", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/cancel", "organiser", true},
+	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/move-up", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/resend", "organiser", false},
+	{"GET", "/admin/orgs/:org/members", "organiser", false},
+	{"POST", "/admin/orgs/:org/members", "organiser", false},
+	{"GET", "/admin/orgs/:org/staff", "owner", false},
+	{"POST", "/admin/orgs/:org/staff", "owner", false},
+	{"POST", "/admin/orgs/:org/staff/:user/role", "owner", false},
+	{"POST", "/admin/orgs/:org/staff/:user/remove", "owner", true},
+	{"GET", "/admin/orgs/:org/tokens", "owner", false},
+	{"POST", "/admin/orgs/:org/tokens", "owner", false},
+	{"POST", "/admin/orgs/:org/tokens/:id/revoke", "owner", true},
+}
+
+// admAPIRoutes lists every route under /api/v1/orgs, with a body that
+// passes the route's own checks (so that only authorisation decides).
+var admAPIRoutes = []struct {
+	admRoute
+	contentType, body string
+}{
+	{admRoute{"GET", "/api/v1/orgs/:org/events", "organiser", false}, "", ""},
+	{admRoute{"POST", "/api/v1/orgs/:org/events", "organiser", false}, "application/json", `{}`},
+	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug", "organiser", false}, "", ""},
+	{admRoute{"PATCH", "/api/v1/orgs/:org/events/:slug", "organiser", false}, "application/json", `{}`},
+	{admRoute{"POST", "/api/v1/orgs/:org/events/:slug/cancel", "organiser", true}, "", ""},
+	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/registrations", "organiser", false}, "", ""},
+	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/registrations.csv", "organiser", false}, "", ""},
+	{admRoute{"PUT", "/api/v1/orgs/:org/members", "organiser", false}, "text/csv", "name,email\nAyşe,ayse@example.org\n"},
+}
+
+// Walks the router: a staff route without a row in the tables above fails,
+// and so does a row without a route.
+func TestEveryStaffRouteIsInTheAuthorisationTable(t *testing.T) {
+	w := admNewWorld(t)
+	h, ok := w.Server.Config.Handler.(interface{ Routes() gin.RoutesInfo })
+	if !ok {
+		t.Fatal("the router does not list its routes")
+	}
+	want := map[string]bool{}
+	for _, r := range admPageRoutes {
+		want[r.method+" "+r.path] = true
+	}
+	for _, r := range admAPIRoutes {
+		want[r.method+" "+r.path] = true
+	}
+	seen := map[string]bool{}
+	for _, r := range h.Routes() {
+		if !strings.HasPrefix(r.Path, "/admin") && !strings.HasPrefix(r.Path, "/api/v1/orgs") {
+			continue
+		}
+		key := r.Method + " " + r.Path
+		seen[key] = true
+		if !want[key] {
+			t.Errorf("route %s has no row in the authorisation table", key)
+		}
+	}
+	for key := range want {
+		if !seen[key] {
+			t.Errorf("table row %s has no route", key)
+		}
+	}
+}
+
+// admPath fills a route pattern: org, the event slug, and the ids of a
+// registration (the waitlisted one for move-up, else the confirmed one), a
+// staff member and a token.
+func admPath(pattern string, org string, o admOrg) string {
+	regID := o.Confirmed.ID
+	if strings.HasSuffix(pattern, "/move-up") {
+		regID = o.Waitlisted.ID
+	}
+	id := strconv.FormatInt(regID, 10)
+	if strings.Contains(pattern, "/tokens/") {
+		id = strconv.FormatInt(o.TokenID, 10)
+	}
+	return strings.NewReplacer(
+		":org", org, ":slug", o.Event.Slug, ":id", id,
+		":user", strconv.FormatInt(o.OrganiserID, 10),
+	).Replace(pattern)
+}
+
+func hasNested(pattern string) bool {
+	return strings.Contains(pattern, ":slug") || strings.Contains(pattern, ":id") || strings.Contains(pattern, ":user")
+}
+
+// Route by route: no session is sent to the login page; staff of B get a
+// 404 on A's organisation and on A's events, registrations, staff and
+// tokens reached through B's own organisation; door staff get 403 on
+// organiser routes and organisers 403 on owner routes; the right role (and
+// a network admin) gets through.
+func TestEveryAdminRouteIsScopedToTheCallersOrganisation(t *testing.T) {
+	w := admNewWorld(t)
+	anon := w.client("")
+	door := w.client(w.A.Door)
+	organiser := w.client(w.A.Organiser)
+	ownerB := w.client(w.B.Owner)
+	organiserB := w.client(w.B.Organiser)
+
+	for _, r := range admPageRoutes {
+		pathA := admPath(r.path, "a", w.A)
+		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			if code, loc, _ := anon.do(r.method, pathA); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login") {
+				t.Errorf("no session: %d %q, want a redirect to /login", code, loc)
+			}
+			if r.role == "user" {
+				return
+			}
+			if code, _, _ := door.do(r.method, pathA); code != http.StatusForbidden {
+				t.Errorf("door staff of A: %d, want 403", code)
+			}
+			if r.role == "owner" {
+				if code, _, _ := organiser.do(r.method, pathA); code != http.StatusForbidden {
+					t.Errorf("organiser of A on an owner route: %d, want 403", code)
+				}
+			}
+			for name, c := range map[string]*admClient{"owner of B": ownerB, "organiser of B": organiserB} {
+				if r.role == "owner" && c == organiserB {
+					continue
+				}
+				if code, _, _ := c.do(r.method, pathA); code != http.StatusNotFound {
+					t.Errorf("%s on A: %d, want 404", name, code)
+				}
+				if hasNested(r.path) {
+					// B's own organisation in the path, A's objects after it.
+					if code, _, _ := c.do(r.method, admPath(r.path, "b", w.A)); code != http.StatusNotFound {
+						t.Errorf("%s on A's objects under B: %d, want 404", name, code)
+					}
+				}
+			}
+			if strings.Contains(r.path, ":id") && strings.Contains(r.path, "/registrations/") {
+				// B's event, A's registration.
+				p := strings.Replace(admPath(r.path, "b", w.B), "/registrations/"+strconv.FormatInt(w.B.Confirmed.ID, 10), "/registrations/"+strconv.FormatInt(w.A.Confirmed.ID, 10), 1)
+				p = strings.Replace(p, "/registrations/"+strconv.FormatInt(w.B.Waitlisted.ID, 10), "/registrations/"+strconv.FormatInt(w.A.Waitlisted.ID, 10), 1)
+				if code, _, _ := ownerB.do(r.method, p); code != http.StatusNotFound {
+					t.Errorf("owner of B on A's registration under B's event: %d, want 404", code)
+				}
+			}
+		})
+	}
+
+	// The right role gets through: anything but 401/403/404 or the login
+	// page (a 422 for an empty form counts: it was let in). Destructive
+	// routes go last so that the others still find their objects.
+	owner := w.client(w.A.Owner)
+	admin := w.client(w.AdminEml)
+	routes := append([]admRoute(nil), admPageRoutes...)
+	sort.SliceStable(routes, func(i, j int) bool { return !routes[i].destructive && routes[j].destructive })
+	for _, r := range routes {
+		pathA := admPath(r.path, "a", w.A)
+		who := map[string]*admClient{"owner": owner}
+		if r.role != "owner" {
+			who["organiser"] = organiser
+		}
+		if !r.destructive {
+			who["network admin"] = admin
+		}
+		for name, c := range who {
+			code, loc, body := c.do(r.method, pathA)
+			if code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusNotFound ||
+				code >= 500 || strings.HasPrefix(loc, "/login") {
+				t.Errorf("%s %s as %s: %d %q\n%.300s", r.method, r.path, name, code, loc, body)
+			}
+		}
+	}
+}
+
+// The staff API, route by route: no token is 401, a token of B is 404 on
+// A's organisation and on A's events through B's, a door token is 403, an
+// organiser token and a network-admin token get through.
+func TestEveryStaffAPIRouteIsScopedToTheTokensOrganisation(t *testing.T) {
+	w := admNewWorld(t)
+	adminTok, err := w.Auth.AddAdminToken(t.Context(), w.B.Org.ID, "network")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range admAPIRoutes {
+		pathA := admPath(r.path, "a", w.A)
+		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			call := func(path, tok string) int {
+				code, _ := admAPI(t, w.URL, r.method, path, tok, r.contentType, r.body)
+				return code
+			}
+			if code := call(pathA, ""); code != http.StatusUnauthorized {
+				t.Errorf("no token: %d, want 401", code)
+			}
+			if code := call(pathA, "tp_"+strings.Repeat("A", 52)); code != http.StatusUnauthorized {
+				t.Errorf("unknown token: %d, want 401", code)
+			}
+			for name, tok := range map[string]string{"owner token of B": w.B.OwnerTok, "organiser token of B": w.B.OrganiserTok} {
+				if code := call(pathA, tok); code != http.StatusNotFound {
+					t.Errorf("%s on A: %d, want 404", name, code)
+				}
+				if hasNested(r.path) {
+					if code := call(admPath(r.path, "b", w.A), tok); code != http.StatusNotFound {
+						t.Errorf("%s on A's event under B: %d, want 404", name, code)
+					}
+				}
+			}
+			if code := call(pathA, w.A.DoorTok); code != http.StatusForbidden {
+				t.Errorf("door token of A: %d, want 403", code)
+			}
+			if !r.destructive {
+				if code := call(pathA, adminTok); code == 401 || code == 403 || code == 404 || code >= 500 {
+					t.Errorf("network-admin token: %d", code)
+				}
+			}
+			if code := call(pathA, w.A.OrganiserTok); code == 401 || code == 403 || code == 404 || code >= 500 {
+				t.Errorf("organiser token of A: %d", code)
+			}
+		})
+	}
+	// A revoked token is refused at once.
+	if err := w.Auth.RevokeToken(t.Context(), w.A.Org.ID, w.A.TokenID); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := admAPI(t, w.URL, "GET", "/api/v1/orgs/a/events", w.A.DoorTok, "", ""); code != http.StatusUnauthorized {
+		t.Errorf("revoked token: %d, want 401", code)
+	}
+}
