@@ -22,6 +22,7 @@ import (
 
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/calendar"
+	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/demo"
@@ -152,6 +153,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		return err
 	}
 	svc := services(db)
+	svc.Registrations.Hold = time.Duration(cfg.HoldHours) * time.Hour
 	if err := wireMail(cfg, db, cat, svc); err != nil {
 		return err
 	}
@@ -159,7 +161,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	handler, err := web.NewRouter(web.Deps{
 		Config: cfg, Log: log, Catalogue: cat,
 		Events: svc.Events, Registrations: svc.Registrations, Orgs: svc.Orgs, Auth: svc.Auth,
-		Members: members, SessionStore: sessions,
+		Members: members, SessionStore: sessions, Checkins: &checkin.Service{DB: db},
 		Calendar: &calendar.Service{DB: db, BaseURL: cfg.BaseURL, DefaultLang: cfg.DefaultLang, SecretKey: cfg.SecretKey},
 		Ready:    db.PingContext,
 	})
@@ -183,7 +185,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		wctx, stopWorkers := context.WithCancel(ctx)
 		wait := startMailSender(wctx, cfg, db, svc, log)
 		waitSweeper := startSessionSweeper(wctx, svc.Auth, log)
-		defer func() { stopWorkers(); wait(); waitSweeper() }()
+		waitAccess := startAccessWorkers(wctx, cfg, svc.Registrations, log)
+		defer func() { stopWorkers(); wait(); waitSweeper(); waitAccess() }()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
 	memberlist "treffpunkt/internal/member"
@@ -25,6 +26,7 @@ type Deps struct {
 	Orgs          *org.Service
 	Auth          *auth.Service
 	Members       *memberlist.Service
+	Checkins      *checkin.Service
 	// SignupLimit guards the sign-up route (a per-IP rate limit shared with
 	// the HTML form); nil means no limit.
 	SignupLimit gin.HandlerFunc
@@ -54,6 +56,8 @@ func Register(g *gin.RouterGroup, d Deps) {
 	staff.GET("/events/:slug/registrations", h.listRegistrations)
 	staff.GET("/events/:slug/registrations.csv", h.registrationsCSV)
 	staff.PUT("/members", h.putMembers)
+
+	registerCheckin(g, h)
 }
 
 // now is the registration service's clock, so that registration_open agrees

@@ -38,6 +38,7 @@ type eventJSON struct {
 	Capacity             *int         `json:"capacity"`
 	SeatsLeft            *int         `json:"seats_left"`
 	Waitlist             bool         `json:"waitlist"`
+	ConfirmEmail         bool         `json:"confirm_email"`
 	WaitlistLength       int          `json:"waitlist_length"`
 	RegistrationOpen     bool         `json:"registration_open"`
 	RegistrationState    string       `json:"registration_state"`
@@ -79,6 +80,7 @@ func (h *handler) toEventJSON(e *event.Event, lang string, now time.Time) eventJ
 		Capacity:             e.Capacity,
 		SeatsLeft:            e.SeatsLeft(),
 		Waitlist:             e.Waitlist,
+		ConfirmEmail:         e.ConfirmEmail,
 		WaitlistLength:       e.WaitlistLength,
 		RegistrationOpen:     e.RegistrationOpen(now),
 		RegistrationState:    e.RegistrationState(now),

@@ -44,7 +44,7 @@ type registrationJSON struct {
 	ID               int64        `json:"id"`
 	Status           string       `json:"status"`
 	WaitlistPosition *int         `json:"waitlist_position"`
-	ManageURL        string       `json:"manage_url"`
+	ManageURL        string       `json:"manage_url,omitempty"`
 	Event            string       `json:"event"`
 	PartySize        int          `json:"party_size"`
 	Tickets          []ticketJSON `json:"tickets"`
@@ -55,10 +55,15 @@ func (h *handler) toRegistrationJSON(r *registration.Registration) registrationJ
 		ID:               r.ID,
 		Status:           r.Status,
 		WaitlistPosition: waitlistPosition(r),
-		ManageURL:        h.Config.BaseURL + "/r/" + r.ManageToken,
 		Event:            r.EventSlug,
 		PartySize:        r.PartySize,
 		Tickets:          []ticketJSON{},
+	}
+	// A pending registration's manage link goes only to the confirmed
+	// address, in the mail after confirming: whoever typed a member's
+	// number must not get the tickets the member confirms.
+	if r.Status != registration.Pending {
+		j.ManageURL = h.Config.BaseURL + "/r/" + r.ManageToken
 	}
 	// A cancelled or expired registration keeps its ticket rows, but they
 	// no longer admit anyone: only a confirmed one shows tickets.
@@ -106,7 +111,9 @@ func (h *handler) signUp(c *gin.Context) {
 		return
 	}
 	j := h.toRegistrationJSON(res.Registration)
-	c.Header("Location", j.ManageURL)
+	if j.ManageURL != "" {
+		c.Header("Location", j.ManageURL)
+	}
 	c.JSON(http.StatusCreated, j)
 }
 

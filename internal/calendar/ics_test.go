@@ -228,7 +228,7 @@ func TestCancelledEventSaysSoInItsLanguage(t *testing.T) {
 	e := sampleEvent(t, "Hirnschmalz-Battle", time.Date(2026, 2, 25, 20, 0, 0, 0, loc), time.Date(2026, 2, 25, 23, 0, 0, 0, loc))
 	e.Title["en"] = "Brain Battle"
 	e.Status = event.Cancelled
-	for lang, want := range map[string]string{"de": "Abgesagt: Hirnschmalz-Battle", "en": "Cancelled: Brain Battle", "tr": "Abgesagt: Hirnschmalz-Battle"} {
+	for lang, want := range map[string]string{"de": "Abgesagt: Hirnschmalz-Battle", "en": "Cancelled: Brain Battle", "tr": "İptal edildi: Hirnschmalz-Battle", "ar": "ملغاة: Hirnschmalz-Battle", "ru": "Отменено: Hirnschmalz-Battle"} {
 		body, err := Invite(e, lang, "https://treffpunkt.example")
 		if err != nil {
 			t.Fatal(err)

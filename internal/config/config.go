@@ -16,13 +16,16 @@ import (
 
 // Config is every setting of DESIGN.md's contract.
 type Config struct {
-	DatabaseURL     string
-	ListenAddr      string
-	BaseURL         string
-	SMTPURL         string
-	MailFrom        string
-	SecretKey       string
-	RetentionDays   int
+	DatabaseURL   string
+	ListenAddr    string
+	BaseURL       string
+	SMTPURL       string
+	MailFrom      string
+	SecretKey     string
+	RetentionDays int
+	// HoldHours is how long a pending registration (members-only events,
+	// email confirmation) keeps its seats while the link is not followed.
+	HoldHours       int
 	DefaultLang     string
 	SignupRatePerIP int
 	TrustedProxies  []string
@@ -91,6 +94,9 @@ func parse(get func(string) string, needDB bool) (*Config, error) {
 	var err error
 	if c.RetentionDays, err = intVar(get, "RETENTION_DAYS", 90); err != nil || c.RetentionDays < 1 {
 		bad("RETENTION_DAYS", "must be a whole number of days ≥ 1")
+	}
+	if c.HoldHours, err = intVar(get, "HOLD_HOURS", 24); err != nil || c.HoldHours < 1 {
+		bad("HOLD_HOURS", "must be a whole number of hours ≥ 1")
 	}
 	if c.SignupRatePerIP, err = intVar(get, "SIGNUP_RATE_PER_IP", 30); err != nil || c.SignupRatePerIP < 0 {
 		bad("SIGNUP_RATE_PER_IP", "must be a whole number ≥ 0 (0 turns the limit off)")

@@ -111,12 +111,15 @@ type Event struct {
 	RegistrationClosesAt *time.Time `db:"registration_closes_at"`
 	MaxPartySize         int        `db:"max_party_size"`
 	Access               string     `db:"access"`
-	MinAge               *int       `db:"min_age"`
-	MaxAge               *int       `db:"max_age"`
-	PriceNote            string     `db:"price_note"`
-	SeatsConfirmed       int        `db:"seats_confirmed"`
-	WaitlistLength       int        `db:"waitlist_length"`
-	Sequence             int        `db:"sequence"`
+	// ConfirmEmail puts every sign-up through a confirmation link mailed to
+	// the address given (docs/access.md); members-only events always do.
+	ConfirmEmail   bool   `db:"confirm_email"`
+	MinAge         *int   `db:"min_age"`
+	MaxAge         *int   `db:"max_age"`
+	PriceNote      string `db:"price_note"`
+	SeatsConfirmed int    `db:"seats_confirmed"`
+	WaitlistLength int    `db:"waitlist_length"`
+	Sequence       int    `db:"sequence"`
 	// CalendarChangedAt is when Sequence last rose (LAST-MODIFIED in
 	// calendars); CancelledAt is when the event was cancelled.
 	CalendarChangedAt time.Time  `db:"calendar_changed_at"`

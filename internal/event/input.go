@@ -58,6 +58,7 @@ type Input struct {
 	MinAge               Null[int]       `json:"min_age"`
 	MaxAge               Null[int]       `json:"max_age"`
 	PriceNote            *string         `json:"price_note"`
+	ConfirmEmail         *bool           `json:"confirm_email"`
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,79}$`)
@@ -95,6 +96,9 @@ func (in *Input) apply(e *Event) {
 		v := *in.Venue
 		v.ID = nil
 		e.Venue = v
+	}
+	if in.ConfirmEmail != nil {
+		e.ConfirmEmail = *in.ConfirmEmail
 	}
 	if in.Waitlist != nil {
 		e.Waitlist = *in.Waitlist

@@ -5,17 +5,20 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pelletier/go-toml/v2"
 
-	"treffpunkt/internal/i18n"
+	"treffpunkt/internal/config"
+	"treffpunkt/internal/event"
+	"treffpunkt/internal/registration"
 	"treffpunkt/web"
 )
 
-func keys(t *testing.T, lang string) map[string]bool {
+// catalogue reads one language's file: flat messages and plural tables.
+func catalogue(t *testing.T, lang string) map[string]any {
 	t.Helper()
 	b, err := fs.ReadFile(web.FS, "i18n/"+lang+".toml")
 	if err != nil {
@@ -25,11 +28,24 @@ func keys(t *testing.T, lang string) map[string]bool {
 	if err := toml.Unmarshal(b, &m); err != nil {
 		t.Fatalf("%s.toml: %v", lang, err)
 	}
+	return m
+}
+
+func keys(t *testing.T, lang string) map[string]bool {
+	t.Helper()
 	out := map[string]bool{}
-	for k := range m {
+	for k := range catalogue(t, lang) {
 		out[k] = true
 	}
 	return out
+}
+
+func TestEveryLanguageHasACatalogue(t *testing.T) {
+	for _, lang := range config.Languages {
+		if _, err := fs.Stat(web.FS, "i18n/"+lang+".toml"); err != nil {
+			t.Errorf("%s: %v", lang, err)
+		}
+	}
 }
 
 func TestEveryCatalogueHasEveryGermanKey(t *testing.T) {
@@ -51,79 +67,205 @@ func TestEveryCatalogueHasEveryGermanKey(t *testing.T) {
 	}
 }
 
-var idRE = regexp.MustCompile(`"((?:err|form|reg|event|state|home|title|nav|kind|ticket|org|site|fmt|weekday|month)\.[a-z0-9_.]*[a-z0-9_])"`)
+// pluralForms are the CLDR plural categories each language distinguishes for
+// whole numbers; a plural message must give every one of them.
+var pluralForms = map[string][]string{
+	"de": {"one", "other"},
+	"en": {"one", "other"},
+	"tr": {"one", "other"},
+	"fa": {"one", "other"},
+	"ku": {"one", "other"},
+	"ru": {"one", "few", "many", "other"},
+	"ar": {"zero", "one", "two", "few", "many", "other"},
+}
 
-// Every message id written literally in Go code or templates exists.
-func TestEveryUsedMessageIDExists(t *testing.T) {
-	de := keys(t, "de")
+func TestPluralMessagesHaveTheLanguagesForms(t *testing.T) {
+	for _, lang := range config.Languages {
+		want := pluralForms[lang]
+		if want == nil {
+			t.Errorf("%s: no plural forms listed", lang)
+			continue
+		}
+		for id, v := range catalogue(t, lang) {
+			table, ok := v.(map[string]any)
+			if !ok {
+				continue
+			}
+			for _, form := range want {
+				if s, _ := table[form].(string); s == "" {
+					t.Errorf("%s %s lacks the %q form", lang, id, form)
+				}
+			}
+			for form := range table {
+				if !contains(want, form) && form != "description" {
+					t.Errorf("%s %s has form %q, which %s does not use", lang, id, form, lang)
+				}
+			}
+		}
+	}
+}
+
+// Placeholders must survive translation: a message that drops {{.Org}}
+// silently loses information; one that invents {{.Foo}} prints "<no value>".
+var placeholderRE = regexp.MustCompile(`\{\{\s*\.([A-Za-z]+)\s*\}\}`)
+
+func TestTranslationsKeepThePlaceholders(t *testing.T) {
+	de := catalogue(t, "de")
+	for _, lang := range config.Languages {
+		for id, v := range catalogue(t, lang) {
+			s, ok := v.(string)
+			if !ok {
+				continue
+			}
+			ds, _ := de[id].(string)
+			if got, want := placeholders(s), placeholders(ds); got != want {
+				t.Errorf("%s %s: placeholders %s, German has %s", lang, id, got, want)
+			}
+		}
+	}
+}
+
+func placeholders(s string) string {
+	set := map[string]bool{}
+	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
+		set[m[1]] = true
+	}
+	var out []string
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return "[" + strings.Join(out, " ") + "]"
+}
+
+// dynamicIDs lists, for every id prefix that code completes at run time,
+// the names it is completed with. A new dynamic prefix in code fails the
+// test until it is listed here, so its ids are checked too.
+func dynamicIDs() map[string][]string {
+	roles := []string{"owner", "organiser", "door"}
+	return map[string][]string{
+		"kind.":            event.Kinds,
+		"reg.status.":      registration.Statuses,
+		"state.":           {"cancelled", "closed", "not_yet_open", "full", "waitlist", "unlimited", "members_only"},
+		"admin.status.":    {"draft", "published", "cancelled"},
+		"admin.role.":      roles,
+		"admin.mail.":      {"queued", "sending", "sent", "failed"},
+		"admin.mail.kind.": registration.MailKinds,
+		"checkin.result.":  {"ok", "already_checked_in", "unknown", "cancelled", "wrong_event", "not_today"},
+		"weekday.":         {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
+		"month.":           {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"},
+	}
+}
+
+var (
+	// A literal that looks like a message id: dotted lower-case segments.
+	literalRE = regexp.MustCompile(`"([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)"`)
+	// Ids passed to T or N whatever they look like, in Go and templates.
+	callRE = regexp.MustCompile(`(?:\.T|\.N|\bT|\bN)(?:\(|\s+)"([^"%]+)"`)
+	// A prefix completed at run time: "kind." + k, printf "reg.status.%s",
+	// fmt.Sprintf("month.%d", …).
+	dynamicRE = regexp.MustCompile(`"([a-z][a-z0-9_]*\.(?:[a-z0-9_]+\.)*)(?:"\s*\+|%[sdv]")`)
+	// The same, handed straight to T or N: checked whatever its namespace.
+	dynamicCallRE = regexp.MustCompile(`(?:\.T|\.N|\bT|\bN)(?:\(|\s+)\(?(?:printf |fmt\.Sprintf\()?"([a-z][a-z0-9_]*\.(?:[a-z0-9_]+\.)*)(?:"\s*\+|%[sdv]")`)
+)
+
+// Literals that look like ids but name files or hosts.
+var notAnID = regexp.MustCompile(`\.(html|txt|toml|ics|css|js|json|csv|png|svg|go|sql|com|org|de|example|local|test|invalid)$`)
+
+func sources(t *testing.T) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
 	root := "../.."
-	used := 0
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && (d.Name() == "var" || d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) && p != root {
+		if d.IsDir() && p != root && (d.Name() == "var" || d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
 			return filepath.SkipDir
 		}
-		if d.IsDir() || strings.HasSuffix(p, "_test.go") || !(strings.HasSuffix(p, ".go") || strings.HasSuffix(p, ".html")) {
+		if d.IsDir() || strings.HasSuffix(p, "_test.go") || !(strings.HasSuffix(p, ".go") || strings.HasSuffix(p, ".html") || strings.HasSuffix(p, ".txt")) {
 			return nil
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		for _, m := range idRE.FindAllSubmatch(b, -1) {
-			used++
-			if id := string(m[1]); !de[id] {
-				t.Errorf("%s uses %q, which no catalogue has", p, id)
-			}
-		}
+		out[p] = b
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if used < 50 {
+	return out
+}
+
+// namespaces are the first segments of German ids ("err", "admin", …):
+// any literal in one of them is taken for a message id.
+func namespaces(de map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for k := range de {
+		if i := strings.IndexByte(k, '.'); i > 0 {
+			out[k[:i]] = true
+		}
+	}
+	return out
+}
+
+// Every message id written in Go code, page templates or mail templates
+// exists in the catalogues, and every id built at run time does too.
+func TestEveryUsedMessageIDExists(t *testing.T) {
+	de := keys(t, "de")
+	ns := namespaces(de)
+	dyn := dynamicIDs()
+	used := 0
+	for p, b := range sources(t) {
+		for _, m := range literalRE.FindAllSubmatch(b, -1) {
+			id := string(m[1])
+			if !ns[id[:strings.IndexByte(id, '.')]] || notAnID.MatchString(id) {
+				continue
+			}
+			used++
+			if !de[id] {
+				t.Errorf("%s uses %q, which no catalogue has", p, id)
+			}
+		}
+		for _, m := range callRE.FindAllSubmatch(b, -1) {
+			if id := string(m[1]); !de[id] && !strings.HasSuffix(id, ".") {
+				t.Errorf("%s translates %q, which no catalogue has", p, id)
+			}
+		}
+		direct := map[string]bool{}
+		for _, m := range dynamicCallRE.FindAllSubmatch(b, -1) {
+			direct[string(m[1])] = true
+		}
+		for _, m := range dynamicRE.FindAllSubmatch(b, -1) {
+			prefix := string(m[1])
+			if !ns[prefix[:strings.IndexByte(prefix, '.')]] && !direct[prefix] {
+				continue
+			}
+			names, listed := dyn[prefix]
+			if !listed || names == nil {
+				t.Errorf("%s builds ids from %q at run time: list its names in dynamicIDs", p, prefix)
+			}
+		}
+	}
+	if used < 300 {
 		t.Fatalf("found only %d message ids: is the scan broken?", used)
 	}
-	// Ids built at run time.
-	for _, prefix := range []string{"kind.", "reg.status.", "state."} {
-		var names []string
-		switch prefix {
-		case "kind.":
-			names = []string{"conference", "seminar", "festival", "workshop", "meeting", "other"}
-		case "reg.status.":
-			names = []string{"pending", "confirmed", "waitlisted", "cancelled", "expired"}
-		case "state.":
-			names = []string{"cancelled", "closed", "not_yet_open", "full", "waitlist", "unlimited", "members_only"}
-		}
+	for prefix, names := range dyn {
 		for _, n := range names {
 			if !de[prefix+n] {
-				t.Errorf("missing %s%s", prefix, n)
+				t.Errorf("missing %s%s (built at run time)", prefix, n)
 			}
 		}
 	}
 }
 
-func TestDatesFollowTheLanguage(t *testing.T) {
-	cat, err := i18n.Load(web.FS, "de")
-	if err != nil {
-		t.Fatal(err)
-	}
-	berlin, _ := time.LoadLocation("Europe/Berlin")
-	start := time.Date(2026, 12, 4, 18, 0, 0, 0, berlin)
-	for lang, want := range map[string]string{
-		"de": "Freitag, 4. Dezember 2026, 18:00–21:00 Uhr",
-		"en": "Friday, 4 December 2026, 18:00–21:00",
-	} {
-		if got := cat.For(lang).Span(start.UTC(), start.Add(3*time.Hour).UTC(), false, berlin); got != want {
-			t.Errorf("%s: %q, want %q", lang, got, want)
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
 		}
 	}
-	if got := cat.Match(nil, "tr-TR,en;q=0.8"); got != "en" {
-		t.Errorf("Accept-Language tr,en → %q, want en (no Turkish catalogue yet)", got)
-	}
-	if got := cat.Match([]string{"en"}, "de"); got != "en" {
-		t.Errorf("explicit choice loses to Accept-Language: %q", got)
-	}
+	return false
 }

@@ -89,19 +89,30 @@ func (c *Catalogue) Match(explicit []string, acceptLanguage string) string {
 
 // Localizer translates for one language.
 type Localizer struct {
-	Lang string
-	loc  *goi18n.Localizer
+	Lang     string
+	loc      *goi18n.Localizer
+	fallback *goi18n.Localizer // the default language's
 }
 
 // For returns a localizer for lang (falling back to the default language).
 func (c *Catalogue) For(lang string) *Localizer {
-	return &Localizer{Lang: lang, loc: goi18n.NewLocalizer(c.bundle, lang, c.def)}
+	return &Localizer{Lang: lang, loc: goi18n.NewLocalizer(c.bundle, lang), fallback: goi18n.NewLocalizer(c.bundle, c.def)}
+}
+
+// localize tries the language, then the default language: a message added
+// to German but not yet translated shows in German rather than as its id.
+func (l *Localizer) localize(cfg *goi18n.LocalizeConfig) (string, error) {
+	s, err := l.loc.Localize(cfg)
+	if err != nil {
+		s, err = l.fallback.Localize(cfg)
+	}
+	return s, err
 }
 
 // T translates a message id with optional template data. A missing message
 // shows its id, which the catalogue tests make impossible for shipped ids.
 func (l *Localizer) T(id string, data map[string]any) string {
-	s, err := l.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	s, err := l.localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
 	if err != nil {
 		return id
 	}
@@ -114,7 +125,7 @@ func (l *Localizer) N(id string, count int, data map[string]any) string {
 	for k, v := range data {
 		d[k] = v
 	}
-	s, err := l.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: d})
+	s, err := l.localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: d})
 	if err != nil {
 		return id
 	}
@@ -151,10 +162,35 @@ func (l *Localizer) Span(start, end time.Time, allDay bool, loc *time.Location) 
 	case allDay:
 		return l.Date(start) + " – " + l.Date(end)
 	case sameDay:
-		return l.T("fmt.datetime", map[string]any{"Date": l.Date(start), "Time": l.Time(start) + "–" + l.Time(end)})
+		return l.T("fmt.datetime", map[string]any{"Date": l.Date(start), "Time": l.isolate(l.Time(start) + "–" + l.Time(end))})
 	default:
 		return l.DateTime(start, loc) + " – " + l.DateTime(end, loc)
 	}
+}
+
+// isolate keeps a time range in left-to-right order inside right-to-left
+// text: without it the bidi algorithm shows "18:00–21:00" as "21:00–18:00".
+// The isolate marks (LRI … PDI) work in pages, mails and calendar apps alike.
+func (l *Localizer) isolate(s string) string {
+	if Dir(l.Lang) == "rtl" {
+		return "\u2066" + s + "\u2069"
+	}
+	return s
+}
+
+// names are the languages' own names, for the language switcher: a reader
+// looks for their language under the name they know it by.
+var names = map[string]string{
+	"de": "Deutsch", "en": "English", "tr": "Türkçe", "ar": "العربية",
+	"fa": "فارسی", "ru": "Русский", "ku": "Kurdî",
+}
+
+// Name is a language's name in that language (the code if unknown).
+func Name(lang string) string {
+	if n, ok := names[lang]; ok {
+		return n
+	}
+	return lang
 }
 
 // Dir is the text direction of a language.

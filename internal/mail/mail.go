@@ -110,6 +110,12 @@ func (o *Outbox) compose(n registration.Notice, r *registration.Registration, ca
 	d := o.data(lang, n.Event)
 	d.Name, d.Status, d.PartySize, d.Position = r.Name, r.Status, r.PartySize, r.WaitlistPosition
 	d.ManageURL = o.baseURL + "/r/" + r.ManageToken
+	if r.ConfirmToken != "" {
+		d.ConfirmURL = o.baseURL + "/confirm/" + r.ConfirmToken
+		if r.HoldExpiresAt != nil {
+			d.ConfirmBy = o.catalogue.For(lang).DateTime(*r.HoldExpiresAt, n.Event.Location())
+		}
+	}
 	var qr []string
 	if r.Status == registration.Confirmed || n.Kind == registration.MailCancelled {
 		for _, t := range r.Tickets {

@@ -105,6 +105,11 @@ func sample(kind, lang string, now time.Time) (registration.Notice, *registratio
 		n.Before = &before
 	case registration.MailEventCancelled:
 		e.Status = event.Cancelled
+	case registration.MailConfirmEmail:
+		exp := now.Add(registration.DefaultHold)
+		r.Status, r.Tickets, r.ConfirmToken, r.HoldExpiresAt = registration.Pending, nil, "SAMPLECONFIRMTOKEN00000000", &exp
+	case registration.MailHoldExpired:
+		r.Status, r.Tickets = registration.Expired, nil
 	}
 	return n, r
 }

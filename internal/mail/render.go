@@ -31,7 +31,11 @@ type Data struct {
 	PartySize    int
 	Position     int // on the waitlist, when waitlisted
 	ManageURL    string
-	Tickets      []TicketData
+	// ConfirmURL is the confirmation link of a pending registration, valid
+	// until ConfirmBy (confirm_email mails).
+	ConfirmURL string
+	ConfirmBy  string
+	Tickets    []TicketData
 	// Calendar is true when an iCalendar entry is attached.
 	Calendar bool
 	// Staff is set in emails to staff instead of Event and the rest.

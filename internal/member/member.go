@@ -1,7 +1,6 @@
 // Package member holds the member lists of the organisations: uploaded as a
 // CSV file (or JSON through the API), replaced or merged, and listed for
-// organisers. Checking sign-ups for members-only events against the list is
-// a later issue's; this package only stores it.
+// organisers, and matched against sign-ups for members-only events (Match).
 package member
 
 import (
@@ -184,4 +183,30 @@ WHERE org_id = $1 AND (name ILIKE $2 OR email ILIKE $2 OR member_number ILIKE $2
 // escape character).
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Match finds the member of org that a sign-up names, by email (trimmed,
+// any case) or by member number, whose membership is valid on day (a
+// valid_until on or after day's date, or none). It runs in the caller's
+// transaction (the sign-up's) and returns nil when nobody matches. A member
+// listed without an email address cannot receive the confirmation link and
+// so does not match. When
+// both match different members, the member-number match wins: the number
+// is what a member types to be recognised under a listed address.
+func Match(ctx context.Context, q sqlx.QueryerContext, orgID int64, email, number string, day time.Time) (*Member, error) {
+	var ms []Member
+	err := sqlx.SelectContext(ctx, q, &ms, `
+SELECT id, name, email, member_number, valid_until, updated_at FROM members
+WHERE org_id = $1 AND email <> ''
+  AND (($2 <> '' AND email <> '' AND lower(email) = lower($2)) OR ($3 <> '' AND member_number = $3))
+  AND (valid_until IS NULL OR valid_until >= $4::date)
+ORDER BY (member_number = $3 AND $3 <> '') DESC, id
+LIMIT 1`, orgID, strings.TrimSpace(email), strings.TrimSpace(number), day.Format(time.DateOnly))
+	if err != nil {
+		return nil, fmt.Errorf("match member: %w", err)
+	}
+	if len(ms) == 0 {
+		return nil, nil
+	}
+	return &ms[0], nil
 }

@@ -22,10 +22,14 @@ const (
 	MailEventChanged   = "event_changed"
 	MailEventCancelled = "event_cancelled"
 	MailReminder       = "reminder"
+	// MailConfirmEmail carries the confirmation link of a pending
+	// registration; MailHoldExpired says that it was not followed in time.
+	MailConfirmEmail = "confirm_email"
+	MailHoldExpired  = "hold_expired"
 )
 
 // MailKinds lists every kind.
-var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder}
+var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder, MailConfirmEmail, MailHoldExpired}
 
 // Notice is one change that the participants of Registrations are told
 // about by email.

@@ -33,6 +33,7 @@ type Counts struct {
 	Waitlisted      int
 	WaitlistedSeats int
 	Pending         int
+	SeatsHeld       int // seats the pending hold (docs/access.md)
 	Cancelled       int // cancelled or expired
 	CheckedIn       int // tickets of confirmed registrations checked in
 }
@@ -88,6 +89,7 @@ func (c *Counts) add(r *Registration) {
 		c.WaitlistedSeats += r.PartySize
 	case Pending:
 		c.Pending++
+		c.SeatsHeld += r.SeatsHeld
 	case Cancelled, Expired:
 		c.Cancelled++
 	}
@@ -164,7 +166,8 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 
 // ResendConfirmation writes the registration's confirmation (or waitlist
 // notice) into the outbox again, with the same manage link and tickets,
-// for someone who lost the first one.
+// for someone who lost the first one; a pending registration gets a new
+// confirmation link.
 func (s *Service) ResendConfirmation(ctx context.Context, eventID, regID int64) error {
 	if s.Mailer == nil {
 		return apperr.New(apperr.Unavailable, "err.mail_not_configured")
@@ -184,6 +187,17 @@ func (s *Service) ResendConfirmation(ctx context.Context, eventID, regID int64) 
 			kind = MailConfirmed
 		case Waitlisted:
 			kind = MailWaitlisted
+		case Pending:
+			// The link's secret is kept only hashed, so a resend is a new
+			// link; the old one stops working. The hold keeps its expiry.
+			kind, r.ConfirmToken = MailConfirmEmail, newSecret()
+			res, err := tx.ExecContext(ctx, `UPDATE registrations SET confirm_token_hash = $2 WHERE id = $1 AND status = 'pending'`, r.ID, hashToken(r.ConfirmToken))
+			if err != nil {
+				return fmt.Errorf("new confirmation link: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return apperr.New(apperr.Conflict, "err.resend_not_live")
+			}
 		default:
 			return apperr.New(apperr.Conflict, "err.resend_not_live")
 		}

@@ -33,6 +33,14 @@ type Registration struct {
 	// WaitlistPosition is the 1-based rank among the event's waitlisted
 	// registrations; 0 when not waitlisted.
 	WaitlistPosition int `db:"waitlist_position"`
+	// SeatsHeld is what a pending registration holds of the event's seats
+	// (its party size, or 0 when it will join the waitlist once confirmed);
+	// HoldExpiresAt is when an unconfirmed one expires.
+	SeatsHeld     int        `db:"seats_held"`
+	HoldExpiresAt *time.Time `db:"hold_expires_at"`
+	// ConfirmToken is the secret of the confirmation link, known only in
+	// the transaction that creates it (the table keeps its SHA-256).
+	ConfirmToken string `db:"-"`
 
 	Tickets []Ticket `db:"-"`
 }

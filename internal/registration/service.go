@@ -9,6 +9,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/member"
 )
 
 // Service runs sign-ups, cancellations and the waitlist.
@@ -18,6 +19,19 @@ type Service struct {
 	// transaction; nil sends none.
 	Mailer Mailer
 	Now    func() time.Time
+	// Hold is how long a pending registration waits for its confirmation
+	// link before it expires (HOLD_HOURS); 0 means DefaultHold.
+	Hold time.Duration
+}
+
+// DefaultHold is how long a pending registration is held by default.
+const DefaultHold = 24 * time.Hour
+
+func (s *Service) hold() time.Duration {
+	if s.Hold > 0 {
+		return s.Hold
+	}
+	return DefaultHold
 }
 
 func (s *Service) now() time.Time {
@@ -36,8 +50,11 @@ type Result struct {
 }
 
 // SignUp registers a party for the event slug. One transaction: lock the
-// event row, check the rules, decide confirmed or waitlisted, write the
-// registration, its tickets and the seat counter.
+// event row, check the rules (and the member list on members-only events),
+// decide confirmed or waitlisted, write the registration, its tickets and
+// the seat counter. Where the event needs confirmation (docs/access.md) the
+// registration is pending instead: its seats are held when they fit, and
+// the confirmation link is mailed.
 func (s *Service) SignUp(ctx context.Context, slug string, in SignupInput) (*Result, error) {
 	f := apperr.Fields{}
 	su := in.check(f)
@@ -60,6 +77,19 @@ func (s *Service) SignUp(ctx context.Context, slug string, in SignupInput) (*Res
 		if err := s.checkEvent(e, &su, f); err != nil {
 			return err
 		}
+		if e.Access == event.AccessMembers {
+			// The member list decides, and the link goes to the listed
+			// address: for a member-number match never to the typed one, so
+			// the registration carries the listed address from the start.
+			m, err := member.Match(ctx, tx, e.OrgID, su.Email, su.MemberNumber, e.StartsAt.In(e.Location()))
+			if err != nil {
+				return err
+			}
+			if m == nil {
+				return membersOnly(e)
+			}
+			su.Email = m.Email
+		}
 		if old, err := getLiveByEmail(ctx, tx, e.ID, su.Email); err != nil || old != nil {
 			if old != nil {
 				regID, existing = old.ID, true
@@ -78,17 +108,39 @@ func (s *Service) SignUp(ctx context.Context, slug string, in SignupInput) (*Res
 			EventID: e.ID, EventSlug: e.Slug, Name: su.Name, Email: su.Email, Lang: lang,
 			PartySize: su.PartySize, Status: status, ManageToken: newSecret(),
 		}
-		regID, err = insertRegistration(ctx, tx, newRegistration{
+		n := newRegistration{
 			EventID: e.ID, Name: su.Name, Email: su.Email, Lang: lang,
 			PartySize: su.PartySize, MemberNumber: su.MemberNumber,
 			BirthDate: su.birthDate, Status: status, ManageToken: r.ManageToken, Consent: s.now(),
-		})
+		}
+		if needsConfirmation(e) {
+			// Pending: the seats are held now if they fit (so the capacity
+			// rule is decided here, once), else the party joins the
+			// waitlist once it has confirmed.
+			if status == Confirmed {
+				n.SeatsHeld = su.PartySize
+			}
+			exp := s.now().Add(s.hold())
+			r.ConfirmToken = newSecret()
+			n.Status, n.ConfirmHash, n.HoldExpiresAt = Pending, hashToken(r.ConfirmToken), &exp
+			r.Status, r.SeatsHeld, r.HoldExpiresAt = Pending, n.SeatsHeld, &exp
+			status = Pending
+		}
+		regID, err = insertRegistration(ctx, tx, n)
 		if err != nil {
 			return err
 		}
 		r.ID = regID
 		kind := MailWaitlisted
-		if status == Confirmed {
+		if status == Pending {
+			kind = MailConfirmEmail
+			if n.SeatsHeld > 0 {
+				if err := event.AddSeats(ctx, tx, e.ID, n.SeatsHeld); err != nil {
+					return err
+				}
+				e.SeatsConfirmed += n.SeatsHeld
+			}
+		} else if status == Confirmed {
 			kind = MailConfirmed
 			if r.Tickets, err = confirmSeats(ctx, tx, e, regID, su.PartySize); err != nil {
 				return err
@@ -136,9 +188,6 @@ func (s *Service) checkEvent(e *event.Event, su *signup, f apperr.Fields) error 
 	default:
 		return apperr.New(apperr.Closed, "err.closed")
 	}
-	if e.Access == event.AccessMembers {
-		return apperr.New(apperr.MembersOnly, "err.members_only", "Org", e.OrgName)
-	}
 	if hasAgeRule {
 		start := e.StartsAt.In(e.Location())
 		age := ageOn(*su.birthDate, start)
@@ -147,6 +196,19 @@ func (s *Service) checkEvent(e *event.Event, su *signup, f apperr.Fields) error 
 		}
 	}
 	return nil
+}
+
+// needsConfirmation reports whether a sign-up for e goes through pending and
+// a confirmation link: on members-only events (the link proves the listed
+// address) and on events set to confirm email addresses.
+func needsConfirmation(e *event.Event) bool {
+	return e.Access == event.AccessMembers || e.ConfirmEmail
+}
+
+// membersOnly is the refusal of a sign-up that matches no member: it names
+// the organisation and its address, so that the person knows whom to ask.
+func membersOnly(e *event.Event) error {
+	return apperr.New(apperr.MembersOnly, "err.not_a_member", "Org", e.OrgName, "Email", e.OrgEmail)
 }
 
 func deref(p *int) int {
@@ -164,6 +226,23 @@ func confirmSeats(ctx context.Context, tx *sqlx.Tx, e *event.Event, regID int64,
 	}
 	e.SeatsConfirmed += seats
 	return insertTickets(ctx, tx, regID, e.ID, seats)
+}
+
+// releaseSeats gives the seats a confirmed registration has, or a pending
+// one holds, back to the locked event e.
+func releaseSeats(ctx context.Context, tx *sqlx.Tx, e *event.Event, r *Registration) error {
+	seats := r.PartySize
+	if r.Status == Pending {
+		seats = r.SeatsHeld
+	}
+	if seats == 0 {
+		return nil
+	}
+	if err := event.AddSeats(ctx, tx, e.ID, -seats); err != nil {
+		return err
+	}
+	e.SeatsConfirmed -= seats
+	return nil
 }
 
 // Cancel cancels the registration behind a manage token and, in the same
@@ -188,11 +267,10 @@ func (s *Service) Cancel(ctx context.Context, token string) (*Registration, erro
 		switch r.Status {
 		case Cancelled, Expired:
 			return nil
-		case Confirmed:
-			if err := event.AddSeats(ctx, tx, e.ID, -r.PartySize); err != nil {
+		case Confirmed, Pending:
+			if err := releaseSeats(ctx, tx, e, r); err != nil {
 				return err
 			}
-			e.SeatsConfirmed -= r.PartySize
 		}
 		if err := setStatus(ctx, tx, r.ID, Cancelled); err != nil {
 			return err

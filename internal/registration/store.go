@@ -16,6 +16,7 @@ import (
 const selectRegistration = `
 SELECT r.id, r.event_id, e.slug AS event_slug, r.name, r.email, r.lang, r.party_size,
        r.status, r.manage_token, r.created_at, r.confirmed_at, r.cancelled_at,
+       r.seats_held, r.hold_expires_at,
        CASE WHEN r.status = 'waitlisted' THEN (
            SELECT count(*) FROM registrations w
            WHERE w.event_id = r.event_id AND w.status = 'waitlisted'
@@ -25,7 +26,12 @@ FROM registrations r
 JOIN events e ON e.id = r.event_id`
 
 type newRegistration struct {
-	EventID      int64
+	EventID int64
+	// ConfirmHash, SeatsHeld and HoldExpiresAt are set for a pending one.
+	ConfirmHash   []byte
+	SeatsHeld     int
+	HoldExpiresAt *time.Time
+
 	Name         string
 	Email        string
 	Lang         string
@@ -41,12 +47,13 @@ func insertRegistration(ctx context.Context, tx *sqlx.Tx, n newRegistration) (in
 	var id int64
 	err := tx.GetContext(ctx, &id, `
 INSERT INTO registrations (event_id, name, email, lang, party_size, member_number,
-    birth_date, status, manage_token, consent_at, confirmed_at)
+    birth_date, status, manage_token, consent_at, confirmed_at,
+    confirm_token_hash, seats_held, hold_expires_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-    CASE WHEN $8 = 'confirmed' THEN now() END)
+    CASE WHEN $8 = 'confirmed' THEN now() END, $11, $12, $13)
 RETURNING id`,
 		n.EventID, n.Name, n.Email, n.Lang, n.PartySize, n.MemberNumber, n.BirthDate,
-		n.Status, n.ManageToken, n.Consent)
+		n.Status, n.ManageToken, n.Consent, n.ConfirmHash, n.SeatsHeld, n.HoldExpiresAt)
 	if err != nil {
 		return 0, fmt.Errorf("insert registration: %w", err)
 	}
@@ -112,6 +119,7 @@ func listByEvent(ctx context.Context, q sqlx.QueryerContext, eventID int64) ([]*
 	err := sqlx.SelectContext(ctx, q, &rs, `
 SELECT r.id, r.event_id, e.slug AS event_slug, r.name, r.email, r.lang, r.party_size,
        r.status, r.manage_token, r.created_at, r.confirmed_at, r.cancelled_at,
+       r.seats_held, r.hold_expires_at,
        CASE WHEN r.status = 'waitlisted' THEN
            count(*) FILTER (WHERE r.status = 'waitlisted') OVER (ORDER BY r.waitlist_order)
        ELSE 0 END AS waitlist_position
@@ -167,6 +175,8 @@ ORDER BY waitlist_order`, eventID)
 func setStatus(ctx context.Context, tx *sqlx.Tx, id int64, status string) error {
 	_, err := tx.ExecContext(ctx, `
 UPDATE registrations SET status = $2, updated_at = now(),
+    seats_held = CASE WHEN $2 = 'pending' THEN seats_held ELSE 0 END,
+    confirm_token_hash = CASE WHEN $2 = 'pending' THEN confirm_token_hash END,
     confirmed_at = CASE WHEN $2 = 'confirmed' THEN now() ELSE confirmed_at END,
     cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE cancelled_at END
 WHERE id = $1`, id, status)

@@ -23,6 +23,7 @@ import (
 
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/calendar"
+	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
@@ -52,6 +53,8 @@ type App struct {
 	// (password links, invitations).
 	Members   *member.Service
 	StaffMail *StaffMailRecorder
+	// Checkins is the door's service; tests may set its clock.
+	Checkins *checkin.Service
 }
 
 // New starts an app on a fresh database.
@@ -103,6 +106,7 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 	a.StaffMail = &StaffMailRecorder{}
 	a.Auth = &auth.Service{DB: db, BaseURL: a.URL, Mailer: a.StaffMail, PasswordCost: bcrypt.MinCost}
 	a.Members = &member.Service{DB: db}
+	a.Checkins = &checkin.Service{DB: db}
 	cat, err := i18n.Load(webfs.FS, "de")
 	if err != nil {
 		t.Fatalf("catalogue: %v", err)
@@ -115,7 +119,7 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 	h, err := web.NewRouter(web.Deps{
 		Config: a.Config, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Catalogue: cat,
 		Events: a.Events, Registrations: a.Registrations, Orgs: a.Orgs, Auth: a.Auth,
-		Members: a.Members, SessionStore: postgresstore.NewWithCleanupInterval(db.DB, 0),
+		Members: a.Members, Checkins: a.Checkins, SessionStore: postgresstore.NewWithCleanupInterval(db.DB, 0),
 		Calendar: &calendar.Service{DB: db, BaseURL: a.Config.BaseURL, DefaultLang: a.Config.DefaultLang, SecretKey: a.Config.SecretKey},
 		Ready:    db.PingContext,
 	})

@@ -228,6 +228,14 @@ func (s *server) resendConfirmation(c *gin.Context) {
 	})
 }
 
+// eraseAttendee is POST …/registrations/:id/erase: one person's data,
+// erased on request (docs/access.md).
+func (s *server) eraseAttendee(c *gin.Context) {
+	s.attendeeAction(c, "access.erased", func(eventID, regID int64) error {
+		return s.Registrations.EraseOne(c.Request.Context(), eventID, regID)
+	})
+}
+
 // mailAge formats when a mail was sent, for the list.
 func mailAge(t *time.Time, loc *time.Location) string {
 	if t == nil {

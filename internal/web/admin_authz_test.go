@@ -38,6 +38,7 @@ var admPageRoutes = []admRoute{
 	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/cancel", "organiser", true},
 	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/move-up", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/resend", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/erase", "organiser", true},
 	{"GET", "/admin/orgs/:org/members", "organiser", false},
 	{"POST", "/admin/orgs/:org/members", "organiser", false},
 	{"GET", "/admin/orgs/:org/staff", "owner", false},

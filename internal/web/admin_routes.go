@@ -39,6 +39,7 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.POST("/events/:slug/registrations/:id/cancel", organiser, s.cancelAttendee)
 	o.POST("/events/:slug/registrations/:id/move-up", organiser, s.moveUpAttendee)
 	o.POST("/events/:slug/registrations/:id/resend", organiser, s.resendConfirmation)
+	o.POST("/events/:slug/registrations/:id/erase", organiser, s.eraseAttendee)
 	o.GET("/members", organiser, s.membersPage)
 	o.POST("/members", organiser, s.uploadMembers)
 	o.GET("/staff", owner, s.staffPage)

@@ -19,7 +19,9 @@ type signupForm struct {
 	Email     string
 	PartySize string
 	BirthDate string
-	Consent   bool
+	// MemberNumber is asked on members-only events.
+	MemberNumber string
+	Consent      bool
 }
 
 // formFields are the sign-up form's fields in page order, with the message
@@ -86,16 +88,17 @@ func (s *server) register(c *gin.Context) {
 		return
 	}
 	form := signupForm{
-		Name:      c.PostForm("name"),
-		Email:     c.PostForm("email"),
-		PartySize: strings.TrimSpace(c.PostForm("party_size")),
-		BirthDate: c.PostForm("birth_date"),
-		Consent:   c.PostForm("consent") != "",
+		Name:         c.PostForm("name"),
+		Email:        c.PostForm("email"),
+		PartySize:    strings.TrimSpace(c.PostForm("party_size")),
+		BirthDate:    c.PostForm("birth_date"),
+		Consent:      c.PostForm("consent") != "",
+		MemberNumber: c.PostForm("member_number"),
 	}
 	in := registration.SignupInput{
 		Name: form.Name, Email: form.Email, Lang: c.PostForm("lang"),
 		BirthDate: form.BirthDate, Consent: form.Consent,
-		MemberNumber: c.PostForm("member_number"),
+		MemberNumber: form.MemberNumber,
 	}
 	partyOK := true
 	if form.PartySize == "" {
@@ -146,6 +149,13 @@ func (s *server) register(c *gin.Context) {
 			return
 		}
 		s.renderEvent(c, http.StatusOK, e, signupForm{PartySize: "1"}, apperr.New(apperr.Conflict, "reg.existing"))
+		return
+	}
+	if res.Registration.Status == registration.Pending {
+		// The manage link goes only to the confirmed address (in the mail
+		// after confirming): whoever typed a member's number must not get
+		// the tickets that the member confirms.
+		s.pendingNotice(c, slug)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/r/"+res.Registration.ManageToken)

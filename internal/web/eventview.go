@@ -30,6 +30,7 @@ type eventView struct {
 	WaitlistLabel   string
 	MaxPartySize    int
 	AgeRule         bool
+	MembersOnly     bool
 	Notes           []string
 
 	src *event.Event // for "add to calendar" links
@@ -41,8 +42,9 @@ func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
 		KindLabel: l.T("kind."+e.Kind, nil), Venue: e.Venue, City: e.Venue.City,
 		PriceNote: e.PriceNote, Cancelled: e.Status == event.Cancelled,
 		MaxPartySize: e.MaxPartySize, AgeRule: e.MinAge != nil || e.MaxAge != nil,
-		When: l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
-		src:  e,
+		MembersOnly: e.Access == event.AccessMembers,
+		When:        l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
+		src:         e,
 	}
 	var lang string
 	v.Title, lang = e.Title.In(l.Lang, e.DefaultLang)
@@ -62,7 +64,7 @@ func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
 	}
 
 	state := e.RegistrationState(now)
-	v.Open = state == "open" && e.Access == event.AccessPublic
+	v.Open = state == "open"
 	v.Full = e.Full()
 	switch {
 	case state == "open" && e.Access == event.AccessMembers:

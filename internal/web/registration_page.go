@@ -17,6 +17,8 @@ type registrationPage struct {
 	Registration *registration.Registration
 	Event        eventView
 	Calendar     personalFeedView
+	// RetentionDays says how long the data is kept (RETENTION_DAYS).
+	RetentionDays int
 }
 
 // registrationPage is the participant's own page behind the manage token:
@@ -41,6 +43,7 @@ func (s *server) registrationPage(c *gin.Context) {
 	c.Header("Referrer-Policy", "no-referrer")
 	s.render(c, http.StatusOK, "registration", l.T("title.registration", nil), registrationPage{
 		Registration: r, Event: newEventView(l, e, time.Now()), Calendar: feed,
+		RetentionDays: s.Config.RetentionDays,
 	})
 }
 
@@ -61,6 +64,9 @@ type ticketPage struct {
 	Seat, Total int
 	Valid       bool
 	Status      string
+	// CheckIn offers door staff of the event's organisation a check-in
+	// button (checkin.go).
+	CheckIn bool
 }
 
 // ticketPage is what a phone camera opens from the QR code.
@@ -84,6 +90,7 @@ func (s *server) ticketPage(c *gin.Context) {
 	s.render(c, http.StatusOK, "ticket", l.T("title.ticket", nil), ticketPage{
 		Event: newEventView(l, e, time.Now()), Name: r.Name, Code: t.Code,
 		Seat: t.Seat, Total: r.PartySize, Valid: status == registration.Confirmed, Status: status,
+		CheckIn: s.mayCheckIn(c, e.OrgSlug),
 	})
 }
 

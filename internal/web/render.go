@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 
@@ -26,14 +27,26 @@ type View struct {
 	Title     string
 	CSRFToken string
 	BaseURL   string
-	// Path is the current path, for the language switcher's links.
+	// Path and Query are the current address, for the language switcher's
+	// links: switching keeps the page and its filters.
 	Path      string
+	Query     url.Values
 	Languages []string
 	// User is the signed-in staff member (nil for everyone else), for the
 	// header's link to the organisers' area; Flash a message for them.
 	User  *auth.User
 	Flash string
 	Data  any
+}
+
+// LangHref is the current page's address in lang.
+func (v *View) LangHref(lang string) string {
+	q := url.Values{}
+	for k, vs := range v.Query {
+		q[k] = vs
+	}
+	q.Set("lang", lang)
+	return v.Path + "?" + q.Encode()
 }
 
 // T translates a message id with key/value template data.
@@ -52,7 +65,8 @@ func (v *View) T(id string, kv ...any) string {
 func (v *View) N(id string, count int) string { return v.L.N(id, count, nil) }
 
 var funcs = template.FuncMap{
-	"dirOf": i18n.Dir,
+	"dirOf":    i18n.Dir,
+	"langName": i18n.Name,
 }
 
 // parsePages builds one template set per page: the layout, the partials and
@@ -81,7 +95,7 @@ func (s *server) render(c *gin.Context, status int, page, title string, data any
 	v := &View{
 		L: l, Lang: l.Lang, Dir: i18n.Dir(l.Lang), Title: title,
 		CSRFToken: nosurf.Token(c.Request), BaseURL: s.Config.BaseURL,
-		Path: c.Request.URL.Path, Languages: s.Catalogue.Languages(), Data: data,
+		Path: c.Request.URL.Path, Query: c.Request.URL.Query(), Languages: s.Catalogue.Languages(), Data: data,
 		User: user(c),
 	}
 	if id := s.popFlash(c); id != "" {
@@ -126,7 +140,7 @@ func (s *server) renderPlainError(w http.ResponseWriter, r *http.Request, status
 	l := s.Catalogue.For(s.Catalogue.Match([]string{r.URL.Query().Get("lang"), cookie}, r.Header.Get("Accept-Language")))
 	v := &View{
 		L: l, Lang: l.Lang, Dir: i18n.Dir(l.Lang), Title: l.T("title.error", nil),
-		BaseURL: s.Config.BaseURL, Path: r.URL.Path, Languages: s.Catalogue.Languages(),
+		BaseURL: s.Config.BaseURL, Path: r.URL.Path, Query: r.URL.Query(), Languages: s.Catalogue.Languages(),
 		Data: errorPage{Status: status, Message: l.T(msgID, nil)},
 	}
 	s.writePage(w, status, "error", v)

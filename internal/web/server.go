@@ -22,6 +22,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/calendar"
+	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
@@ -41,6 +42,7 @@ type Deps struct {
 	Auth          *auth.Service
 	Members       *member.Service
 	Calendar      *calendar.Service
+	Checkins      *checkin.Service
 	Catalogue     *i18n.Catalogue
 	// SessionStore keeps staff sessions (postgresstore on the sessions
 	// table, so that every instance sees every session).
@@ -73,6 +75,9 @@ func NewRouter(d Deps) (http.Handler, error) {
 	}
 	if d.Calendar == nil {
 		return nil, errors.New("web: Deps.Calendar is required")
+	}
+	if d.Checkins == nil {
+		return nil, errors.New("web: Deps.Checkins is required")
 	}
 	s.sessions = newSessions(d.SessionStore, d.Config.SecureCookies(), s.sessionError)
 	s.throttle = auth.NewLoginThrottle(auth.DefaultAccountLimit, auth.DefaultIPLimit)
@@ -108,10 +113,13 @@ func NewRouter(d Deps) (http.Handler, error) {
 	r.POST("/events/:slug/register", signupLimit, s.register)
 	r.GET("/r/:token", s.registrationPage)
 	r.POST("/r/:token/cancel", s.cancelRegistration)
+	r.GET("/confirm/:token", s.confirmPage)
+	r.POST("/confirm/:token", s.confirmRegistration)
 	r.GET("/t/:code", s.ticketPage)
 	r.GET("/t/:code/qr.svg", s.ticketQR)
 	s.loginRoutes(r)
 	s.adminRoutes(r)
+	s.checkinRoutes(r)
 
 	api.Register(r.Group("/api/v1"), api.Deps{
 		Config:        d.Config,
@@ -120,6 +128,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 		Orgs:          d.Orgs,
 		Auth:          d.Auth,
 		Members:       d.Members,
+		Checkins:      d.Checkins,
 		SignupLimit:   signupLimit,
 	})
 

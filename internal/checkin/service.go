@@ -1,0 +1,457 @@
+package checkin
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/auth"
+	"treffpunkt/internal/database"
+)
+
+// Service checks people in.
+type Service struct {
+	DB *sqlx.DB
+	// Now is the clock (tests set it); nil is time.Now.
+	Now func() time.Time
+
+	prepMu   sync.Mutex
+	scanStmt *sqlx.Stmt
+	lookStmt *sqlx.Stmt
+}
+
+// prepare readies the statements of the hot path once: a prepared
+// statement is planned once per connection instead of per scan, which
+// doubles what PostgreSQL does per core (docs/performance.md, Check-in).
+func (s *Service) prepare(ctx context.Context) error {
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	if s.lookStmt != nil {
+		return nil
+	}
+	// A failure (the database is down) is tried again on the next call.
+	scan, err := s.DB.PreparexContext(context.WithoutCancel(ctx), scanSQL)
+	if err != nil {
+		return apperr.Wrap(err, "prepare scan")
+	}
+	look, err := s.DB.PreparexContext(context.WithoutCancel(ctx), lookupSQL)
+	if err != nil {
+		scan.Close()
+		return apperr.Wrap(err, "prepare event lookup")
+	}
+	s.scanStmt, s.lookStmt = scan, look
+	return nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Event is what the door needs to know of an event.
+type Event struct {
+	ID       int64     `db:"id"`
+	OrgID    int64     `db:"org_id"`
+	OrgName  string    `db:"org_name"`
+	OrgSlug  string    `db:"org_slug"`
+	Slug     string    `db:"slug"`
+	Title    string    `db:"title"`
+	StartsAt time.Time `db:"starts_at"`
+	EndsAt   time.Time `db:"ends_at"`
+	Timezone string    `db:"timezone"`
+	Status   string    `db:"status"`
+}
+
+// Location is the event's zone.
+func (e *Event) Location() *time.Location {
+	loc, err := time.LoadLocation(e.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Days lists the event's days as YYYY-MM-DD.
+func (e *Event) Days() []string {
+	first, last := eventDays(e.StartsAt, e.EndsAt, e.Location())
+	var out []string
+	for d := first; !d.After(last) && len(out) < 60; d = d.AddDate(0, 0, 1) {
+		out = append(out, d.Format(dayLayout))
+	}
+	return out
+}
+
+// Today is the event day of now (which may lie outside the event's days).
+func (e *Event) Today(now time.Time) string {
+	return EventDay(now, e.StartsAt, e.Location()).Format(dayLayout)
+}
+
+const lookupSQL = `
+SELECT e.id, e.org_id, o.name AS org_name, o.slug AS org_slug, e.slug, COALESCE(e.title->>e.default_lang, '') AS title,
+       e.starts_at, e.ends_at, e.timezone, e.status
+FROM events e JOIN organisations o ON o.id = e.org_id
+WHERE e.slug = $1`
+
+func notFound() error { return apperr.New(apperr.NotFound, "err.event_not_found") }
+
+// EventFor loads the event slug for p: door role or higher in the event's
+// organisation (a network admin anywhere). Another organisation's event is
+// NotFound, as if it did not exist.
+func (s *Service) EventFor(ctx context.Context, p *auth.Principal, slug string) (*Event, error) {
+	if !p.Can(auth.Door) {
+		return nil, apperr.New(apperr.Forbidden, "err.forbidden")
+	}
+	e, err := s.Lookup(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Admin && e.OrgID != p.OrgID {
+		return nil, notFound()
+	}
+	return e, nil
+}
+
+// Lookup loads an event by slug without any check of who asks; the caller
+// checks the role in e.OrgSlug.
+func (s *Service) Lookup(ctx context.Context, slug string) (*Event, error) {
+	if slug == "" || len(slug) > 80 {
+		return nil, notFound()
+	}
+	if err := s.prepare(ctx); err != nil {
+		return nil, err
+	}
+	var e Event
+	err := s.lookStmt.GetContext(ctx, &e, slug)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound()
+	}
+	if err != nil {
+		return nil, apperr.Wrap(err, "checkin event")
+	}
+	return &e, nil
+}
+
+// Events lists the events of the organisations in orgIDs that end no
+// earlier than yesterday, soonest first: what a door may be opened for.
+func (s *Service) Events(ctx context.Context, orgIDs []int64, all bool) ([]Event, error) {
+	var out []Event
+	err := sqlx.SelectContext(ctx, s.DB, &out, `
+SELECT e.id, e.org_id, o.name AS org_name, o.slug AS org_slug, e.slug, COALESCE(e.title->>e.default_lang, '') AS title,
+       e.starts_at, e.ends_at, e.timezone, e.status
+FROM events e JOIN organisations o ON o.id = e.org_id
+WHERE ($2 OR e.org_id = ANY($1)) AND e.status = 'published' AND e.ends_at > $3
+ORDER BY e.starts_at, e.id
+LIMIT 100`, pq.Array(orgIDs), all, s.now().Add(-24*time.Hour))
+	return out, apperr.Wrap(err, "checkin events")
+}
+
+// scanRow is what the check-in statement returns: the verdict, the
+// scanned ticket (all NULL for an unknown code) and whether the scan was
+// logged (false: its scan id was seen before).
+type scanRow struct {
+	Verdict   string         `db:"verdict"`
+	TicketID  sql.NullInt64  `db:"ticket_id"`
+	OrgID     sql.NullInt64  `db:"org_id"`
+	Name      sql.NullString `db:"name"`
+	PartySize sql.NullInt64  `db:"party_size"`
+	Seat      sql.NullInt64  `db:"seat"`
+	NewAt     *time.Time     `db:"new_at"`
+	Logged    bool           `db:"logged"`
+}
+
+// scanSQL is a whole scan in one statement (one commit): look the ticket
+// up, check it in for the day when everything allows it, keep the first
+// check-in in tickets.checked_in_at (the organisers' list and API read it),
+// decide the verdict and log the scan. The unique index
+// checkins_once_per_day turns a second check-in, concurrent or not, into no
+// row in ins rather than a second row. A scan id seen before checks nothing
+// in and is not logged again (ON CONFLICT), so a replayed offline scan has
+// no second effect.
+//
+// $1 code, $2 event id, $3 day, $4 now, $5 user, $6 token, $7 day allowed,
+// $8 event cancelled, $9 scan id, $10 raw scanned text, $11 client time.
+const scanSQL = `
+WITH tk AS (
+    SELECT t.id AS ticket_id, t.event_id, e.org_id, r.status, r.name, r.party_size, t.seat
+    FROM tickets t
+    JOIN registrations r ON r.id = t.registration_id
+    JOIN events e ON e.id = t.event_id
+    WHERE t.code = $1
+), ins AS (
+    INSERT INTO checkins (ticket_id, event_id, day, checked_in_at, by_user_id, by_token_id)
+    SELECT tk.ticket_id, tk.event_id, $3, $4, $5, $6 FROM tk
+    WHERE $7 AND NOT $8 AND tk.event_id = $2 AND tk.status = 'confirmed'
+      AND NOT EXISTS (SELECT 1 FROM checkin_scans WHERE scan_id = NULLIF($9, ''))
+    ON CONFLICT (ticket_id, day) WHERE undone_at IS NULL DO NOTHING
+    RETURNING ticket_id, checked_in_at
+), first AS (
+    UPDATE tickets t SET checked_in_at = ins.checked_in_at
+    FROM ins WHERE t.id = ins.ticket_id AND t.checked_in_at IS NULL
+), v AS (
+    SELECT tk.ticket_id, tk.org_id, tk.name, tk.party_size, tk.seat, ins.checked_in_at AS new_at,
+        CASE WHEN tk.ticket_id IS NULL OR tk.org_id <> (SELECT org_id FROM events WHERE id = $2) THEN 'unknown'
+             WHEN tk.event_id <> $2 THEN 'wrong_event'
+             WHEN tk.status <> 'confirmed' OR $8 THEN 'cancelled'
+             WHEN NOT $7 THEN 'not_today'
+             WHEN ins.ticket_id IS NOT NULL THEN 'ok'
+             ELSE 'already_checked_in' END AS verdict
+    FROM (SELECT 1) one LEFT JOIN tk ON true LEFT JOIN ins ON true
+), logged AS (
+    INSERT INTO checkin_scans (scan_id, code, ticket_id, event_id, day, by_user_id, by_token_id, verdict, scanned_at, client_at)
+    SELECT NULLIF($9, ''), $10, CASE WHEN v.verdict <> 'unknown' THEN v.ticket_id END, $2, $3, $5, $6, v.verdict, $4, $11 FROM v
+    ON CONFLICT (scan_id) DO NOTHING
+    RETURNING id
+)
+SELECT v.verdict, v.ticket_id, v.org_id, v.name, v.party_size, v.seat, v.new_at,
+       EXISTS (SELECT 1 FROM logged) AS logged
+FROM v`
+
+// Scan checks the ticket in.Code in at the door of ev, as p, and logs the
+// scan with its verdict in the same statement.
+func (s *Service) Scan(ctx context.Context, p *auth.Principal, ev *Event, in ScanInput) (*Result, error) {
+	if utf8.RuneCountInString(in.ScanID) > 64 {
+		return nil, apperr.Field("scan_id", "checkin.err.scan_id_long")
+	}
+	if in.Code == "" {
+		return nil, apperr.Field("code", "err.required")
+	}
+	now := s.now()
+	loc := ev.Location()
+	day := ev.Today(now)
+	dayOK := in.Day == "" || in.Day == day
+	first, last := eventDays(ev.StartsAt, ev.EndsAt, loc)
+	if d, _ := time.Parse(dayLayout, day); d.Before(first) || d.After(last) {
+		dayOK = false
+	}
+	code := ticketCode(in.Code)
+	raw := in.Code
+	if utf8.RuneCountInString(raw) > 200 {
+		raw = string([]rune(raw)[:200])
+	}
+	if err := s.prepare(ctx); err != nil {
+		return nil, err
+	}
+	var row scanRow
+	err := s.scanStmt.GetContext(ctx, &row, code, ev.ID, day, now, nullID(p.UserID), nullID(p.TokenID),
+		dayOK, ev.Status == "cancelled", in.ScanID, raw, in.ScannedAt)
+	if err != nil {
+		return nil, apperr.Wrap(err, "scan")
+	}
+	if !row.Logged {
+		return s.replay(ctx, ev, in.ScanID)
+	}
+	res := &Result{Result: row.Verdict, Day: day, ScanID: in.ScanID}
+	if row.Verdict == Unknown {
+		// Another organisation's ticket is as unknown as no ticket.
+		return res, nil
+	}
+	res.Code = code
+	res.Attendee = &Attendee{Name: row.Name.String, PartySize: int(row.PartySize.Int64), Seat: int(row.Seat.Int64)}
+	switch row.Verdict {
+	case OK:
+		res.CheckedInAt = row.NewAt
+	case AlreadyCheckedIn:
+		// A statement of its own, so that in READ COMMITTED it sees the
+		// check-in that a concurrent scan committed.
+		if err := s.existing(ctx, s.DB, row.TicketID.Int64, day, res); err != nil {
+			return nil, apperr.Wrap(err, "scan")
+		}
+	}
+	if res.CheckedInAt != nil {
+		res.Time = res.CheckedInAt.In(loc).Format("15:04")
+	}
+	return res, nil
+}
+
+// existing fills res with the live check-in of the ticket on day.
+func (s *Service) existing(ctx context.Context, q sqlx.QueryerContext, ticketID int64, day string, res *Result) error {
+	var c struct {
+		At time.Time `db:"checked_in_at"`
+		By string    `db:"by"`
+	}
+	err := sqlx.GetContext(ctx, q, &c, `
+SELECT c.checked_in_at, COALESCE(u.email, k.name, '') AS by
+FROM checkins c
+LEFT JOIN staff_users u ON u.id = c.by_user_id
+LEFT JOIN api_tokens k ON k.id = c.by_token_id
+WHERE c.ticket_id = $1 AND c.day = $2 AND c.undone_at IS NULL`, ticketID, day)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Undone in the meantime: still not a new check-in.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("existing check-in: %w", err)
+	}
+	res.CheckedInAt, res.By = &c.At, c.By
+	return nil
+}
+
+// replay answers a scan id seen before with the verdict it got then.
+func (s *Service) replay(ctx context.Context, ev *Event, scanID string) (*Result, error) {
+	var r struct {
+		Verdict   string         `db:"verdict"`
+		Day       time.Time      `db:"day"`
+		EventID   int64          `db:"event_id"`
+		Name      sql.NullString `db:"name"`
+		PartySize sql.NullInt64  `db:"party_size"`
+		Seat      sql.NullInt64  `db:"seat"`
+		Code      sql.NullString `db:"code"`
+	}
+	err := s.DB.GetContext(ctx, &r, `
+SELECT s.verdict, s.day, s.event_id, r.name, r.party_size, t.seat, t.code
+FROM checkin_scans s
+LEFT JOIN tickets t ON t.id = s.ticket_id
+LEFT JOIN registrations r ON r.id = t.registration_id
+WHERE s.scan_id = $1`, scanID)
+	if err != nil {
+		return nil, apperr.Wrap(err, "replay scan")
+	}
+	if r.EventID != ev.ID {
+		// A scan id of another event is not this caller's to learn about.
+		return nil, apperr.Field("scan_id", "checkin.err.scan_id_used")
+	}
+	res := &Result{Result: r.Verdict, Day: r.Day.Format(dayLayout), ScanID: scanID, Replayed: true, Code: r.Code.String}
+	if r.Name.Valid {
+		res.Attendee = &Attendee{Name: r.Name.String, PartySize: int(r.PartySize.Int64), Seat: int(r.Seat.Int64)}
+	}
+	return res, nil
+}
+
+// UndoInput names the check-in to undo: the ticket's code on a day of an
+// event (today's when Day is empty).
+type UndoInput struct {
+	Code  string `json:"code"`
+	Event string `json:"event"`
+	Day   string `json:"day"`
+}
+
+// Undo withdraws the live check-in of a ticket on a day, so that the ticket
+// can be checked in again; it is logged like a scan.
+func (s *Service) Undo(ctx context.Context, p *auth.Principal, ev *Event, in UndoInput) (*Result, error) {
+	code := ticketCode(in.Code)
+	if code == "" {
+		return nil, apperr.Field("code", "err.required")
+	}
+	now := s.now()
+	day := in.Day
+	if day == "" {
+		day = ev.Today(now)
+	}
+	if _, err := time.Parse(dayLayout, day); err != nil {
+		return nil, apperr.Field("day", "checkin.err.day")
+	}
+	res := &Result{Result: Undone, Day: day, Code: code}
+	userID, tokenID := nullID(p.UserID), nullID(p.TokenID)
+	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var u struct {
+			TicketID  int64  `db:"ticket_id"`
+			Name      string `db:"name"`
+			PartySize int    `db:"party_size"`
+			Seat      int    `db:"seat"`
+		}
+		err := tx.GetContext(ctx, &u, `
+WITH tk AS (
+    SELECT t.id FROM tickets t WHERE t.code = $1 AND t.event_id = $2
+), gone AS (
+    UPDATE checkins c SET undone_at = $4, undone_by_user_id = $5, undone_by_token_id = $6
+    FROM tk WHERE c.ticket_id = tk.id AND c.day = $3 AND c.undone_at IS NULL
+    RETURNING c.ticket_id
+)
+SELECT g.ticket_id, r.name, r.party_size, t.seat
+FROM gone g JOIN tickets t ON t.id = g.ticket_id JOIN registrations r ON r.id = t.registration_id`,
+			code, ev.ID, day, now, userID, tokenID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "checkin.err.not_checked_in")
+		}
+		if err != nil {
+			return fmt.Errorf("undo: %w", err)
+		}
+		res.Attendee = &Attendee{Name: u.Name, PartySize: u.PartySize, Seat: u.Seat}
+		if _, err := tx.ExecContext(ctx, `
+UPDATE tickets SET checked_in_at = (SELECT min(checked_in_at) FROM checkins WHERE ticket_id = $1 AND undone_at IS NULL)
+WHERE id = $1`, u.TicketID); err != nil {
+			return fmt.Errorf("undo first check-in: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `
+INSERT INTO checkin_scans (code, ticket_id, event_id, day, by_user_id, by_token_id, verdict, scanned_at)
+VALUES ($1, $2, $3, $4, $5, $6, 'undone', $7)`, code, u.TicketID, ev.ID, day, userID, tokenID, now)
+		return apperr.Wrap(err, "log undo")
+	})
+	if err != nil {
+		return nil, apperr.Wrap(err, "undo")
+	}
+	return res, nil
+}
+
+// Counts are the door's live counters for one day.
+type Counts struct {
+	Day       string `json:"day" db:"-"`
+	CheckedIn int    `json:"checked_in" db:"checked_in"`
+	Confirmed int    `json:"confirmed" db:"confirmed"`
+}
+
+// Count returns how many tickets of ev are checked in on day (today's
+// event day when empty) and how many confirmed tickets there are.
+func (s *Service) Count(ctx context.Context, ev *Event, day string) (*Counts, error) {
+	if day == "" {
+		day = ev.Today(s.now())
+	}
+	if _, err := time.Parse(dayLayout, day); err != nil {
+		return nil, apperr.Field("day", "checkin.err.day")
+	}
+	c := Counts{Day: day}
+	err := s.DB.GetContext(ctx, &c, `
+SELECT (SELECT count(*) FROM checkins WHERE event_id = $1 AND day = $2 AND undone_at IS NULL) AS checked_in,
+       (SELECT COALESCE(sum(party_size), 0) FROM registrations
+        WHERE event_id = $1 AND status = 'confirmed') AS confirmed`, ev.ID, day)
+	if err != nil {
+		return nil, apperr.Wrap(err, "count check-ins")
+	}
+	return &c, nil
+}
+
+// Match is a ticket found by name.
+type Match struct {
+	Attendee
+	Code        string     `json:"code" db:"code"`
+	CheckedInAt *time.Time `json:"checked_in_at" db:"checked_in_at"`
+}
+
+// Search finds confirmed tickets of ev whose holder's name contains q, with
+// their check-in on day (today's when empty); at most 20.
+func (s *Service) Search(ctx context.Context, ev *Event, q, day string) ([]Match, error) {
+	if day == "" {
+		day = ev.Today(s.now())
+	}
+	if _, err := time.Parse(dayLayout, day); err != nil {
+		return nil, apperr.Field("day", "checkin.err.day")
+	}
+	if utf8.RuneCountInString(q) < 2 || len(q) > 100 {
+		return []Match{}, nil
+	}
+	out := []Match{}
+	err := s.DB.SelectContext(ctx, &out, `
+SELECT r.name, r.party_size, t.seat, t.code, c.checked_in_at
+FROM tickets t
+JOIN registrations r ON r.id = t.registration_id
+LEFT JOIN checkins c ON c.ticket_id = t.id AND c.day = $3 AND c.undone_at IS NULL
+WHERE t.event_id = $1 AND r.status = 'confirmed' AND strpos(lower(r.name), lower($2)) > 0
+ORDER BY r.name, t.seat
+LIMIT 20`, ev.ID, q, day)
+	if err != nil {
+		return nil, apperr.Wrap(err, "search tickets")
+	}
+	return out, nil
+}
+
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }

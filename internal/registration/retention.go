@@ -1,0 +1,135 @@
+package registration
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/database"
+	"treffpunkt/internal/event"
+)
+
+// Erased counts what one retention run erased; it is all that is logged.
+type Erased struct {
+	Registrations int
+	Events        int
+	Mails         int
+}
+
+// eraseRegistrations blanks the personal data of the registrations ids
+// (name, email, answers, birth date, member number) and of their emails in
+// the outbox, keeping status, party size, tickets and check-ins, so that
+// counts and check-in totals remain. Emails not sent yet are given up.
+const eraseRegistrations = `
+WITH reg AS (
+    UPDATE registrations r SET name = '', email = '', answers = '{}', birth_date = NULL,
+        member_number = '', erased_at = $2, updated_at = now()
+    WHERE r.id = ANY($1) AND r.erased_at IS NULL
+    RETURNING r.id, r.event_id
+), mails AS (
+    UPDATE mail_outbox m SET recipient = '', recipient_name = '', subject = '',
+        body_text = '', body_html = '', calendar = '', qr = '{}',
+        status = CASE WHEN m.status IN ('queued', 'sending') THEN 'failed' ELSE m.status END,
+        last_error = CASE WHEN m.status IN ('queued', 'sending') THEN 'erased before sending' ELSE m.last_error END
+    FROM reg WHERE m.registration_id = reg.id
+    RETURNING m.id
+)
+SELECT (SELECT count(*) FROM reg) AS registrations,
+       (SELECT count(DISTINCT event_id) FROM reg) AS events,
+       (SELECT count(*) FROM mails) AS mails`
+
+// EraseExpired erases the personal data of up to limit registrations of
+// events that ended at least retention ago (RETENTION_DAYS), in one
+// transaction, and says how many. Rows another instance is erasing are
+// skipped; running it again erases nothing new.
+func (s *Service) EraseExpired(ctx context.Context, retention time.Duration, limit int) (Erased, error) {
+	var out Erased
+	now := s.now()
+	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var ids []int64
+		err := tx.SelectContext(ctx, &ids, `
+SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id
+WHERE r.erased_at IS NULL AND e.ends_at <= $1::timestamptz - $2 * interval '1 second'
+ORDER BY r.id LIMIT $3
+FOR NO KEY UPDATE OF r SKIP LOCKED`, now, retention.Seconds(), limit)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		return erase(ctx, tx, ids, now, &out)
+	})
+	return out, apperr.Wrap(err, "erase expired registrations")
+}
+
+func erase(ctx context.Context, tx *sqlx.Tx, ids []int64, now time.Time, out *Erased) error {
+	row := tx.QueryRowxContext(ctx, eraseRegistrations, pq.Array(ids), now)
+	if err := row.Scan(&out.Registrations, &out.Events, &out.Mails); err != nil {
+		return fmt.Errorf("erase registrations: %w", err)
+	}
+	return nil
+}
+
+// EraseOne erases one person's data on request, from the attendee list. A
+// live registration is cancelled first in the same transaction (its seats
+// freed, the waitlist moved up); the person is not mailed, as their address
+// is what goes.
+func (s *Service) EraseOne(ctx context.Context, eventID, regID int64) error {
+	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		e, err := event.LockByID(ctx, tx, eventID)
+		if err != nil {
+			return err
+		}
+		r, err := ofEvent(ctx, tx, eventID, regID, true)
+		if err != nil {
+			return err
+		}
+		switch r.Status {
+		case Confirmed, Pending, Waitlisted:
+			if r.Status != Waitlisted {
+				if err := releaseSeats(ctx, tx, e, r); err != nil {
+					return err
+				}
+			}
+			if err := setStatus(ctx, tx, r.ID, Cancelled); err != nil {
+				return err
+			}
+			if err := s.promote(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		var out Erased
+		return erase(ctx, tx, []int64{r.ID}, s.now(), &out)
+	})
+	return apperr.Wrap(err, "erase registration")
+}
+
+// RunRetention erases expired personal data every interval until ctx ends,
+// logging counts only.
+func (s *Service) RunRetention(ctx context.Context, retention, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for ctx.Err() == nil {
+			n, err := s.EraseExpired(ctx, retention, 1000)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Error("retention", "error", err.Error())
+				}
+				break
+			}
+			if n.Registrations == 0 {
+				break
+			}
+			log.Info("retention erased personal data", "registrations", n.Registrations, "events", n.Events, "mails", n.Mails)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# scripts/bench-checkin.sh — door check-in throughput (docs/performance.md).
+#
+# Starts a private PostgreSQL 15 cluster (fsync ON, defaults otherwise) on
+# 127.0.0.1:${PG_PORT:-18110} in a temporary directory, two app instances on
+# 18111/18112, creates an event happening now with N confirmed tickets, and
+# checks every ticket in once with cmd/doorload (K clients, T door tokens).
+# Knobs: N (tickets, default 40000), K (clients, 16), T (tokens, 8),
+# PG_OPTS (extra server options, e.g. "-c synchronous_commit=off" to see the
+# ceiling without the commit's fsync).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+N=${N:-40000}
+K=${K:-16}
+T=${T:-8}
+PG_PORT=${PG_PORT:-18110}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PORTS=(18111 18112)
+
+go build -o bin/treffpunkt ./cmd/treffpunkt
+go build -o bin/doorload ./cmd/doorload
+
+tmp=$(mktemp -d /tmp/treffpunkt-checkin-bench.XXXXXX)
+as_pg() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[[ $(id -u) == 0 ]] && chown postgres "$tmp"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	as_pg "$PG_BIN/pg_ctl" -D "$tmp/data" -m fast -w stop >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+as_pg "$PG_BIN/initdb" -D "$tmp/data" -U postgres --auth=trust --encoding=UTF8 >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$tmp/data" -l "$tmp/pg.log" -w start \
+	-o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$tmp -c max_connections=200 ${PG_OPTS:-}" >/dev/null
+export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
+echo "fsync: $(psql -qtA "$DATABASE_URL" -c 'SHOW fsync'), synchronous_commit: $(psql -qtA "$DATABASE_URL" -c 'SHOW synchronous_commit'), $(nproc) cores"
+
+as_pg "$PG_BIN/pg_test_fsync" -s 1 -f "$tmp/fsync.test" 2>/dev/null | awk '/^ +fdatasync/ {print "fdatasync now: " $2 " ops/s"; exit}'
+uptime
+bin/treffpunkt migrate >/dev/null
+bin/treffpunkt org add --slug door --name "Door e. V." >/dev/null
+tokens=()
+for i in $(seq "$T"); do tokens+=("$(bin/treffpunkt token add --org door --role door --name "scanner $i" | tail -n1)"); done
+psql -q "$DATABASE_URL" <<SQL
+INSERT INTO events (org_id, slug, kind, default_lang, title, starts_at, ends_at, status)
+SELECT id, 'door-bench', 'conference', 'de', '{"de":"Door"}', now() - interval '1 hour', now() + interval '3 hours', 'published'
+FROM organisations WHERE slug = 'door';
+INSERT INTO registrations (event_id, name, email, lang, party_size, status, manage_token, consent_at, confirmed_at)
+SELECT e.id, 'Gast ' || g, 'gast' || g || '@example.org', 'de', 1, 'confirmed', md5(g::text || random()::text) || md5(random()::text), now(), now()
+FROM events e, generate_series(1, $N) g WHERE e.slug = 'door-bench';
+INSERT INTO tickets (registration_id, event_id, seat, code)
+SELECT r.id, r.event_id, 1, upper(md5(r.id::text || random()::text)) FROM registrations r;
+ANALYZE;
+SQL
+psql -qtA "$DATABASE_URL" -c "SELECT code FROM tickets ORDER BY random()" >"$tmp/codes"
+
+urls=()
+for port in "${PORTS[@]}"; do
+	LISTEN_ADDR=127.0.0.1:$port BASE_URL=http://127.0.0.1:$port \
+		bin/treffpunkt serve --no-migrate --no-workers >/dev/null 2>"$tmp/app-$port.log" &
+	pids+=("$!")
+	urls+=("http://127.0.0.1:$port")
+done
+for u in "${urls[@]}"; do
+	for _ in $(seq 100); do curl -fs "$u/readyz" >/dev/null && break; sleep 0.1; done
+done
+# Warm up on the first 2,000 codes, then measure on the rest.
+head -n 2000 "$tmp/codes" | bin/doorload -urls "$(IFS=,; echo "${urls[*]}")" -tokens "$(IFS=,; echo "${tokens[*]}")" -event door-bench -c "$K" >/dev/null || true
+tail -n +2001 "$tmp/codes" | bin/doorload -urls "$(IFS=,; echo "${urls[*]}")" -tokens "$(IFS=,; echo "${tokens[*]}")" -event door-bench -c "$K"
+uptime
+echo "check-ins stored: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(*) FROM checkins') (distinct tickets: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(DISTINCT ticket_id) FROM checkins')), scans logged: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(*) FROM checkin_scans')"

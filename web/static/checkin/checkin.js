@@ -1,0 +1,207 @@
+// The door's scanner page (docs/checkin.md): a field that keeps focus for
+// keyboard-wedge scanners, camera scanning where BarcodeDetector exists,
+// search by name, undo, live counters, and a queue for scans made offline.
+(function () {
+  'use strict';
+  var root = document.getElementById('door');
+  if (!root) return;
+  var base = root.dataset.base, day = root.dataset.day, csrf = root.dataset.csrf;
+  var $ = function (id) { return document.getElementById(id); };
+  var msg = function (k) { return root.getAttribute('data-msg-' + k) || k; };
+  var field = $('f-code'), queueKey = 'checkin-queue:' + base, refusedKey = 'checkin-refused:' + base;
+  var lastOK = null, chain = Promise.resolve();
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16); crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+  }
+  function load(k) { try { return JSON.parse(localStorage.getItem(k)) || []; } catch (e) { return []; } }
+  function save(k, v) { try { localStorage.setItem(k, JSON.stringify(v)); } catch (e) { /* full: keep in memory only */ } }
+
+  function post(path, body) {
+    return fetch(base + path, {
+      method: 'POST', credentials: 'same-origin', redirect: 'manual',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf, 'Accept': 'application/json' },
+      body: JSON.stringify(body)
+    });
+  }
+  // answer reads a JSON answer; a login redirect or an HTML page means the
+  // session ended.
+  function answer(res) {
+    var ct = res.headers.get('Content-Type') || '';
+    if (res.type === 'opaqueredirect' || ct.indexOf('application/json') < 0) {
+      return Promise.reject(new Error('signed_out'));
+    }
+    return res.json().then(function (j) { return { status: res.status, body: j }; });
+  }
+
+  function show(kind, verdict, name, detail) {
+    var box = $('result');
+    box.hidden = false;
+    box.className = 'door-result ' + kind;
+    box.dataset.result = verdict;
+    $('result-verdict').textContent = msg(verdict);
+    $('result-name').textContent = name || '';
+    $('result-detail').textContent = detail || '';
+  }
+  function showResult(r) {
+    var kind = r.result === 'ok' ? 'ok' : (r.result === 'already_checked_in' ? 'warn' : 'bad');
+    var a = r.attendee, name = '', detail = '';
+    if (a) name = a.name + ' · ' + msg('party').replace('{seat}', a.seat).replace('{size}', a.party_size);
+    if (r.result === 'already_checked_in' && r.time) detail = msg('by').replace('{time}', r.time).replace('{by}', r.by || '?');
+    show(kind, r.result, name, detail);
+    if (r.result === 'ok' && !r.replayed) { lastOK = r.code; $('undo').hidden = false; }
+  }
+
+  // Scans run one after the other, so that a fast scanner's codes are
+  // neither lost nor shown out of order.
+  function scan(code) {
+    code = (code || '').trim();
+    if (!code) return;
+    chain = chain.then(function () { return scanNow(code); });
+  }
+  function scanNow(code) {
+    var item = { code: code, day: day, scan_id: uuid(), scanned_at: new Date().toISOString() };
+    return post('/scan', item).then(answer).then(function (a) {
+      if (a.status === 200) { showResult(a.body); counts(); }
+      else show('bad', 'unknown', '', (a.body.error && a.body.error.message) || String(a.status));
+    }, function (err) {
+      if (err && err.message === 'signed_out') { show('bad', 'signed_out', '', ''); return; }
+      var q = load(queueKey); q.push(item); save(queueKey, q);
+      show('warn', 'offline', code, '');
+      renderQueue();
+    }).then(refocus);
+  }
+
+  function sync() {
+    var q = load(queueKey);
+    if (!q.length || !navigator.onLine) return;
+    var item = q[0];
+    post('/scan', item).then(answer).then(function (a) {
+      var rest = load(queueKey).filter(function (x) { return x.scan_id !== item.scan_id; });
+      save(queueKey, rest);
+      var ok = a.status === 200 && (a.body.result === 'ok' || (a.body.result === 'already_checked_in' && a.body.replayed));
+      if (!ok) {
+        var refused = load(refusedKey);
+        refused.push({ code: item.code, at: item.scanned_at, result: a.status === 200 ? a.body.result : String(a.status) });
+        save(refusedKey, refused);
+      }
+      renderQueue(); counts();
+      if (rest.length) sync();
+    }, function () { /* still offline: try later */ });
+  }
+  function renderQueue() {
+    var q = load(queueKey), refused = load(refusedKey);
+    $('queue').hidden = q.length === 0;
+    $('queue-pending').textContent = q.length;
+    $('refused-box').hidden = refused.length === 0;
+    $('refused-count').textContent = refused.length;
+    var ul = $('refused'); ul.textContent = '';
+    refused.forEach(function (r) {
+      var li = document.createElement('li');
+      li.textContent = r.code + ' · ' + msg(r.result) + ' · ' + new Date(r.at).toLocaleTimeString();
+      ul.appendChild(li);
+    });
+  }
+
+  function counts() {
+    fetch(base + '/counts?day=' + encodeURIComponent(day), { credentials: 'same-origin', redirect: 'manual' })
+      .then(answer).then(function (a) {
+        if (a.status !== 200) return;
+        $('count-in').textContent = a.body.checked_in;
+        $('count-confirmed').textContent = a.body.confirmed;
+      }, function () {});
+  }
+
+  function refocus() {
+    var a = document.activeElement;
+    if (a && a !== document.body && a !== field) return;
+    field.focus();
+  }
+
+  $('scan-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var v = field.value; field.value = '';
+    scan(v);
+  });
+  // A keyboard-wedge scanner types into whatever has focus: give it back
+  // to the field unless the user moved on to another control.
+  field.addEventListener('blur', function () { setTimeout(refocus, 300); });
+
+  $('undo').addEventListener('click', function () {
+    if (!lastOK) return;
+    var code = lastOK;
+    post('/undo', { code: code, day: day }).then(answer).then(function (a) {
+      if (a.status === 200) { show('warn', 'undone', a.body.attendee ? a.body.attendee.name : code, ''); lastOK = null; $('undo').hidden = true; counts(); }
+      else show('bad', 'unknown', '', a.body.error && a.body.error.message);
+    }, function () { show('bad', 'offline', '', ''); }).then(function () { field.focus(); });
+  });
+
+  var searchTimer = null;
+  $('search-form').addEventListener('submit', function (e) { e.preventDefault(); });
+  $('f-search').addEventListener('input', function () {
+    clearTimeout(searchTimer);
+    var q = this.value.trim();
+    searchTimer = setTimeout(function () {
+      var ul = $('search-results');
+      if (q.length < 2) { ul.textContent = ''; return; }
+      fetch(base + '/search?day=' + encodeURIComponent(day) + '&q=' + encodeURIComponent(q), { credentials: 'same-origin', redirect: 'manual' })
+        .then(answer).then(function (a) {
+          ul.textContent = '';
+          var ts = (a.body && a.body.tickets) || [];
+          if (!ts.length) { var li0 = document.createElement('li'); li0.textContent = msg('none'); ul.appendChild(li0); }
+          ts.forEach(function (t) {
+            var li = document.createElement('li'), b = document.createElement('button');
+            li.textContent = t.name + ' · ' + msg('party').replace('{seat}', t.seat).replace('{size}', t.party_size) + ' ';
+            b.type = 'button'; b.textContent = t.checked_in_at ? msg('already_checked_in') : msg('ok');
+            b.disabled = !!t.checked_in_at;
+            b.addEventListener('click', function () { scan(t.code); });
+            li.appendChild(b); ul.appendChild(li);
+          });
+        }, function () {});
+    }, 300);
+  });
+
+  // Camera: BarcodeDetector where the browser has it (Android Chrome);
+  // elsewhere a clear note (the phone's camera app opens /t/{code}, which
+  // offers door staff a check-in button).
+  var stream = null, seen = {}, toggle = $('camera-toggle');
+  toggle.addEventListener('click', function () {
+    var note = $('camera-note'), video = $('camera');
+    if (stream) {
+      stream.getTracks().forEach(function (t) { t.stop(); });
+      stream = null; video.hidden = true; toggle.textContent = msg('camera');
+      return;
+    }
+    if (!('BarcodeDetector' in window) || !navigator.mediaDevices) {
+      note.hidden = false; note.textContent = msg('camera_unsupported');
+      return;
+    }
+    var detector = new window.BarcodeDetector({ formats: ['qr_code'] });
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } }).then(function (s) {
+      stream = s; video.srcObject = s; video.hidden = false; toggle.textContent = msg('camera_stop');
+      return video.play().then(function () {
+        (function loop() {
+          if (!stream) return;
+          detector.detect(video).then(function (codes) {
+            var now = Date.now();
+            codes.forEach(function (c) {
+              if (!seen[c.rawValue] || now - seen[c.rawValue] > 4000) { seen[c.rawValue] = now; scan(c.rawValue); }
+            });
+          }, function () {}).then(function () { setTimeout(loop, 250); });
+        })();
+      });
+    }, function (err) { note.hidden = false; note.textContent = msg('camera_unsupported') + ' (' + err.name + ')'; });
+  });
+
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/checkin/sw.js', { scope: '/checkin' }).catch(function () {});
+  }
+  window.addEventListener('online', sync);
+  setInterval(counts, 5000);
+  setInterval(sync, 10000);
+  renderQueue();
+  sync();
+  field.focus();
+}());
