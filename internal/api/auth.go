@@ -17,18 +17,8 @@ const ctxPrincipal = "api.principal"
 // A network-admin token acts as owner of whichever organisation :org names.
 func (h *handler) requireStaff(role string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		tok, ok := bearerToken(c.GetHeader("Authorization"))
+		p, ok := h.authenticate(c)
 		if !ok {
-			c.Header("WWW-Authenticate", `Bearer`)
-			abort(c, apperr.New(apperr.Unauthorized, "err.token"))
-			return
-		}
-		p, err := h.Auth.Authenticate(c.Request.Context(), tok)
-		if err != nil {
-			if apperr.Is(err, apperr.Unauthorized) {
-				c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
-			}
-			abort(c, err)
 			return
 		}
 		if p.Admin {
@@ -72,4 +62,24 @@ func principal(c *gin.Context) *auth.Principal {
 func abort(c *gin.Context, err error) {
 	_ = c.Error(err)
 	c.Abort()
+}
+
+// authenticate reads the bearer token; on failure it has already answered
+// 401 with the WWW-Authenticate header RFC 6750 asks for.
+func (h *handler) authenticate(c *gin.Context) (*auth.Principal, bool) {
+	tok, ok := bearerToken(c.GetHeader("Authorization"))
+	if !ok {
+		c.Header("WWW-Authenticate", `Bearer`)
+		abort(c, apperr.New(apperr.Unauthorized, "err.token"))
+		return nil, false
+	}
+	p, err := h.Auth.Authenticate(c.Request.Context(), tok)
+	if err != nil {
+		if apperr.Is(err, apperr.Unauthorized) {
+			c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+		}
+		abort(c, err)
+		return nil, false
+	}
+	return p, true
 }
