@@ -23,7 +23,7 @@ SELECT e.id, e.org_id, o.slug AS org_slug, o.name AS org_name, o.email AS org_em
        e.status, e.capacity, e.waitlist, e.registration_opens_at,
        e.registration_closes_at, e.max_party_size, e.access, e.min_age, e.max_age,
        e.price_note, e.seats_confirmed, e.confirm_email,
-       (SELECT count(*) FROM registrations r WHERE r.event_id = e.id AND r.status = 'waitlisted') AS waitlist_length,
+       e.waitlist_length,
        e.sequence, e.calendar_changed_at, e.cancelled_at, e.created_at, e.updated_at
 FROM events e
 JOIN organisations o ON o.id = e.org_id
@@ -88,25 +88,27 @@ func BySlug(ctx context.Context, q sqlx.QueryerContext, slug string) (*Event, er
 
 // LockBySlug loads an event and locks its row until the transaction ends.
 // Every change of seats_confirmed happens under this lock: it is the
-// serialisation point of the capacity rule.
+// serialisation point of the capacity rule. One statement: on the sign-up
+// path every round trip under the lock counts.
 func LockBySlug(ctx context.Context, tx *sqlx.Tx, slug string) (*Event, error) {
-	var id int64
-	err := tx.GetContext(ctx, &id, `SELECT id FROM events WHERE slug = $1 FOR UPDATE`, slug)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, apperr.New(apperr.NotFound, "err.event_not_found")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("lock event %q: %w", slug, err)
-	}
-	return GetByID(ctx, tx, id)
+	return lock(ctx, tx, `e.slug = $1`, slug)
 }
 
 // LockByID is LockBySlug for a known id.
 func LockByID(ctx context.Context, tx *sqlx.Tx, id int64) (*Event, error) {
-	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM events WHERE id = $1 FOR UPDATE`, id); err != nil {
-		return nil, fmt.Errorf("lock event %d: %w", id, err)
+	return lock(ctx, tx, `e.id = $1`, id)
+}
+
+func lock(ctx context.Context, tx *sqlx.Tx, where string, key any) (*Event, error) {
+	var e Event
+	err := tx.GetContext(ctx, &e, selectEvent+` WHERE `+where+` FOR UPDATE OF e`, key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "err.event_not_found")
 	}
-	return GetByID(ctx, tx, id)
+	if err != nil {
+		return nil, fmt.Errorf("lock event %v: %w", key, err)
+	}
+	return &e, nil
 }
 
 // GetByID loads one event.

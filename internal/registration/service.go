@@ -9,7 +9,6 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
-	"treffpunkt/internal/member"
 )
 
 // Service runs sign-ups, cancellations and the waitlist.
@@ -22,6 +21,11 @@ type Service struct {
 	// Hold is how long a pending registration waits for its confirmation
 	// link before it expires (HOLD_HOURS); 0 means DefaultHold.
 	Hold time.Duration
+	// NoBatch makes every sign-up a transaction of its own: the baseline
+	// of the benchmarks.
+	NoBatch bool
+
+	batches batcher
 }
 
 // DefaultHold is how long a pending registration is held by default.
@@ -49,12 +53,14 @@ type Result struct {
 	Existing bool
 }
 
-// SignUp registers a party for the event slug. One transaction: lock the
+// SignUp registers a party for the event slug: in one transaction, lock the
 // event row, check the rules (and the member list on members-only events),
 // decide confirmed or waitlisted, write the registration, its tickets and
 // the seat counter. Where the event needs confirmation (docs/access.md) the
 // registration is pending instead: its seats are held when they fit, and
-// the confirmation link is mailed.
+// the confirmation link is mailed. Sign-ups that arrive for the same event
+// while another is being written share one transaction (batch.go); each is
+// decided as it would be alone.
 func (s *Service) SignUp(ctx context.Context, slug string, in SignupInput) (*Result, error) {
 	f := apperr.Fields{}
 	su := in.check(f)
@@ -67,99 +73,12 @@ func (s *Service) SignUp(ctx context.Context, slug string, in SignupInput) (*Res
 		}
 		return nil, s.checkEvent(e, &su, f)
 	}
-	var regID int64
-	existing := false
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		e, err := event.LockBySlug(ctx, tx, slug)
-		if err != nil {
-			return err
-		}
-		if err := s.checkEvent(e, &su, f); err != nil {
-			return err
-		}
-		if e.Access == event.AccessMembers {
-			// The member list decides, and the link goes to the listed
-			// address: for a member-number match never to the typed one, so
-			// the registration carries the listed address from the start.
-			m, err := member.Match(ctx, tx, e.OrgID, su.Email, su.MemberNumber, e.StartsAt.In(e.Location()))
-			if err != nil {
-				return err
-			}
-			if m == nil {
-				return membersOnly(e)
-			}
-			su.Email = m.Email
-		}
-		if old, err := getLiveByEmail(ctx, tx, e.ID, su.Email); err != nil || old != nil {
-			if old != nil {
-				regID, existing = old.ID, true
-			}
-			return err
-		}
-		status := decide(e, su.PartySize)
-		if status == "" {
-			return apperr.New(apperr.Full, "err.full")
-		}
-		lang := su.Lang
-		if lang == "" {
-			lang = e.DefaultLang
-		}
-		r := &Registration{
-			EventID: e.ID, EventSlug: e.Slug, Name: su.Name, Email: su.Email, Lang: lang,
-			PartySize: su.PartySize, Status: status, ManageToken: newSecret(),
-		}
-		n := newRegistration{
-			EventID: e.ID, Name: su.Name, Email: su.Email, Lang: lang,
-			PartySize: su.PartySize, MemberNumber: su.MemberNumber,
-			BirthDate: su.birthDate, Status: status, ManageToken: r.ManageToken, Consent: s.now(),
-		}
-		if needsConfirmation(e) {
-			// Pending: the seats are held now if they fit (so the capacity
-			// rule is decided here, once), else the party joins the
-			// waitlist once it has confirmed.
-			if status == Confirmed {
-				n.SeatsHeld = su.PartySize
-			}
-			exp := s.now().Add(s.hold())
-			r.ConfirmToken = newSecret()
-			n.Status, n.ConfirmHash, n.HoldExpiresAt = Pending, hashToken(r.ConfirmToken), &exp
-			r.Status, r.SeatsHeld, r.HoldExpiresAt = Pending, n.SeatsHeld, &exp
-			status = Pending
-		}
-		regID, err = insertRegistration(ctx, tx, n)
-		if err != nil {
-			return err
-		}
-		r.ID = regID
-		kind := MailWaitlisted
-		if status == Pending {
-			kind = MailConfirmEmail
-			if n.SeatsHeld > 0 {
-				if err := event.AddSeats(ctx, tx, e.ID, n.SeatsHeld); err != nil {
-					return err
-				}
-				e.SeatsConfirmed += n.SeatsHeld
-			}
-		} else if status == Confirmed {
-			kind = MailConfirmed
-			if r.Tickets, err = confirmSeats(ctx, tx, e, regID, su.PartySize); err != nil {
-				return err
-			}
-		} else {
-			// Under the event's lock the waitlist cannot change: the
-			// newcomer is last.
-			r.WaitlistPosition = e.WaitlistLength + 1
-		}
-		return s.mail(ctx, tx, Notice{Kind: kind, Event: e, Registrations: []*Registration{r}})
-	})
-	if err != nil {
-		return nil, apperr.Wrap(err, "sign up")
+	if s.NoBatch {
+		j := &signupJob{su: su, done: make(chan struct{})}
+		s.runBatch(slug, []*signupJob{j})
+		return j.res, j.err
 	}
-	r, err := getByID(ctx, s.DB, regID)
-	if err != nil {
-		return nil, apperr.Wrap(err, "read registration")
-	}
-	return &Result{Registration: r, Existing: existing}, nil
+	return s.batches.submit(ctx, s, slug, su)
 }
 
 // checkEvent applies the event's rules to a sign-up. Field errors found

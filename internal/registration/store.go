@@ -26,7 +26,6 @@ FROM registrations r
 JOIN events e ON e.id = r.event_id`
 
 type newRegistration struct {
-	EventID int64
 	// ConfirmHash, SeatsHeld and HoldExpiresAt are set for a pending one.
 	ConfirmHash   []byte
 	SeatsHeld     int
@@ -40,56 +39,15 @@ type newRegistration struct {
 	BirthDate    *time.Time
 	Status       string
 	ManageToken  string
-	Consent      time.Time
-}
-
-func insertRegistration(ctx context.Context, tx *sqlx.Tx, n newRegistration) (int64, error) {
-	var id int64
-	err := tx.GetContext(ctx, &id, `
-INSERT INTO registrations (event_id, name, email, lang, party_size, member_number,
-    birth_date, status, manage_token, consent_at, confirmed_at,
-    confirm_token_hash, seats_held, hold_expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-    CASE WHEN $8 = 'confirmed' THEN now() END, $11, $12, $13)
-RETURNING id`,
-		n.EventID, n.Name, n.Email, n.Lang, n.PartySize, n.MemberNumber, n.BirthDate,
-		n.Status, n.ManageToken, n.Consent, n.ConfirmHash, n.SeatsHeld, n.HoldExpiresAt)
-	if err != nil {
-		return 0, fmt.Errorf("insert registration: %w", err)
-	}
-	return id, nil
 }
 
 // insertTickets creates one ticket per seat and returns them.
 func insertTickets(ctx context.Context, tx *sqlx.Tx, regID, eventID int64, seats int) ([]Ticket, error) {
-	codes := make([]string, seats)
-	tickets := make([]Ticket, seats)
-	for i := range codes {
-		codes[i] = newSecret()
-		tickets[i] = Ticket{RegistrationID: regID, Seat: i + 1, Code: codes[i]}
+	r := &Registration{ID: regID, Tickets: newTickets(seats)}
+	for k := range r.Tickets {
+		r.Tickets[k].RegistrationID = regID
 	}
-	_, err := tx.ExecContext(ctx, `
-INSERT INTO tickets (registration_id, event_id, seat, code)
-SELECT $1, $2, c.seat, c.code
-FROM unnest($3::text[]) WITH ORDINALITY AS c(code, seat)`, regID, eventID, pq.Array(codes))
-	if err != nil {
-		return nil, fmt.Errorf("insert tickets: %w", err)
-	}
-	return tickets, nil
-}
-
-func getLiveByEmail(ctx context.Context, q sqlx.QueryerContext, eventID int64, email string) (*Registration, error) {
-	var r Registration
-	err := sqlx.GetContext(ctx, q, &r, selectRegistration+`
-WHERE r.event_id = $1 AND lower(r.email) = lower($2)
-  AND r.status IN ('pending', 'confirmed', 'waitlisted')`, eventID, email)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find registration by email: %w", err)
-	}
-	return &r, nil
+	return r.Tickets, insertTicketsOf(ctx, tx, eventID, []*Registration{r})
 }
 
 func getByID(ctx context.Context, q sqlx.QueryerContext, id int64) (*Registration, error) {
