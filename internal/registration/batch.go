@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,11 +166,18 @@ func (s *Service) writeBatch(slug string, jobs []*signupJob) ([]outcome, error) 
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	var outs []outcome
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		var err error
-		outs, err = s.decideBatch(ctx, tx, slug, jobs)
-		return err
-	})
+	write := func(lookUp bool) error {
+		return database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+			var err error
+			outs, err = s.decideBatch(ctx, tx, slug, jobs, lookUp)
+			return err
+		})
+	}
+	err := write(false)
+	if errors.Is(err, errAddressTaken) {
+		// Someone signed up again: decide once more, knowing who.
+		err = write(true)
+	}
 	if err == nil {
 		s.batches.batches.Add(1)
 		s.batches.signups.Add(int64(len(jobs)))
@@ -177,10 +185,22 @@ func (s *Service) writeBatch(slug string, jobs []*signupJob) ([]outcome, error) 
 	return outs, err
 }
 
+// errAddressTaken rolls a batch back when the unique index found that an
+// address it wrote has a live registration already.
+var errAddressTaken = errors.New("an address of the batch has a live registration")
+
 // decideBatch is the batch's transaction: it decides every sign-up on the
 // locked event in order and writes the new registrations, their tickets,
 // the seat counter and the emails.
-func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, jobs []*signupJob) ([]outcome, error) {
+//
+// One address, one live registration: the unique index on the address is
+// the judge, as the CHECK constraint is for capacity. First the batch is
+// written trusting that its addresses are new (sign-ups twice are rare, and
+// a lookup of every address would cost a query per batch whose plan depends
+// on fresh statistics); when the index refuses one, the transaction rolls
+// back (errAddressTaken) and the batch is decided again with lookUp set,
+// which reads the live registrations of its addresses first.
+func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, jobs []*signupJob, lookUp bool) ([]outcome, error) {
 	outs := make([]outcome, len(jobs))
 	e, err := event.LockBySlug(ctx, tx, slug)
 	if err != nil {
@@ -225,9 +245,11 @@ func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, job
 	for k, i := range live {
 		emails[k] = sus[i].Email
 	}
-	keys, existingIDs, err := liveByEmails(ctx, tx, e.ID, emails)
-	if err != nil {
-		return nil, err
+	keys, existingIDs := batchKeys(emails), make([]int64, len(emails))
+	if lookUp {
+		if keys, existingIDs, err = liveByEmails(ctx, tx, e.ID, emails); err != nil {
+			return nil, err
+		}
 	}
 	firstOf := make(map[string]int, len(live)) // email key → job index of its new registration
 	var newRegs []*Registration
@@ -353,9 +375,35 @@ func newTickets(n int) []Ticket {
 	return ts
 }
 
+// batchKeys returns the keys by which the batch's addresses are compared
+// before the database is asked: lower case for ASCII addresses (lower()
+// agrees in every locale), the address itself otherwise, so that the
+// database's lower() decides (through the unique index).
+func batchKeys(emails []string) []string {
+	keys := make([]string, len(emails))
+	for k, e := range emails {
+		keys[k] = e
+		if isASCII(e) {
+			keys[k] = strings.ToLower(e)
+		}
+	}
+	return keys
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // liveByEmails returns, for each address, the key the database compares
 // addresses by (lower(), the unique index's expression) and the id of the
-// event's live registration with that address, or 0.
+// event's live registration with that address, or 0. The subquery per
+// address spells out the unique index's predicate so that the planner may
+// use it (with stale statistics it may still prefer another index).
 func liveByEmails(ctx context.Context, tx *sqlx.Tx, eventID int64, emails []string) ([]string, []int64, error) {
 	keys := make([]string, len(emails))
 	ids := make([]int64, len(emails))
@@ -363,10 +411,11 @@ func liveByEmails(ctx context.Context, tx *sqlx.Tx, eventID int64, emails []stri
 		return keys, ids, nil
 	}
 	rows, err := tx.QueryContext(ctx, `
-SELECT u.ord, lower(u.email), COALESCE(r.id, 0)
-FROM unnest($2::text[]) WITH ORDINALITY AS u(email, ord)
-LEFT JOIN registrations r ON r.event_id = $1 AND lower(r.email) = lower(u.email)
-    AND r.status IN ('pending', 'confirmed', 'waitlisted')`, eventID, pq.Array(emails))
+SELECT u.ord, lower(u.email), COALESCE((
+    SELECT r.id FROM registrations r
+    WHERE r.event_id = $1 AND lower(r.email) = lower(u.email)
+      AND r.status IN ('pending', 'confirmed', 'waitlisted') AND r.erased_at IS NULL), 0)
+FROM unnest($2::text[]) WITH ORDINALITY AS u(email, ord)`, eventID, pq.Array(emails))
 	if err != nil {
 		return nil, nil, fmt.Errorf("find registrations by email: %w", err)
 	}
@@ -422,6 +471,9 @@ FROM unnest($4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[
             $10::text[], $11::text[], $12::text[], $13::int[])
      WITH ORDINALITY AS u(name, email, lang, party, member, birth, status, token, hash, held, ord)
 ORDER BY u.ord
+ON CONFLICT (event_id, lower(email))
+    WHERE status IN ('pending', 'confirmed', 'waitlisted') AND erased_at IS NULL
+    DO NOTHING
 RETURNING id, manage_token, created_at`,
 		eventID, consent, holdUntil, pq.Array(names), pq.Array(emails), pq.Array(langs), pq.Array(parties),
 		pq.Array(members), pq.Array(births), pq.Array(statuses), pq.Array(tokens), pq.Array(hashes), pq.Array(held))
@@ -458,7 +510,7 @@ RETURNING id, manage_token, created_at`,
 		return fmt.Errorf("insert registrations: %w", err)
 	}
 	if got != n {
-		return fmt.Errorf("insert registrations: %d of %d rows returned", got, n)
+		return errAddressTaken
 	}
 	return nil
 }

@@ -61,10 +61,27 @@ func TestBatchedAnswersEqualWhatIsStored(t *testing.T) {
 		switch {
 		case i%10 == 7:
 			in.Email = fmt.Sprintf("G%d@Example.org", i-1) // the same address as the one before, other case
+		case i%20 == 9:
+			in.Email = fmt.Sprintf("early%d@example.org", i%3) // signed up before the rush
+		case i%30 == 11:
+			// Outside ASCII, only the database's lower() compares.
+			in.Email = fmt.Sprintf("Öykü%d@example.org", i%2)
+			if i%60 == 41 {
+				in.Email = fmt.Sprintf("öYKÜ%d@example.org", i%2)
+			}
 		case i%25 == 3:
 			in.PartySize = 4 // above the event's maximum
 		}
 		ins = append(ins, in)
+	}
+	created := map[int64]bool{}
+	for i := range 3 {
+		res, err := a.Registrations.SignUp(context.Background(), "fest", registration.SignupInput{
+			Name: "Early", Email: fmt.Sprintf("Early%d@example.org", i), PartySize: 1, Consent: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		created[res.Registration.ID] = true
 	}
 	results := rush(t, []*registration.Service{a.Registrations, b.Registrations}, "fest", ins)
 
@@ -77,8 +94,7 @@ func TestBatchedAnswersEqualWhatIsStored(t *testing.T) {
 		t.Fatalf("%d transactions for %d sign-ups: nothing was batched", batchesA+batchesB, signupsA+signupsB)
 	}
 
-	created := map[int64]bool{}
-	seats := 0
+	seats := 3
 	var waitlisted []*registration.Registration
 	for i, r := range results {
 		if r.in.PartySize > 3 {
@@ -129,10 +145,21 @@ func TestBatchedAnswersEqualWhatIsStored(t *testing.T) {
 	}
 	// Every address that signed up twice got one registration and one
 	// "existing" answer naming it.
+	existing := 0
 	for i, r := range results {
-		if r.err == nil && r.res.Existing && !created[r.res.Registration.ID] {
+		if r.err != nil || !r.res.Existing {
+			continue
+		}
+		if !created[r.res.Registration.ID] {
 			t.Fatalf("sign-up %d: existing answer names registration %d, which no sign-up created", i, r.res.Registration.ID)
 		}
+		if a.Count(t, `SELECT count(*) FROM registrations WHERE id = $1 AND lower(email) = lower($2)`, r.res.Registration.ID, r.in.Email) != 1 {
+			t.Fatalf("sign-up %d (%s): existing answer names registration %d of another address", i, r.in.Email, r.res.Registration.ID)
+		}
+		existing++
+	}
+	if existing < 30 {
+		t.Fatalf("only %d sign-ups answered as existing", existing)
 	}
 	if n := a.Count(t, `SELECT count(*) FROM registrations`); n != len(created) {
 		t.Fatalf("%d rows for %d created registrations", n, len(created))
