@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -187,6 +188,19 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		waitSweeper := startSessionSweeper(wctx, svc.Auth, log)
 		waitAccess := startAccessWorkers(wctx, cfg, svc.Registrations, log)
 		defer func() { stopWorkers(); wait(); waitSweeper(); waitAccess() }()
+	}
+	if addr := os.Getenv("PPROF_ADDR"); addr != "" {
+		// Profiles for the benchmarks (docs/performance.md), on a separate
+		// listener that should stay on loopback.
+		go func() {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			ps := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+			if err := ps.ListenAndServe(); err != nil {
+				log.Error("pprof listener", "error", err.Error())
+			}
+		}()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
