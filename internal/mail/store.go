@@ -75,7 +75,9 @@ type queued struct {
 }
 
 // rendered says whether the row holds its content already.
-func (q *queued) rendered() bool { return q.Subject != "" || q.RegistrationID == nil || q.EventID == nil }
+func (q *queued) rendered() bool {
+	return q.Subject != "" || q.RegistrationID == nil || q.EventID == nil
+}
 
 // claim takes up to n due messages for lease: they turn "sending", and
 // next_attempt_at becomes the lease's end, after which any sender may take
