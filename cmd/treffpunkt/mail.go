@@ -30,9 +30,11 @@ func wireMail(cfg *config.Config, db *sqlx.DB, cat *i18n.Catalogue, svc demo.Ser
 }
 
 // startMailSender sends the outbox (and writes the reminders) until ctx
-// ends; wait returns once the sender has stopped.
+// ends; wait returns once the sender has stopped. It renders with the
+// outbox wireMail made.
 func startMailSender(ctx context.Context, cfg *config.Config, db *sqlx.DB, svc demo.Services, log *slog.Logger) (wait func()) {
-	s := mail.NewSender(db, cfg, log)
+	outbox, _ := svc.Registrations.Mailer.(*mail.Outbox)
+	s := mail.NewSender(db, outbox, cfg, log)
 	s.Remind = func(ctx context.Context) error {
 		_, err := svc.Registrations.Remind(ctx, 500)
 		return err

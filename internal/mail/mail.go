@@ -1,22 +1,27 @@
 // Package mail sends Treffpunkt's emails through a transactional outbox:
-// every change that concerns a participant writes its rendered emails into
-// the table mail_outbox in the change's own transaction (Outbox, the
-// registration service's Mailer), and a Sender in `treffpunkt serve` sends
-// them after the commit, retrying until the SMTP server has taken each one.
+// every change that concerns a participant writes its emails, one small
+// row each, into the table mail_outbox in the change's own transaction
+// (Outbox, the registration service's Mailer), and a Sender in `treffpunkt
+// serve` renders and sends them after the commit, retrying until the SMTP
+// server has taken each one.
 // docs/mail.md explains the design and its one at-least-once window.
 package mail
 
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	htmltemplate "html/template"
 	"net/mail"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"treffpunkt/internal/calendar"
 	"treffpunkt/internal/config"
@@ -25,7 +30,7 @@ import (
 	"treffpunkt/internal/registration"
 )
 
-// Outbox renders emails and writes them into the outbox. It implements
+// Outbox writes emails into the outbox and renders them. It implements
 // registration.Mailer.
 type Outbox struct {
 	db        *sqlx.DB
@@ -51,36 +56,136 @@ func NewOutbox(db *sqlx.DB, cfg *config.Config, cat *i18n.Catalogue) (*Outbox, e
 	return &Outbox{db: db, baseURL: cfg.BaseURL, host: u.Hostname(), catalogue: cat, tpl: tpl, now: time.Now}, nil
 }
 
-// message is one row of the outbox as it is written.
+// message is one row of the outbox as it is written: a participant's
+// email names its registration and event and carries a payload; a staff
+// email carries its rendered content.
 type message struct {
 	MessageID      string
 	Kind           string
 	Lang           string
 	Recipient      string
 	RecipientName  string
-	ReplyTo        string
 	RegistrationID *int64
 	EventID        *int64
-	Subject        string
-	Text           string
-	HTML           string
-	Calendar       string
-	QR             []string
+	content
 }
 
-// Enqueue renders the notice's emails, one per registration, and writes
-// them in tx with one INSERT.
+// content is what the sender puts on the wire besides the headers it
+// knows from the row: rendered at send time for participants, at enqueue
+// for staff.
+type content struct {
+	ReplyTo  string         `db:"reply_to"`
+	Subject  string         `db:"subject"`
+	Text     string         `db:"body_text"`
+	HTML     string         `db:"body_html"`
+	Calendar string         `db:"calendar"`
+	QR       pq.StringArray `db:"qr"`
+}
+
+// Enqueue writes the notice's emails, one small row per registration, in
+// tx with one INSERT. Nothing is rendered here: the sender renders each
+// message when it sends it, from the registration, its tickets, the event
+// as it is then, and the row's payload (what cannot be read again later).
 func (o *Outbox) Enqueue(ctx context.Context, tx *sqlx.Tx, n registration.Notice) error {
-	msgs := make([]message, 0, len(n.Registrations))
-	cals := map[string]string{} // one calendar entry per language
-	for _, r := range n.Registrations {
-		m, err := o.compose(n, r, cals)
+	if len(n.Registrations) == 0 {
+		return nil
+	}
+	for rs := n.Registrations; len(rs) > 0; {
+		chunk := rs[:min(len(rs), maxRows)]
+		rs = rs[len(chunk):]
+		query, args, err := o.enqueueStatement(n, chunk)
 		if err != nil {
 			return err
 		}
-		msgs = append(msgs, *m)
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("enqueue mail: %w", err)
+		}
 	}
-	return insert(ctx, tx, msgs)
+	return nil
+}
+
+// payload is what a participant's email needs beyond what the sender can
+// read when it sends: the registration as it was when the change happened.
+type payload struct {
+	// Status is the registration's status at the time (an event_changed
+	// mail to the waitlisted says so even after they moved up).
+	Status string `json:"status,omitempty"`
+	// Position on the waitlist at the time.
+	Position int `json:"position,omitempty"`
+	// Confirm is the secret of the confirmation link (confirm_email): the
+	// registration keeps only its hash. ConfirmBy is when it expires.
+	Confirm   string     `json:"confirm,omitempty"`
+	ConfirmBy *time.Time `json:"confirm_by,omitempty"`
+	// Before is the event before the change (event_changed).
+	Before json.RawMessage `json:"before,omitempty"`
+}
+
+// eventBefore is what an event_changed mail shows of the event as it was.
+type eventBefore struct {
+	StartsAt time.Time   `json:"starts_at"`
+	EndsAt   time.Time   `json:"ends_at"`
+	AllDay   bool        `json:"all_day,omitempty"`
+	Timezone string      `json:"tz"`
+	Venue    event.Venue `json:"venue"`
+}
+
+// apply gives e the time and place it had before.
+func (b *eventBefore) apply(e *event.Event) *event.Event {
+	was := *e
+	was.StartsAt, was.EndsAt, was.AllDay, was.Timezone, was.Venue = b.StartsAt, b.EndsAt, b.AllDay, b.Timezone, b.Venue
+	return &was
+}
+
+const enqueueColumns = 8
+
+// enqueueStatement is the INSERT of one row per registration of rs.
+func (o *Outbox) enqueueStatement(n registration.Notice, rs []*registration.Registration) (string, []any, error) {
+	var before json.RawMessage
+	if n.Before != nil && n.Kind == registration.MailEventChanged {
+		b, err := json.Marshal(eventBefore{StartsAt: n.Before.StartsAt, EndsAt: n.Before.EndsAt,
+			AllDay: n.Before.AllDay, Timezone: n.Before.Timezone, Venue: n.Before.Venue})
+		if err != nil {
+			return "", nil, fmt.Errorf("mail payload: %w", err)
+		}
+		before = b
+	}
+	q := make([]byte, 0, len(enqueuePrefix)+len(rs)*(enqueueColumns*6+4))
+	q = append(q, enqueuePrefix...)
+	args := make([]any, 0, len(rs)*enqueueColumns)
+	eventID := n.Event.ID
+	for i, r := range rs {
+		if i > 0 {
+			q = append(q, ", "...)
+		}
+		q = appendPlaceholders(q, i*enqueueColumns, enqueueColumns)
+		p := payload{Status: r.Status, Position: r.WaitlistPosition, Before: before}
+		if n.Kind == registration.MailConfirmEmail {
+			p.Confirm, p.ConfirmBy = r.ConfirmToken, r.HoldExpiresAt
+		}
+		pj, err := json.Marshal(&p)
+		if err != nil {
+			return "", nil, fmt.Errorf("mail payload: %w", err)
+		}
+		args = append(args, o.newMessageID(), n.Kind, o.tpl.lang(n.Kind, r.Lang), r.Email, r.Name,
+			r.ID, eventID, string(pj))
+	}
+	return string(q), args, nil
+}
+
+const enqueuePrefix = `INSERT INTO mail_outbox (message_id, kind, lang, recipient, recipient_name,
+    registration_id, event_id, payload) VALUES `
+
+// appendPlaceholders appends ($from+1, …, $from+n).
+func appendPlaceholders(q []byte, from, n int) []byte {
+	q = append(q, '(')
+	for c := range n {
+		if c > 0 {
+			q = append(q, ", "...)
+		}
+		q = append(q, '$')
+		q = strconv.AppendInt(q, int64(from+c+1), 10)
+	}
+	return append(q, ')')
 }
 
 // States returns the emails of each registration, oldest first; "sending"
@@ -103,9 +208,36 @@ func (o *Outbox) States(ctx context.Context, ids []int64) (map[int64][]registrat
 // ticketKinds show the tickets with their QR codes.
 var ticketKinds = map[string]bool{registration.MailConfirmed: true, registration.MailPromoted: true, registration.MailReminder: true}
 
-// compose renders the email of notice n to registration r; cals keeps the
-// calendar entries already written for n, by language.
-func (o *Outbox) compose(n registration.Notice, r *registration.Registration, cals map[string]string) (*message, error) {
+// calendars keeps the calendar entries already written, by event and
+// language; it is safe for concurrent use (the sender renders a batch on
+// every core).
+type calendars struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func newCalendars() *calendars { return &calendars{m: map[string]string{}} }
+
+func (c *calendars) get(o *Outbox, e *event.Event, lang string) (string, error) {
+	key := strconv.FormatInt(e.ID, 10) + "/" + strconv.Itoa(e.Sequence) + "/" + e.Status + "/" + lang
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cal, ok := c.m[key]; ok {
+		return cal, nil
+	}
+	ics, err := calendar.Invite(e, lang, o.baseURL)
+	if err != nil {
+		return "", err
+	}
+	c.m[key] = string(ics)
+	return string(ics), nil
+}
+
+// compose renders the email of notice n to registration r: the sender
+// calls it when it sends (with the registration and event as they are
+// then, and the row's payload applied), the preview with sample data. The
+// message has no Message-ID: that was fixed at enqueue.
+func (o *Outbox) compose(n registration.Notice, r *registration.Registration, cals *calendars) (*message, error) {
 	lang := o.tpl.lang(n.Kind, r.Lang)
 	d := o.data(lang, n.Event)
 	d.Name, d.Status, d.PartySize, d.Position = r.Name, r.Status, r.PartySize, r.WaitlistPosition
@@ -134,7 +266,8 @@ func (o *Outbox) compose(n registration.Notice, r *registration.Registration, ca
 		d.WhereChanged = before.Venue != d.Event.Venue
 		if !d.WhenChanged && !d.WhereChanged {
 			// A change the wording does not show (a new time zone with the
-			// same local time): it is one of time.
+			// same local time, or a move that was undone before the mail
+			// went out): it is one of time.
 			d.WhenChanged = true
 		}
 	}
@@ -142,14 +275,9 @@ func (o *Outbox) compose(n registration.Notice, r *registration.Registration, ca
 	switch n.Kind {
 	case registration.MailConfirmed, registration.MailPromoted, registration.MailEventChanged, registration.MailEventCancelled:
 		if r.Status == registration.Confirmed {
-			var ok bool
-			if cal, ok = cals[lang]; !ok {
-				ics, err := calendar.Invite(n.Event, lang, o.baseURL)
-				if err != nil {
-					return nil, err
-				}
-				cal = string(ics)
-				cals[lang] = cal
+			var err error
+			if cal, err = cals.get(o, n.Event, lang); err != nil {
+				return nil, err
 			}
 			d.Calendar = true
 		}
@@ -160,10 +288,9 @@ func (o *Outbox) compose(n registration.Notice, r *registration.Registration, ca
 	}
 	regID, eventID := r.ID, n.Event.ID
 	return &message{
-		MessageID: o.newMessageID(), Kind: n.Kind, Lang: lang,
-		Recipient: r.Email, RecipientName: r.Name, ReplyTo: replyTo(n.Event.OrgEmail),
+		Kind: n.Kind, Lang: lang, Recipient: r.Email, RecipientName: r.Name,
 		RegistrationID: &regID, EventID: &eventID,
-		Subject: out.Subject, Text: out.Text, HTML: out.HTML, Calendar: cal, QR: qr,
+		content: content{ReplyTo: replyTo(n.Event.OrgEmail), Subject: out.Subject, Text: out.Text, HTML: out.HTML, Calendar: cal, QR: qr},
 	}, nil
 }
 

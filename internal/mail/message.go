@@ -18,7 +18,7 @@ const calendarType = "text/calendar; charset=utf-8; method=PUBLISH"
 // qrScale is pixels per QR module in mails: about 250 pixels wide.
 const qrScale = 6
 
-// build turns an outbox row into a MIME message:
+// build turns an outbox row and its content into a MIME message:
 //
 //	multipart/mixed                 (when a calendar is attached)
 //	  multipart/related             (when QR codes are inlined)
@@ -29,9 +29,10 @@ const qrScale = 6
 //	  text/calendar; method=PUBLISH (calendar.ics)
 //
 // Date is the enqueue time and Message-ID was fixed at enqueue, so every
-// attempt writes the same message. An error here is permanent: the same
-// row would fail the same way again.
-func build(q *queued, from string) (*gomail.Msg, error) {
+// attempt carries the same Message-ID (a resend after a lost OK is
+// rendered again: the same message, with the event as it is then). An
+// error here is permanent: the same row would fail the same way again.
+func build(q *queued, c *content, from string) (*gomail.Msg, error) {
 	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	if err := m.From(from); err != nil {
 		return nil, fmt.Errorf("sender address: %w", err)
@@ -39,21 +40,21 @@ func build(q *queued, from string) (*gomail.Msg, error) {
 	if err := m.AddToFormat(q.RecipientName, q.Recipient); err != nil {
 		return nil, fmt.Errorf("recipient address: %w", err)
 	}
-	if q.ReplyTo != "" {
-		if err := m.ReplyTo(q.ReplyTo); err != nil {
+	if c.ReplyTo != "" {
+		if err := m.ReplyTo(c.ReplyTo); err != nil {
 			return nil, fmt.Errorf("reply-to address: %w", err)
 		}
 	}
-	m.Subject(q.Subject)
+	m.Subject(c.Subject)
 	m.SetMessageIDWithValue(q.MessageID)
 	m.SetDateWithValue(q.CreatedAt)
 	// RFC 3834: no vacation replies to, or loops with, automatic mail.
 	m.SetGenHeader("Auto-Submitted", "auto-generated")
 	m.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
 	m.SetGenHeader("Content-Language", q.Lang)
-	m.SetBodyString(gomail.TypeTextPlain, q.Text)
-	m.AddAlternativeString(gomail.TypeTextHTML, q.HTML)
-	for i, text := range q.QR {
+	m.SetBodyString(gomail.TypeTextPlain, c.Text)
+	m.AddAlternativeString(gomail.TypeTextHTML, c.HTML)
+	for i, text := range c.QR {
 		png, err := qr.PNG(text, qrScale)
 		if err != nil {
 			return nil, err
@@ -62,8 +63,8 @@ func build(q *queued, from string) (*gomail.Msg, error) {
 			return nil, fmt.Errorf("embed QR code: %w", err)
 		}
 	}
-	if q.Calendar != "" {
-		if err := m.AttachReader("calendar.ics", strings.NewReader(q.Calendar), gomail.WithFileContentType(calendarType)); err != nil {
+	if c.Calendar != "" {
+		if err := m.AttachReader("calendar.ics", strings.NewReader(c.Calendar), gomail.WithFileContentType(calendarType)); err != nil {
 			return nil, fmt.Errorf("attach calendar: %w", err)
 		}
 	}

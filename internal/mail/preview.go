@@ -27,7 +27,9 @@ func (o *Outbox) Preview(w io.Writer, kind, lang, format, from string) error {
 	switch {
 	case slices.Contains(registration.MailKinds, kind):
 		n, r := sample(kind, lang, o.now())
-		m, err = o.compose(n, r, map[string]string{})
+		if m, err = o.compose(n, r, newCalendars()); err == nil {
+			m.MessageID = o.newMessageID()
+		}
 	case slices.Contains(staffKinds, kind):
 		sm := auth.StaffMail{
 			Kind: kind, To: "anna@miso.example", Lang: lang, URL: o.baseURL + "/login/reset/SAMPLELINKTOKEN",
@@ -51,10 +53,9 @@ func (o *Outbox) Preview(w io.Writer, kind, lang, format, from string) error {
 	case PreviewEML:
 		q := &queued{
 			MessageID: m.MessageID, Kind: m.Kind, Lang: m.Lang, Recipient: m.Recipient,
-			RecipientName: m.RecipientName, ReplyTo: m.ReplyTo, Subject: m.Subject,
-			Text: m.Text, HTML: m.HTML, Calendar: m.Calendar, QR: m.QR, CreatedAt: o.now(),
+			RecipientName: m.RecipientName, content: m.content, CreatedAt: o.now(),
 		}
-		msg, berr := build(q, from)
+		msg, berr := build(q, &q.content, from)
 		if berr != nil {
 			return berr
 		}

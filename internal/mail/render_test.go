@@ -133,7 +133,7 @@ func TestCalendarAndQRCodesGoToTheConfirmedOnly(t *testing.T) {
 	} {
 		n, r := sample(tc.kind, "en", time.Now())
 		r.Status = tc.status
-		m, err := o.compose(n, r, map[string]string{})
+		m, err := o.compose(n, r, newCalendars())
 		if err != nil {
 			t.Fatal(err)
 		}

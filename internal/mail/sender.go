@@ -22,6 +22,8 @@ import (
 // Any number of senders may run, in one process or many.
 type Sender struct {
 	DB *sqlx.DB
+	// Outbox renders the participants' messages when they are sent.
+	Outbox *Outbox
 	// SMTP is the server; nil is dev mode: each message is logged (kind and
 	// recipient's domain only, never a link) and marked sent.
 	SMTP *config.SMTP
@@ -54,10 +56,11 @@ type Sender struct {
 	Timeout time.Duration
 }
 
-// NewSender returns a sender with the production settings.
-func NewSender(db *sqlx.DB, cfg *config.Config, log *slog.Logger) *Sender {
+// NewSender returns a sender with the production settings; o renders the
+// messages.
+func NewSender(db *sqlx.DB, o *Outbox, cfg *config.Config, log *slog.Logger) *Sender {
 	return &Sender{
-		DB: db, SMTP: cfg.SMTP, From: cfg.MailFrom, Log: log,
+		DB: db, Outbox: o, SMTP: cfg.SMTP, From: cfg.MailFrom, Log: log,
 		RemindEvery: time.Minute, Poll: time.Second, Batch: 50,
 		Backoff: 30 * time.Second, MaxBackoff: time.Hour, MaxAttempts: 10,
 		ConnBackoffMax: time.Minute, Lease: 5 * time.Minute, Timeout: 30 * time.Second,
@@ -143,12 +146,21 @@ func (s *Sender) SendBatch(ctx context.Context) (int, error) {
 		}
 		return len(msgs), nil
 	}
+	// What the messages are rendered from, read once for the batch: the
+	// registrations, their tickets and the events as they are now.
+	if s.Outbox == nil {
+		return len(msgs), errors.Join(errors.New("mail sender: no outbox to render with"), release(rec, s.DB, ids(msgs), 0, ""))
+	}
+	src, err := s.Outbox.load(ctx, s.DB, msgs)
+	if err != nil {
+		return len(msgs), errors.Join(err, release(rec, s.DB, ids(msgs), 0, ""))
+	}
 	c, err := s.dial(ctx)
 	if err != nil {
 		return len(msgs), errors.Join(&connError{err}, release(rec, s.DB, ids(msgs), 0, unavailable))
 	}
 	defer c.Close()
-	built := s.buildAhead(msgs)
+	built := s.buildAhead(msgs, src)
 	defer built.stop()
 	for i := range msgs {
 		if ctx.Err() != nil || time.Since(claimedAt) > s.Lease/2 {
@@ -173,14 +185,15 @@ type built struct {
 }
 
 // builder builds a batch's messages ahead of the sending, on every core:
-// drawing the QR codes and writing the MIME cost about as much time as a
-// message's SMTP exchange and its commit, so the two overlap.
+// rendering the texts, drawing the QR codes and writing the MIME cost about
+// as much time as a message's SMTP exchange and its commit, so the two
+// overlap.
 type builder struct {
 	ready []chan built // ready[i] receives msgs[i]
 	quit  chan struct{}
 }
 
-func (s *Sender) buildAhead(msgs []queued) *builder {
+func (s *Sender) buildAhead(msgs []queued, src *sources) *builder {
 	b := &builder{ready: make([]chan built, len(msgs)), quit: make(chan struct{})}
 	next := make(chan int, len(msgs))
 	for i := range msgs {
@@ -196,7 +209,11 @@ func (s *Sender) buildAhead(msgs []queued) *builder {
 					return
 				default:
 				}
-				m, err := build(&msgs[i], s.From)
+				var m *gomail.Msg
+				c, err := s.Outbox.contentOf(&msgs[i], src)
+				if err == nil {
+					m, err = build(&msgs[i], c, s.From)
+				}
 				b.ready[i] <- built{m, err}
 			}
 		}()

@@ -35,14 +35,15 @@ var staffKinds = []string{auth.MailPasswordReset, auth.MailStaffInvite, auth.Mai
 
 // EnqueueStaff writes an email to a staff member — a password link, an
 // invitation, a new role — in tx, the transaction that made the link; it
-// implements auth.StaffMailer. The link is a credential: like a manage
+// implements auth.StaffMailer. Staff emails are rare and have no
+// registration to read again: they are rendered here, at enqueue. The link is a credential: like a manage
 // link it lives in the outbox row and never in a log.
 func (o *Outbox) EnqueueStaff(ctx context.Context, tx *sqlx.Tx, m auth.StaffMail) error {
 	msg, err := o.composeStaff(m)
 	if err != nil {
 		return err
 	}
-	return insert(ctx, tx, []message{*msg})
+	return insertRendered(ctx, tx, []message{*msg})
 }
 
 func (o *Outbox) composeStaff(m auth.StaffMail) (*message, error) {
@@ -61,6 +62,6 @@ func (o *Outbox) composeStaff(m auth.StaffMail) (*message, error) {
 	}
 	return &message{
 		MessageID: o.newMessageID(), Kind: m.Kind, Lang: lang, Recipient: m.To,
-		Subject: out.Subject, Text: out.Text, HTML: out.HTML,
+		content: content{Subject: out.Subject, Text: out.Text, HTML: out.HTML},
 	}, nil
 }

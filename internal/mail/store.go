@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -22,30 +21,26 @@ const (
 	statusFailed  = "failed"
 )
 
-const insertColumns = 13
+// maxRows is the most rows one INSERT writes (PostgreSQL allows 65,535
+// parameters), so a notice costs one round trip.
+const maxRows = 1000
 
-// insert writes messages with one statement per 1,000 (PostgreSQL allows
-// 65,535 parameters), so a sign-up costs one round trip.
-func insert(ctx context.Context, tx *sqlx.Tx, msgs []message) error {
+const renderedColumns = 12
+
+// insertRendered writes messages whose content is rendered already (staff
+// emails) with one statement per maxRows.
+func insertRendered(ctx context.Context, tx *sqlx.Tx, msgs []message) error {
 	for len(msgs) > 0 {
-		chunk := msgs[:min(len(msgs), 1000)]
+		chunk := msgs[:min(len(msgs), maxRows)]
 		msgs = msgs[len(chunk):]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO mail_outbox (message_id, kind, lang, recipient, recipient_name, reply_to,
+		q := []byte(`INSERT INTO mail_outbox (message_id, kind, lang, recipient, recipient_name, reply_to,
     registration_id, event_id, subject, body_text, body_html, calendar, qr) VALUES `)
-		args := make([]any, 0, len(chunk)*insertColumns)
+		args := make([]any, 0, len(chunk)*(renderedColumns+1))
 		for i, m := range chunk {
 			if i > 0 {
-				q.WriteString(", ")
+				q = append(q, ", "...)
 			}
-			q.WriteByte('(')
-			for c := range insertColumns {
-				if c > 0 {
-					q.WriteString(", ")
-				}
-				fmt.Fprintf(&q, "$%d", i*insertColumns+c+1)
-			}
-			q.WriteByte(')')
+			q = appendPlaceholders(q, i*(renderedColumns+1), renderedColumns+1)
 			qr := m.QR
 			if qr == nil {
 				qr = []string{} // pq.Array(nil) would be NULL
@@ -53,29 +48,35 @@ func insert(ctx context.Context, tx *sqlx.Tx, msgs []message) error {
 			args = append(args, m.MessageID, m.Kind, m.Lang, m.Recipient, m.RecipientName, m.ReplyTo,
 				m.RegistrationID, m.EventID, m.Subject, m.Text, m.HTML, m.Calendar, pq.Array(qr))
 		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, string(q), args...); err != nil {
 			return fmt.Errorf("enqueue mail: %w", err)
 		}
 	}
 	return nil
 }
 
-// queued is an outbox row as the sender reads it.
+// queued is an outbox row as the sender reads it. A row with a subject was
+// rendered at enqueue (staff emails, rows older than migration 00011);
+// else content is rendered from the registration, the event and Payload
+// when it is sent.
 type queued struct {
-	ID            int64          `db:"id"`
-	MessageID     string         `db:"message_id"`
-	Kind          string         `db:"kind"`
-	Lang          string         `db:"lang"`
-	Recipient     string         `db:"recipient"`
-	RecipientName string         `db:"recipient_name"`
-	ReplyTo       string         `db:"reply_to"`
-	Subject       string         `db:"subject"`
-	Text          string         `db:"body_text"`
-	HTML          string         `db:"body_html"`
-	Calendar      string         `db:"calendar"`
-	QR            pq.StringArray `db:"qr"`
-	Attempts      int            `db:"attempts"`
-	CreatedAt     time.Time      `db:"created_at"`
+	ID             int64  `db:"id"`
+	MessageID      string `db:"message_id"`
+	Kind           string `db:"kind"`
+	Lang           string `db:"lang"`
+	Recipient      string `db:"recipient"`
+	RecipientName  string `db:"recipient_name"`
+	RegistrationID *int64 `db:"registration_id"`
+	EventID        *int64 `db:"event_id"`
+	Payload        []byte `db:"payload"`
+	content
+	Attempts  int       `db:"attempts"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+// rendered says whether the row holds its content already.
+func (q *queued) rendered() bool {
+	return q.Subject != "" || q.RegistrationID == nil || q.EventID == nil
 }
 
 // claim takes up to n due messages for lease: they turn "sending", and
@@ -93,8 +94,8 @@ WHERE id IN (
     ORDER BY next_attempt_at, id
     LIMIT $1
     FOR UPDATE SKIP LOCKED)
-RETURNING id, message_id, kind, lang, recipient, recipient_name, reply_to, subject,
-    body_text, body_html, calendar, qr, attempts, created_at`, n, lease.Milliseconds())
+RETURNING id, message_id, kind, lang, recipient, recipient_name, registration_id, event_id,
+    payload, reply_to, subject, body_text, body_html, calendar, qr, attempts, created_at`, n, lease.Milliseconds())
 	if err != nil {
 		return nil, fmt.Errorf("claim mail: %w", err)
 	}

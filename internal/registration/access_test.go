@@ -54,15 +54,25 @@ func applicant(name, email string) map[string]any {
 
 // outboxMail is one email in the outbox of a kind.
 type outboxMail struct {
-	Recipient string `db:"recipient"`
-	Body      string `db:"body_text"`
+	Recipient string
+	Body      string
 }
 
+// mails returns the emails of a kind in the outbox, rendered as the sender
+// would send them now (it renders when it sends: docs/mail.md).
 func mails(t *testing.T, a *testapp.App, kind string) []outboxMail {
 	t.Helper()
-	var ms []outboxMail
-	if err := a.DB.Select(&ms, `SELECT recipient, body_text FROM mail_outbox WHERE kind = $1 ORDER BY id`, kind); err != nil {
+	var ids []int64
+	if err := a.DB.Select(&ids, `SELECT id FROM mail_outbox WHERE kind = $1 ORDER BY id`, kind); err != nil {
 		t.Fatal(err)
+	}
+	ms := make([]outboxMail, len(ids))
+	for i, id := range ids {
+		m, err := a.Mail.Render(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms[i] = outboxMail{Recipient: m.Recipient, Body: m.Text}
 	}
 	return ms
 }

@@ -33,7 +33,7 @@ WITH reg AS (
     RETURNING r.id, r.event_id
 ), mails AS (
     UPDATE mail_outbox m SET recipient = '', recipient_name = '', subject = '',
-        body_text = '', body_html = '', calendar = '', qr = '{}',
+        body_text = '', body_html = '', calendar = '', qr = '{}', payload = '{}',
         status = CASE WHEN m.status IN ('queued', 'sending') THEN 'failed' ELSE m.status END,
         last_error = CASE WHEN m.status IN ('queued', 'sending') THEN 'erased before sending' ELSE m.last_error END
     FROM reg WHERE m.registration_id = reg.id
