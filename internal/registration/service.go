@@ -81,7 +81,7 @@ func (s *Service) SignUp(ctx context.Context, slug string, in SignupInput) (*Res
 			// The member list decides, and the link goes to the listed
 			// address: for a member-number match never to the typed one, so
 			// the registration carries the listed address from the start.
-			m, err := member.Match(ctx, tx, e.OrgID, su.Email, su.MemberNumber, e.StartsAt.In(e.Location()))
+			m, err := member.Match(ctx, tx, e.MemberOrgIDs(), su.Email, su.MemberNumber, e.StartsAt.In(e.Location()))
 			if err != nil {
 				return err
 			}
@@ -203,12 +203,6 @@ func (s *Service) checkEvent(e *event.Event, su *signup, f apperr.Fields) error 
 // address) and on events set to confirm email addresses.
 func needsConfirmation(e *event.Event) bool {
 	return e.Access == event.AccessMembers || e.ConfirmEmail
-}
-
-// membersOnly is the refusal of a sign-up that matches no member: it names
-// the organisation and its address, so that the person knows whom to ask.
-func membersOnly(e *event.Event) error {
-	return apperr.New(apperr.MembersOnly, "err.not_a_member", "Org", e.OrgName, "Email", e.OrgEmail)
 }
 
 func deref(p *int) int {

@@ -87,7 +87,9 @@ func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
 	}
 
 	loc := e.Location()
-	if e.Access == event.AccessMembers {
+	if e.Access == event.AccessMembers && len(e.Partners) > 0 {
+		v.Notes = append(v.Notes, l.T("event.members_only_partners", map[string]any{"Org": e.OrgName, "Partners": e.Partners.Names()}))
+	} else if e.Access == event.AccessMembers {
 		v.Notes = append(v.Notes, l.T("event.members_only", map[string]any{"Org": e.OrgName}))
 	}
 	switch {
