@@ -279,8 +279,8 @@ func TestFormPartnerMemberByNumberGetsTheLinkAtTheListedAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	membersOnlyEventWith(t, a, func(in *event.Input) { in.PartnerOrgs = &[]string{"kargah"} })
-	if _, page := a.Browser(t).Get("/events/ag"); !strings.Contains(page, "KARGAH e. V.") {
-		t.Fatal("the event page does not name the partner")
+	if _, page := a.Browser(t).Get("/events/ag"); !strings.Contains(page, "KARGAH e. V.") || !strings.Contains(page, "Mitgliederliste deiner Organisation") {
+		t.Fatal("the event page does not name the partner, or the member number hint names only MiSO")
 	}
 	resp, page := formSignup(t, a, "ag", url.Values{"name": {"Eve"}, "email": {"eve@example.org"}, "member_number": {"K-8"}})
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, `role="alert"`) {
