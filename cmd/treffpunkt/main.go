@@ -29,6 +29,7 @@ import (
 	"treffpunkt/internal/demo"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
+	"treffpunkt/internal/member"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
 	"treffpunkt/internal/web"
@@ -122,6 +123,7 @@ func services(db *sqlx.DB) demo.Services {
 		Events:        &event.Service{DB: db, SeatsFreed: regs.Promote},
 		Registrations: regs,
 		Auth:          &auth.Service{DB: db},
+		Members:       &member.Service{DB: db},
 	}
 }
 

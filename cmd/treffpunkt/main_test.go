@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"treffpunkt/internal/demo"
+	"treffpunkt/internal/registration"
 	"treffpunkt/internal/testdb"
 )
 
@@ -85,6 +87,23 @@ func TestDemoLoadsTheReferenceNetworkOnce(t *testing.T) {
 	_ = db.Get(&upcoming, `SELECT count(*) FROM events WHERE starts_at > now() AND starts_at < now() + interval '8 weeks'`)
 	if events != 6 || upcoming != 6 {
 		t.Fatalf("published %d, upcoming within 8 weeks %d; want 6 and 6", events, upcoming)
+	}
+	// The members-only demo event can be used: the member printed with the
+	// logins is on MiSO's list (by number, the link goes to the listed
+	// address), and kargah, its partner, has a list too.
+	if !strings.Contains(out, demo.MemberEmail) || !strings.Contains(out, demo.MemberNumber) {
+		t.Fatalf("demo does not print a demo member: %s", out)
+	}
+	res, err := services(db).Registrations.SignUp(context.Background(), "ag-partizipation", registration.SignupInput{
+		Name: "Demo", Email: "typed@elsewhere.example", MemberNumber: demo.MemberNumber, PartySize: 1, Consent: true,
+	})
+	if err != nil || res.Registration.Status != registration.Pending || res.Registration.Email != demo.MemberEmail {
+		t.Fatalf("demo member signs up: %+v %v", res, err)
+	}
+	var partners int
+	_ = db.Get(&partners, `SELECT count(*) FROM event_partners p JOIN members m ON m.org_id = p.org_id`)
+	if partners == 0 {
+		t.Fatal("the members-only demo event names no partner with a member list")
 	}
 	if _, err := cli(t, "", "demo"); err != nil {
 		t.Fatalf("second demo: %v", err)

@@ -15,10 +15,13 @@ type staffEventJSON struct {
 	eventJSON
 	SeatsConfirmed int       `json:"seats_confirmed"`
 	CreatedAt      time.Time `json:"created_at"`
+	// PartnerOrgs are the slugs of the partner organisations.
+	PartnerOrgs []string `json:"partner_orgs"`
 }
 
 func (h *handler) toStaffEventJSON(e *event.Event, lang string, now time.Time) staffEventJSON {
-	return staffEventJSON{eventJSON: h.toEventJSON(e, lang, now), SeatsConfirmed: e.SeatsConfirmed, CreatedAt: e.CreatedAt.UTC()}
+	return staffEventJSON{eventJSON: h.toEventJSON(e, lang, now), SeatsConfirmed: e.SeatsConfirmed, CreatedAt: e.CreatedAt.UTC(),
+		PartnerOrgs: e.Partners.Slugs()}
 }
 
 func (h *handler) staffEventURL(e *event.Event) string {

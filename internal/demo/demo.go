@@ -12,6 +12,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/member"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
 )
@@ -22,6 +23,8 @@ type Services struct {
 	Events        *event.Service
 	Registrations *registration.Service
 	Auth          *auth.Service
+	// Members loads the demo member lists; nil loads none.
+	Members *member.Service
 }
 
 // Demo logins, printed after loading.
@@ -29,7 +32,24 @@ const (
 	OrganiserEmail = "organiser@miso.example"
 	Password       = "treffpunkt-demo"
 	DoorEmail      = "door@miso.example"
+	// MemberEmail and MemberNumber are a member on MiSO's demo list, for
+	// the members-only demo event.
+	MemberEmail  = "mitglied@miso.example"
+	MemberNumber = "MISO-0001"
 )
+
+// members are the demo member lists: MiSO's, and kargah's (partner of the
+// members-only demo event).
+var members = map[string][]member.Input{
+	"miso": {
+		{Name: "Mitglied Demo", Email: MemberEmail, MemberNumber: MemberNumber},
+		{Name: "Aylin Demir", Email: "aylin@miso.example", MemberNumber: "MISO-0002"},
+		{Name: "Samir Haddad", Email: "samir@miso.example", MemberNumber: "MISO-0003", ValidUntil: "2020-12-31"},
+	},
+	"kargah": {
+		{Name: "Parisa Ahmadi", Email: "parisa@kargah.example", MemberNumber: "K-17"},
+	},
+}
 
 var orgs = []org.Org{
 	{Slug: "miso", Name: "MiSO e. V.", Email: "info@miso.example", Address: "Hannover"},
@@ -55,6 +75,7 @@ func Load(ctx context.Context, s Services, out io.Writer, baseURL string, now ti
 	}
 	fmt.Fprintf(out, "open %s\ndemo organiser login: %s / %s (organisation miso)\ndemo door login: %s / %s\n",
 		baseURL, OrganiserEmail, Password, DoorEmail, Password)
+	fmt.Fprintf(out, "demo member for the members-only event ag-partizipation: %s or member number %s\n", MemberEmail, MemberNumber)
 	return nil
 }
 
@@ -72,6 +93,13 @@ func load(ctx context.Context, s Services, now time.Time) error {
 	}
 	if err := s.Auth.AddUser(ctx, DoorEmail, Password, ids["miso"], auth.Door, false); err != nil {
 		return fmt.Errorf("demo door staff: %w", err)
+	}
+	if s.Members != nil {
+		for slug, list := range members {
+			if _, err := s.Members.ImportJSON(ctx, ids[slug], list, member.Replace); err != nil {
+				return fmt.Errorf("demo members of %s: %w", slug, apperr.From(err))
+			}
+		}
 	}
 	for _, d := range program(now) {
 		if _, err := s.Events.Create(ctx, ids[d.org], d.in); err != nil {
@@ -143,7 +171,7 @@ func program(now time.Time) []demoEvent {
 			Description: event.Texts{"de": "Treffen der Arbeitsgruppe. Nur für MiSO-Mitglieder."},
 			StartsAt:    at(ag), EndsAt: at(ag.Add(2 * time.Hour)),
 			Venue:    &event.Venue{Name: "kargah", Street: "Zur Bettfedernfabrik 1", Postcode: "30451", City: "Hannover"},
-			Capacity: event.Some(20), Access: str(event.AccessMembers),
+			Capacity: event.Some(20), Access: str(event.AccessMembers), PartnerOrgs: &[]string{"kargah"},
 		}},
 		{"faust", event.Input{
 			Slug: str("hirnschmalz-battle"), Kind: str("other"), Status: pub,

@@ -126,6 +126,10 @@ type Event struct {
 	CancelledAt       *time.Time `db:"cancelled_at"`
 	CreatedAt         time.Time  `db:"created_at"`
 	UpdatedAt         time.Time  `db:"updated_at"`
+
+	// Partners are the partner organisations the event names; on a
+	// members-only event their members may sign up too.
+	Partners Partners `db:"partners"`
 }
 
 // Location is the event's time zone; events are validated to have a valid one.

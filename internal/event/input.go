@@ -59,6 +59,9 @@ type Input struct {
 	MaxAge               Null[int]       `json:"max_age"`
 	PriceNote            *string         `json:"price_note"`
 	ConfirmEmail         *bool           `json:"confirm_email"`
+	// PartnerOrgs are organisation slugs; absent or null leaves the
+	// partners as they are, [] removes them.
+	PartnerOrgs *[]string `json:"partner_orgs"`
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,79}$`)
@@ -99,6 +102,9 @@ func (in *Input) apply(e *Event) {
 	}
 	if in.ConfirmEmail != nil {
 		e.ConfirmEmail = *in.ConfirmEmail
+	}
+	if in.PartnerOrgs != nil {
+		e.Partners = partnerSlugs(*in.PartnerOrgs)
 	}
 	if in.Waitlist != nil {
 		e.Waitlist = *in.Waitlist

@@ -41,8 +41,8 @@ func (s *Service) Preview(ctx context.Context, orgID int64, slug string, in Inpu
 		}
 	}
 	in.apply(e)
-	if err := validate(e); err != nil {
-		return nil, err
+	if err := check(ctx, s.DB, e); err != nil {
+		return nil, apperr.Wrap(err, "preview event")
 	}
 	return e, nil
 }

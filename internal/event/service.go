@@ -84,8 +84,8 @@ func (s *Service) Create(ctx context.Context, orgID int64, in Input) (*Event, er
 	if e.Status == Cancelled {
 		return nil, apperr.Field("status", "err.create_cancelled")
 	}
-	if err := validate(e); err != nil {
-		return nil, err
+	if err := check(ctx, s.DB, e); err != nil {
+		return nil, apperr.Wrap(err, "create event")
 	}
 	var id int64
 	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
@@ -127,7 +127,7 @@ func (s *Service) Update(ctx context.Context, orgID int64, slug string, in Input
 		if e.Status == Cancelled {
 			return apperr.Field("status", "err.use_cancel")
 		}
-		if err := validate(e); err != nil {
+		if err := check(ctx, tx, e); err != nil {
 			return err
 		}
 		if e.Capacity != nil && *e.Capacity < e.SeatsConfirmed {
@@ -141,6 +141,11 @@ func (s *Service) Update(ctx context.Context, orgID int64, slug string, in Input
 		bump := calendarChanged(&before, e)
 		if err := update(ctx, tx, e, bump); err != nil {
 			return err
+		}
+		if in.PartnerOrgs != nil {
+			if err := writePartners(ctx, tx, e); err != nil {
+				return err
+			}
 		}
 		if bump {
 			// As update wrote them: mails attach this version's calendar.

@@ -22,7 +22,7 @@ SELECT e.id, e.org_id, o.slug AS org_slug, o.name AS org_name, o.email AS org_em
        COALESCE(v.accessibility_notes, '') AS "venue.accessibility_notes",
        e.status, e.capacity, e.waitlist, e.registration_opens_at,
        e.registration_closes_at, e.max_party_size, e.access, e.min_age, e.max_age,
-       e.price_note, e.seats_confirmed, e.confirm_email,
+       e.price_note, e.seats_confirmed, e.confirm_email, ` + partnersColumn + `,
        e.waitlist_length,
        e.sequence, e.calendar_changed_at, e.cancelled_at, e.created_at, e.updated_at
 FROM events e
@@ -168,7 +168,8 @@ RETURNING id`,
 	if err != nil {
 		return 0, fmt.Errorf("insert event: %w", err)
 	}
-	return id, nil
+	e.ID = id
+	return id, writePartners(ctx, tx, e)
 }
 
 // update writes every editable column; sequence rises, and

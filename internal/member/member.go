@@ -185,23 +185,25 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// Match finds the member of org that a sign-up names, by email (trimmed,
-// any case) or by member number, whose membership is valid on day (a
-// valid_until on or after day's date, or none). It runs in the caller's
-// transaction (the sign-up's) and returns nil when nobody matches. A member
-// listed without an email address cannot receive the confirmation link and
-// so does not match. When
-// both match different members, the member-number match wins: the number
-// is what a member types to be recognised under a listed address.
-func Match(ctx context.Context, q sqlx.QueryerContext, orgID int64, email, number string, day time.Time) (*Member, error) {
+// Match finds the member that a sign-up names on the member lists of
+// orgIDs (a members-only event's presenting organisation and its partners,
+// event.MemberOrgIDs), by email (trimmed, any case) or by member number
+// (trimmed, exact), whose membership is valid on day (a valid_until on or
+// after day's date, or none). It runs in the caller's transaction (the
+// sign-up's) and returns nil when nobody matches. A member listed without
+// an email address cannot receive the confirmation link and so does not
+// match. When both match different members, the member-number match wins:
+// the number is what a member types to be recognised under a listed
+// address. Among equal matches the list named first in orgIDs wins.
+func Match(ctx context.Context, q sqlx.QueryerContext, orgIDs []int64, email, number string, day time.Time) (*Member, error) {
 	var ms []Member
 	err := sqlx.SelectContext(ctx, q, &ms, `
 SELECT id, name, email, member_number, valid_until, updated_at FROM members
-WHERE org_id = $1 AND email <> ''
-  AND (($2 <> '' AND email <> '' AND lower(email) = lower($2)) OR ($3 <> '' AND member_number = $3))
+WHERE org_id = ANY($1) AND email <> ''
+  AND (($2 <> '' AND lower(email) = lower($2)) OR ($3 <> '' AND member_number = $3))
   AND (valid_until IS NULL OR valid_until >= $4::date)
-ORDER BY (member_number = $3 AND $3 <> '') DESC, id
-LIMIT 1`, orgID, strings.TrimSpace(email), strings.TrimSpace(number), day.Format(time.DateOnly))
+ORDER BY (member_number = $3 AND $3 <> '') DESC, array_position($1, org_id), id
+LIMIT 1`, pq.Array(orgIDs), strings.TrimSpace(email), strings.TrimSpace(number), day.Format(time.DateOnly))
 	if err != nil {
 		return nil, fmt.Errorf("match member: %w", err)
 	}

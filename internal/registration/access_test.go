@@ -361,3 +361,96 @@ func TestResendGivesAPendingRegistrationANewLink(t *testing.T) {
 		t.Fatalf("new link: %d", code)
 	}
 }
+
+// partnerEvent is membersEvent with kargah as partner organisation, whose
+// list has Kira (by email), Kemal (by number K-7, listed as
+// kemal@kargah.example), Lale (membership ended the day before the event)
+// and someone else under MiSO's number M-2; faust, not a partner, has Fritz.
+func partnerEvent(t *testing.T, a *testapp.App) *event.Event {
+	t.Helper()
+	miso, kargah, faust := a.Org(t, "miso"), a.Org(t, "kargah"), a.Org(t, "faust")
+	e := membersEvent(t, a, miso, "ag", func(in *event.Input) {
+		in.Capacity = event.Some(10)
+		in.PartnerOrgs = &[]string{"kargah"}
+	})
+	day := e.StartsAt.In(e.Location())
+	ctx := context.Background()
+	if _, err := a.Members.ImportJSON(ctx, kargah.ID, []member.Input{
+		{Name: "Kira", Email: "kira@kargah.example"},
+		{Name: "Kemal", Email: "kemal@kargah.example", MemberNumber: "K-7"},
+		{Name: "Lale", Email: "lale@kargah.example", ValidUntil: day.AddDate(0, 0, -1).Format(time.DateOnly)},
+		{Name: "Other M-2", Email: "other-m2@kargah.example", MemberNumber: "M-2"},
+	}, member.Replace); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Members.ImportJSON(ctx, faust.ID, []member.Input{{Name: "Fritz", Email: "fritz@faust.example", MemberNumber: "F-1"}}, member.Replace); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// On a members-only event that names partner organisations, their members
+// match by the same rules as the presenting organisation's (email any case,
+// number with the link to the listed address, valid on the event's day);
+// members of other organisations are refused with a message naming the
+// presenting organisation, its address and the partners.
+func TestPartnerOrganisationsMembersMayJoin(t *testing.T) {
+	a := testapp.New(t)
+	partnerEvent(t, a)
+	if code, ans := signUp(t, a, "ag", applicant("Kira", " kira@KARGAH.example")); code != http.StatusCreated || ans.Status != "pending" || ans.ManageURL != "" {
+		t.Fatalf("partner member by email: %d %+v", code, ans)
+	}
+	kemal := applicant("Kemal", "typed@elsewhere.example")
+	kemal["member_number"] = "K-7"
+	if code, ans := signUp(t, a, "ag", kemal); code != http.StatusCreated || ans.Status != "pending" {
+		t.Fatalf("partner member by number: %d %+v", code, ans)
+	}
+	// M-2 is on both lists: the presenting organisation's member wins.
+	bert := applicant("Bert", "typed2@elsewhere.example")
+	bert["member_number"] = "M-2"
+	if code, ans := signUp(t, a, "ag", bert); code != http.StatusCreated || ans.Status != "pending" {
+		t.Fatalf("number on both lists: %d %+v", code, ans)
+	}
+	var to []string
+	for _, m := range mails(t, a, "confirm_email") {
+		to = append(to, m.Recipient)
+	}
+	if strings.Join(to, " ") != "kira@kargah.example kemal@kargah.example bert@listed.example" {
+		t.Fatalf("confirmation links went to %v", to)
+	}
+	if n := a.Count(t, `SELECT count(*) FROM mail_outbox WHERE recipient LIKE '%elsewhere%'`); n != 0 {
+		t.Fatalf("%d mails to a typed address", n)
+	}
+	// Kemal's link (to the listed address) confirms.
+	if code, loc := confirm(t, a, confirmLink(t, a, "kemal@kargah.example")); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/r/") {
+		t.Fatalf("confirm: %d %q", code, loc)
+	}
+	if n := a.Count(t, `SELECT count(*) FROM registrations WHERE email = 'kemal@kargah.example' AND status = 'confirmed'`); n != 1 {
+		t.Fatal("Kemal not confirmed")
+	}
+	fritz := applicant("Fritz", "fritz@faust.example")
+	fritzNo := applicant("Fritz", "f@example.org")
+	fritzNo["member_number"] = "F-1"
+	for name, body := range map[string]map[string]any{
+		"lapsed partner membership": applicant("Lale", "lale@kargah.example"),
+		"member of another org":     fritz,
+		"number of another org":     fritzNo,
+		"not on any list":           applicant("Eve", "eve@example.org"),
+	} {
+		var ans struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		code := a.JSON(t, http.MethodPost, "/api/v1/events/ag/registrations", "", body, &ans)
+		if code != http.StatusForbidden || ans.Error.Code != "members_only" {
+			t.Errorf("%s: %d %+v, want 403 members_only", name, code, ans.Error)
+		}
+		for _, want := range []string{"MISO e. V.", "info@miso.example", "KARGAH e. V."} {
+			if !strings.Contains(ans.Error.Message, want) {
+				t.Errorf("%s: message %q does not name %q", name, ans.Error.Message, want)
+			}
+		}
+	}
+	if n := a.Count(t, `SELECT count(*) FROM registrations`); n != 3 {
+		t.Fatalf("%d registrations, want the 3 members'", n)
+	}
+}

@@ -226,7 +226,7 @@ func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, job
 			// The member list decides, and the link goes to the listed
 			// address: for a member-number match never to the typed one, so
 			// the registration carries the listed address from the start.
-			m, err := member.Match(ctx, tx, e.OrgID, sus[i].Email, sus[i].MemberNumber, e.StartsAt.In(e.Location()))
+			m, err := member.Match(ctx, tx, e.MemberOrgIDs(), sus[i].Email, sus[i].MemberNumber, e.StartsAt.In(e.Location()))
 			if err != nil {
 				return nil, err
 			}

@@ -21,7 +21,6 @@ func BenchmarkSignup(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			a := testapp.New(b)
 			a.Registrations.NoBatch = mode == "one-per-tx"
-			a.Registrations.Mailer = nil
 			o := a.Org(b, "miso")
 			a.Event(b, o, "rush", func(in *event.Input) { in.Capacity = event.Some(b.N/4 + 1) })
 			var seq atomic.Int64

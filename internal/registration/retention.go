@@ -19,12 +19,15 @@ type Erased struct {
 	Registrations int
 	Events        int
 	Mails         int
+	// Scans are check-in scans whose scanned text was blanked.
+	Scans int
 }
 
 // eraseRegistrations blanks the personal data of the registrations ids
-// (name, email, answers, birth date, member number) and of their emails in
-// the outbox, keeping status, party size, tickets and check-ins, so that
-// counts and check-in totals remain. Emails not sent yet are given up.
+// (name, email, answers, birth date, member number), of their emails in
+// the outbox and the scanned text of their tickets' check-in scans, keeping
+// status, party size, tickets, check-ins and scan verdicts, so that counts
+// and check-in totals remain. Emails not sent yet are given up.
 const eraseRegistrations = `
 WITH reg AS (
     UPDATE registrations r SET name = '', email = '', answers = '{}', birth_date = NULL,
@@ -38,14 +41,33 @@ WITH reg AS (
         last_error = CASE WHEN m.status IN ('queued', 'sending') THEN 'erased before sending' ELSE m.last_error END
     FROM reg WHERE m.registration_id = reg.id
     RETURNING m.id
+), scans AS (
+    UPDATE checkin_scans s SET code = ''
+    FROM tickets t JOIN reg ON reg.id = t.registration_id
+    WHERE s.ticket_id = t.id AND s.code <> ''
+    RETURNING s.id
 )
 SELECT (SELECT count(*) FROM reg) AS registrations,
        (SELECT count(DISTINCT event_id) FROM reg) AS events,
-       (SELECT count(*) FROM mails) AS mails`
+       (SELECT count(*) FROM mails) AS mails,
+       (SELECT count(*) FROM scans) AS scans`
+
+// eraseScans blanks the scanned text of up to $3 check-in scans of events
+// that ended before $1 - $2 seconds: the scans of unknown or mistyped codes,
+// which belong to no registration and may hold whatever was typed at the
+// door. The verdicts, times and days stay.
+const eraseScans = `
+UPDATE checkin_scans SET code = ''
+WHERE id IN (
+    SELECT s.id FROM checkin_scans s JOIN events e ON e.id = s.event_id
+    WHERE s.code <> '' AND e.ends_at <= $1::timestamptz - $2 * interval '1 second'
+    ORDER BY s.id LIMIT $3
+    FOR NO KEY UPDATE OF s SKIP LOCKED)`
 
 // EraseExpired erases the personal data of up to limit registrations of
 // events that ended at least retention ago (RETENTION_DAYS), in one
-// transaction, and says how many. Rows another instance is erasing are
+// transaction, blanks the scanned text of up to limit check-in scans of
+// such events, and says how many. Rows another instance is erasing are
 // skipped; running it again erases nothing new.
 func (s *Service) EraseExpired(ctx context.Context, retention time.Duration, limit int) (Erased, error) {
 	var out Erased
@@ -57,17 +79,28 @@ SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id
 WHERE r.erased_at IS NULL AND e.ends_at <= $1::timestamptz - $2 * interval '1 second'
 ORDER BY r.id LIMIT $3
 FOR NO KEY UPDATE OF r SKIP LOCKED`, now, retention.Seconds(), limit)
-		if err != nil || len(ids) == 0 {
+		if err != nil {
 			return err
 		}
-		return erase(ctx, tx, ids, now, &out)
+		if len(ids) > 0 {
+			if err := erase(ctx, tx, ids, now, &out); err != nil {
+				return err
+			}
+		}
+		r, err := tx.ExecContext(ctx, eraseScans, now, retention.Seconds(), limit)
+		if err != nil {
+			return fmt.Errorf("erase check-in scans: %w", err)
+		}
+		scans, _ := r.RowsAffected()
+		out.Scans += int(scans)
+		return nil
 	})
 	return out, apperr.Wrap(err, "erase expired registrations")
 }
 
 func erase(ctx context.Context, tx *sqlx.Tx, ids []int64, now time.Time, out *Erased) error {
 	row := tx.QueryRowxContext(ctx, eraseRegistrations, pq.Array(ids), now)
-	if err := row.Scan(&out.Registrations, &out.Events, &out.Mails); err != nil {
+	if err := row.Scan(&out.Registrations, &out.Events, &out.Mails, &out.Scans); err != nil {
 		return fmt.Errorf("erase registrations: %w", err)
 	}
 	return nil
@@ -121,10 +154,10 @@ func (s *Service) RunRetention(ctx context.Context, retention, every time.Durati
 				}
 				break
 			}
-			if n.Registrations == 0 {
+			if n.Registrations == 0 && n.Scans == 0 {
 				break
 			}
-			log.Info("retention erased personal data", "registrations", n.Registrations, "events", n.Events, "mails", n.Mails)
+			log.Info("retention erased personal data", "registrations", n.Registrations, "events", n.Events, "mails", n.Mails, "checkin_scans", n.Scans)
 		}
 		select {
 		case <-ctx.Done():

@@ -124,12 +124,6 @@ func needsConfirmation(e *event.Event) bool {
 	return e.Access == event.AccessMembers || e.ConfirmEmail
 }
 
-// membersOnly is the refusal of a sign-up that matches no member: it names
-// the organisation and its address, so that the person knows whom to ask.
-func membersOnly(e *event.Event) error {
-	return apperr.New(apperr.MembersOnly, "err.not_a_member", "Org", e.OrgName, "Email", e.OrgEmail)
-}
-
 func deref(p *int) int {
 	if p == nil {
 		return 0

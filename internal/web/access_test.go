@@ -7,11 +7,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/mail/mailtest"
 	"treffpunkt/internal/member"
+	"treffpunkt/internal/org"
+	"treffpunkt/internal/registration"
 	"treffpunkt/internal/testapp"
 )
 
@@ -22,11 +26,21 @@ var formConfirmLinkRE = regexp.MustCompile(`/confirm/([A-Z2-7]{26})`)
 // day before the event) on the list.
 func membersOnlyEvent(t *testing.T, a *testapp.App) {
 	t.Helper()
+	membersOnlyEventWith(t, a, nil)
+}
+
+// membersOnlyEventWith is membersOnlyEvent with change applied to the
+// event's input; it returns the presenting organisation.
+func membersOnlyEventWith(t *testing.T, a *testapp.App, change func(*event.Input)) *org.Org {
+	t.Helper()
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "ag", func(in *event.Input) {
 		m := event.AccessMembers
 		in.Access = &m
 		in.Capacity = event.Some(10)
+		if change != nil {
+			change(in)
+		}
 	})
 	day := e.StartsAt.In(e.Location())
 	_, err := a.Members.ImportJSON(context.Background(), o.ID, []member.Input{
@@ -37,6 +51,7 @@ func membersOnlyEvent(t *testing.T, a *testapp.App) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return o
 }
 
 func formSignup(t *testing.T, a *testapp.App, slug string, f url.Values) (*http.Response, string) {
@@ -179,5 +194,213 @@ func TestFormEmailConfirmationEvent(t *testing.T) {
 	}
 	if n := a.Count(t, `SELECT seats_confirmed FROM events WHERE slug = 'quiz'`); n != 1 {
 		t.Fatalf("seats taken %d, want 1 held", n)
+	}
+}
+
+// confirmByForm follows a confirmation link as a person does (open the
+// page, press the button) and returns the answer's status and Location.
+func confirmByForm(t *testing.T, a *testapp.App, body string) (int, string) {
+	t.Helper()
+	m := formConfirmLinkRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no confirmation link in the mail")
+	}
+	b := a.Browser(t)
+	code, page := b.Get("/confirm/" + m[1])
+	if code != http.StatusOK {
+		return code, ""
+	}
+	resp, _ := b.PostRaw("/confirm/"+m[1], url.Values{"csrf_token": {testapp.CSRF(t, page)}})
+	return resp.StatusCode, resp.Header.Get("Location")
+}
+
+func mailBody(t *testing.T, a *testapp.App, kind, to string) string {
+	t.Helper()
+	var body string
+	if err := a.DB.Get(&body, `SELECT body_text FROM mail_outbox WHERE kind = $1 AND recipient = $2 ORDER BY id DESC LIMIT 1`, kind, to); err != nil {
+		t.Fatalf("no %s mail to %s: %v", kind, to, err)
+	}
+	return body
+}
+
+// Hold expiry after sign-ups through the form: Anna holds the one seat and
+// lets her link lapse; Bert, who confirmed onto the waitlist, moves up.
+func TestFormHoldExpiryReleasesSeatsAndPromotesWaitlist(t *testing.T) {
+	a := testapp.New(t)
+	var shift atomic.Int64
+	a.Registrations.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	membersOnlyEventWith(t, a, func(in *event.Input) { in.Capacity = event.Some(1) })
+	if resp, _ := formSignup(t, a, "ag", url.Values{"name": {"Anna"}, "email": {"anna@example.org"}}); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("Anna: %d", resp.StatusCode)
+	}
+	if resp, _ := formSignup(t, a, "ag", url.Values{"name": {"Bert"}, "email": {"b@typed.example"}, "member_number": {"M-2"}}); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("Bert: %d", resp.StatusCode)
+	}
+	if n := a.Count(t, `SELECT seats_confirmed FROM events WHERE slug = 'ag'`); n != 1 {
+		t.Fatalf("seats taken %d, want Anna's 1 held", n)
+	}
+	code, loc := confirmByForm(t, a, mailBody(t, a, "confirm_email", "bert@listed.example"))
+	if code != http.StatusSeeOther {
+		t.Fatalf("Bert confirms: %d", code)
+	}
+	if n := a.Count(t, `SELECT count(*) FROM registrations WHERE email = 'bert@listed.example' AND status = 'waitlisted'`); n != 1 {
+		t.Fatal("Bert is not on the waitlist after confirming")
+	}
+	if n, err := a.Registrations.ExpireHolds(context.Background(), 100); err != nil || n != 0 {
+		t.Fatalf("early expiry: %d %v", n, err)
+	}
+	shift.Store(int64(registration.DefaultHold + time.Minute))
+	if code, _ := confirmByForm(t, a, mailBody(t, a, "confirm_email", "anna@example.org")); code != http.StatusGone {
+		t.Fatalf("Anna's lapsed link: %d, want 410", code)
+	}
+	if n, err := a.Registrations.ExpireHolds(context.Background(), 100); err != nil || n != 1 {
+		t.Fatalf("expiry: %d %v, want 1", n, err)
+	}
+	if n := a.Count(t, `SELECT count(*) FROM registrations WHERE email = 'anna@example.org' AND status = 'expired'`); n != 1 {
+		t.Fatal("Anna's hold is not expired")
+	}
+	if n := a.Count(t, `SELECT count(*) FROM registrations WHERE email = 'bert@listed.example' AND status = 'confirmed'`); n != 1 {
+		t.Fatal("Bert was not promoted")
+	}
+	if n := a.Count(t, `SELECT seats_confirmed FROM events WHERE slug = 'ag'`); n != 1 {
+		t.Fatalf("seats taken %d, want Bert's 1", n)
+	}
+	mailBody(t, a, "hold_expired", "anna@example.org")
+	mailBody(t, a, "promoted", "bert@listed.example")
+	// Bert's page (from his confirmation) now shows his ticket.
+	if code, page := a.Browser(t).Get(loc); code != http.StatusOK || !strings.Contains(page, "/qr.svg") {
+		t.Fatalf("Bert's registration page: %d", code)
+	}
+}
+
+// A partner organisation's member signs up through the form by member
+// number: the link goes over SMTP to the address on the partner's list, and
+// a non-member's refusal names the presenting organisation and the partner.
+func TestFormPartnerMemberByNumberGetsTheLinkAtTheListedAddress(t *testing.T) {
+	a := testapp.New(t)
+	srv := a.StartMail(t)
+	kargah := a.Org(t, "kargah")
+	if _, err := a.Members.ImportJSON(context.Background(), kargah.ID, []member.Input{
+		{Name: "Kemal", Email: "kemal@kargah.example", MemberNumber: "K-7"},
+	}, member.Replace); err != nil {
+		t.Fatal(err)
+	}
+	membersOnlyEventWith(t, a, func(in *event.Input) { in.PartnerOrgs = &[]string{"kargah"} })
+	if _, page := a.Browser(t).Get("/events/ag"); !strings.Contains(page, "KARGAH e. V.") || !strings.Contains(page, "Mitgliederliste deiner Organisation") {
+		t.Fatal("the event page does not name the partner, or the member number hint names only MiSO")
+	}
+	resp, page := formSignup(t, a, "ag", url.Values{"name": {"Eve"}, "email": {"eve@example.org"}, "member_number": {"K-8"}})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, `role="alert"`) {
+		t.Fatalf("non-member: %d", resp.StatusCode)
+	}
+	for _, want := range []string{"MISO e. V.", "info@miso.example", "KARGAH e. V."} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the refusal does not name %q", want)
+		}
+	}
+	resp, _ = formSignup(t, a, "ag", url.Values{"name": {"Kemal"}, "email": {"typed@elsewhere.example"}, "member_number": {" K-7 "}})
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("partner member by number: %d", resp.StatusCode)
+	}
+	got := srv.Wait(t, 1, 10*time.Second)
+	m, err := mailtest.Parse(got[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got[0].To) != 1 || got[0].To[0] != "kemal@kargah.example" || m.To.Address != "kemal@kargah.example" {
+		t.Fatalf("the link went to %v (%v), want the listed kemal@kargah.example", got[0].To, m.To)
+	}
+	if n := a.Count(t, `SELECT count(*) FROM mail_outbox WHERE recipient LIKE '%elsewhere%'`); n != 0 {
+		t.Fatal("a mail went to the typed address")
+	}
+	if code, loc := confirmByForm(t, a, mailBody(t, a, "confirm_email", "kemal@kargah.example")); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/r/") {
+		t.Fatalf("confirm: %d %q", code, loc)
+	}
+}
+
+// Retention of a sign-up made through the form, with a clock the test
+// controls: the page says how long data is kept; a minute before the
+// period nothing goes, a minute after the name, email and birth date go.
+func TestFormRetentionWithAControlledClock(t *testing.T) {
+	a := testapp.New(t)
+	var now time.Time
+	a.Registrations.Now = func() time.Time {
+		if now.IsZero() {
+			return time.Now()
+		}
+		return now
+	}
+	o := a.Org(t, "miso")
+	e := a.Event(t, o, "loccum", func(in *event.Input) { in.MinAge = event.Some(17) })
+	if _, page := a.Browser(t).Get("/events/loccum"); !strings.Contains(page, "90 Tage nach der Veranstaltung automatisch gelöscht") {
+		t.Fatal("the form does not say how long data is kept")
+	}
+	resp, _ := formSignup(t, a, "loccum", url.Values{"name": {"Jana Jung"}, "email": {"jana@example.org"}, "birth_date": {"2000-01-01"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-up: %d", resp.StatusCode)
+	}
+	if code, page := a.Browser(t).Get(resp.Header.Get("Location")); code != http.StatusOK || !strings.Contains(page, `id="retention"`) {
+		t.Fatalf("registration page: %d, want the retention note", code)
+	}
+	retention := time.Duration(a.Config.RetentionDays) * 24 * time.Hour
+	now = e.EndsAt.Add(retention - time.Minute)
+	if n, err := a.Registrations.EraseExpired(context.Background(), retention, 100); err != nil || n.Registrations != 0 {
+		t.Fatalf("a minute early: %+v %v", n, err)
+	}
+	if n := a.Count(t, `SELECT count(*) FROM registrations WHERE name = 'Jana Jung' AND birth_date IS NOT NULL`); n != 1 {
+		t.Fatal("data erased early")
+	}
+	now = e.EndsAt.Add(retention + time.Minute)
+	if n, err := a.Registrations.EraseExpired(context.Background(), retention, 100); err != nil || n.Registrations != 1 {
+		t.Fatalf("erase: %+v %v", n, err)
+	}
+	if n := a.Count(t, `SELECT count(*) FROM registrations WHERE name = '' AND email = '' AND birth_date IS NULL AND erased_at IS NOT NULL AND status = 'confirmed'`); n != 1 {
+		t.Fatal("the form's sign-up was not erased, or its status was lost")
+	}
+	if n := a.Count(t, `SELECT count(*) FROM mail_outbox WHERE recipient <> '' OR body_text LIKE '%Jana%'`); n != 0 {
+		t.Fatalf("%d mails keep personal data", n)
+	}
+}
+
+// The event editor takes partner organisations as a list of slugs and
+// marks an unknown one, or the organisation itself, at the field.
+func TestEventEditorPartnerOrganisations(t *testing.T) {
+	a, c := admOrganiser(t)
+	a.Org(t, "kargah")
+	a.Org(t, "faust")
+	for _, bad := range []string{"kargah, nope", "a", "kargah kargah"} {
+		f := admEventForm("ag")
+		f.Set("access", "members")
+		f.Set("partner_orgs", bad)
+		resp, page := c.post("/admin/orgs/a/new-event", f)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="e-partner_orgs"`) || !strings.Contains(page, `href="#f-partner_orgs"`) {
+			t.Fatalf("partners %q: %d, want 422 at the field", bad, resp.StatusCode)
+		}
+	}
+	if n := a.Count(t, `SELECT count(*) FROM events`); n != 0 {
+		t.Fatalf("%d events saved", n)
+	}
+	f := admEventForm("ag")
+	f.Set("access", "members")
+	f.Set("partner_orgs", "Kargah,faust")
+	f.Set("action", "publish")
+	if resp, page := c.post("/admin/orgs/a/new-event", f); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%.600s", resp.StatusCode, page)
+	}
+	e, err := a.Events.Get(t.Context(), "ag")
+	if err != nil || strings.Join(e.Partners.Slugs(), ",") != "kargah,faust" {
+		t.Fatalf("stored partners %v %v", e.Partners, err)
+	}
+	if _, page := c.Get("/admin/orgs/a/events/ag"); !strings.Contains(page, `value="kargah, faust"`) {
+		t.Fatal("the editor does not show the partners")
+	}
+	f = admEventForm("")
+	f.Set("access", "members")
+	f.Set("partner_orgs", "")
+	if resp, _ := c.post("/admin/orgs/a/events/ag", f); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove partners: %d", resp.StatusCode)
+	}
+	if e, _ := a.Events.Get(t.Context(), "ag"); len(e.Partners) != 0 {
+		t.Fatalf("partners after clearing the field: %v", e.Partners)
 	}
 }

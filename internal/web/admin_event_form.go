@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 
@@ -55,6 +56,9 @@ type eventForm struct {
 	MinAge       string
 	MaxAge       string
 	PriceNote    string
+	// PartnerOrgs are the partner organisations' slugs as typed,
+	// separated by commas or spaces.
+	PartnerOrgs string
 }
 
 func newEventForm() eventForm {
@@ -86,6 +90,7 @@ func formFromEvent(e *event.Event) eventForm {
 		OpensAt: local(e.RegistrationOpensAt), ClosesAt: local(e.RegistrationClosesAt),
 		MaxPartySize: strconv.Itoa(e.MaxPartySize), Access: e.Access,
 		MinAge: num(e.MinAge), MaxAge: num(e.MaxAge), PriceNote: e.PriceNote,
+		PartnerOrgs: strings.Join(e.Partners.Slugs(), ", "),
 	}
 	for k, v := range e.Title {
 		f.Title[k] = v
@@ -113,7 +118,7 @@ func readEventForm(c *gin.Context) eventForm {
 		OpensAt:      clean("registration_opens_at"), ClosesAt: clean("registration_closes_at"),
 		MaxPartySize: strings.TrimSpace(clean("max_party_size")), Access: clean("access"),
 		MinAge: strings.TrimSpace(clean("min_age")), MaxAge: strings.TrimSpace(clean("max_age")),
-		PriceNote: clean("price_note"),
+		PriceNote: clean("price_note"), PartnerOrgs: clean("partner_orgs"),
 	}
 	for _, lang := range config.Languages {
 		f.Title[lang] = clean("title_" + lang)
@@ -136,6 +141,8 @@ func (f eventForm) input(create bool, venues []event.Venue) (event.Input, apperr
 	if create {
 		in.Slug = &f.Slug
 	}
+	partners := strings.FieldsFunc(f.PartnerOrgs, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) })
+	in.PartnerOrgs = &partners
 	for _, lang := range config.Languages {
 		in.Title[lang] = f.Title[lang]
 		in.Description[lang] = strings.ReplaceAll(f.Description[lang], "\r\n", "\n")
@@ -258,6 +265,7 @@ var eventFields = []struct{ name, label string }{
 	{"registration_closes_at", "admin.event.registration_closes_at"},
 	{"max_party_size", "admin.event.max_party_size"},
 	{"access", "admin.event.access"},
+	{"partner_orgs", "admin.event.partner_orgs"},
 	{"min_age", "admin.event.min_age"},
 	{"max_age", "admin.event.max_age"},
 	{"price_note", "admin.event.price_note"},

@@ -32,6 +32,9 @@ type eventView struct {
 	AgeRule         bool
 	MembersOnly     bool
 	Notes           []string
+	// MemberHint explains where the confirmation link goes on a
+	// members-only event's form.
+	MemberHint string
 
 	src *event.Event // for "add to calendar" links
 }
@@ -87,8 +90,12 @@ func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
 	}
 
 	loc := e.Location()
-	if e.Access == event.AccessMembers {
+	if e.Access == event.AccessMembers && len(e.Partners) > 0 {
+		v.Notes = append(v.Notes, l.T("event.members_only_partners", map[string]any{"Org": e.OrgName, "Partners": e.Partners.Names()}))
+		v.MemberHint = l.T("access.member_number_hint_partners", nil)
+	} else if e.Access == event.AccessMembers {
 		v.Notes = append(v.Notes, l.T("event.members_only", map[string]any{"Org": e.OrgName}))
+		v.MemberHint = l.T("access.member_number_hint", map[string]any{"Org": e.OrgName})
 	}
 	switch {
 	case e.MinAge != nil && e.MaxAge != nil:
