@@ -199,7 +199,9 @@ var errAddressTaken = errors.New("an address of the batch has a live registratio
 // a lookup of every address would cost a query per batch whose plan depends
 // on fresh statistics); when the index refuses one, the transaction rolls
 // back (errAddressTaken) and the batch is decided again with lookUp set,
-// which reads the live registrations of its addresses first.
+// which reads the live registrations of its addresses first. So does a
+// batch in which a sign-up finds the event full, before it writes anything:
+// an address that signed up before is answered as such, full or not.
 func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, jobs []*signupJob, lookUp bool) ([]outcome, error) {
 	outs := make([]outcome, len(jobs))
 	e, err := event.LockBySlug(ctx, tx, slug)
@@ -269,6 +271,11 @@ func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, job
 		}
 		status := decide(e, su.PartySize)
 		if status == "" {
+			if !lookUp {
+				// An address that signed up before is answered as such
+				// even when the event is full: look first.
+				return nil, errAddressTaken
+			}
 			outs[i].err = apperr.New(apperr.Full, "err.full")
 			continue
 		}
