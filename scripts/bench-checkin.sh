@@ -71,3 +71,4 @@ head -n 2000 "$tmp/codes" | bin/doorload -urls "$(IFS=,; echo "${urls[*]}")" -to
 tail -n +2001 "$tmp/codes" | bin/doorload -urls "$(IFS=,; echo "${urls[*]}")" -tokens "$(IFS=,; echo "${tokens[*]}")" -event door-bench -c "$K"
 uptime
 echo "check-ins stored: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(*) FROM checkins') (distinct tickets: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(DISTINCT ticket_id) FROM checkins')), scans logged: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(*) FROM checkin_scans')"
+echo "scans per transaction (group commit): $(psql -qtA "$DATABASE_URL" -c 'SELECT round(count(*)::numeric / count(DISTINCT xmin::text), 1) FROM checkin_scans')"

@@ -113,10 +113,10 @@ func (s *Service) takeBatch() []*pending {
 func (s *Service) runBatch(batch []*pending) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	rows, err := s.decide(ctx, batch)
-	if err != nil && len(batch) > 1 {
+	rows, written, err := s.decide(ctx, batch)
+	if err != nil && !written && len(batch) > 1 {
 		for _, p := range batch {
-			one, err := s.decide(ctx, []*pending{p})
+			one, _, err := s.decide(ctx, []*pending{p})
 			if err == nil {
 				p.row = one[0]
 			}
@@ -153,7 +153,7 @@ WITH b AS (
 ), bt AS (
     SELECT b.*, ev.org_id AS ev_org_id, tk.ticket_id, tk.t_event_id, tk.t_org_id, tk.status, tk.name, tk.party_size, tk.seat
     FROM b
-    JOIN events ev ON ev.id = b.event_id
+    LEFT JOIN events ev ON ev.id = b.event_id
     LEFT JOIN (
         SELECT t.code AS t_code, t.id AS ticket_id, t.event_id AS t_event_id, e.org_id AS t_org_id,
                r.status, r.name, r.party_size, t.seat
@@ -201,8 +201,9 @@ SELECT v.idx, v.verdict, v.ticket_id, v.t_org_id AS org_id, v.name, v.party_size
 FROM v`
 
 // existingSQL reads when and by whom the tickets of the already checked-in
-// scans were checked in. It is a statement of its own, so that in READ
-// COMMITTED it sees the check-ins that concurrent batches committed.
+// scans were checked in. It is a statement of its own, after the batch's,
+// so that it sees the check-ins that concurrent batches committed (and those
+// of the batch itself). A check-in undone in between yields no row.
 const existingSQL = `
 SELECT q.idx, c.checked_in_at, COALESCE(u.email, k.name, '') AS by
 FROM unnest($1::int[], $2::bigint[], $3::date[]) AS q(idx, ticket_id, day)
@@ -210,8 +211,10 @@ JOIN checkins c ON c.ticket_id = q.ticket_id AND c.day = q.day AND c.undone_at I
 LEFT JOIN staff_users u ON u.id = c.by_user_id
 LEFT JOIN api_tokens k ON k.id = c.by_token_id`
 
-// decide runs batch in one transaction and returns a row per scan, in order.
-func (s *Service) decide(ctx context.Context, batch []*pending) ([]scanRow, error) {
+// decide runs batch in one transaction — one statement — and returns a row
+// per scan, in order. written tells whether that statement committed, so
+// that an error after it (reading the earlier check-ins) is not retried.
+func (s *Service) decide(ctx context.Context, batch []*pending) (rows []scanRow, written bool, err error) {
 	n := len(batch)
 	var (
 		idx                                      = make([]int64, n)
@@ -229,25 +232,22 @@ func (s *Service) decide(ctx context.Context, batch []*pending) ([]scanRow, erro
 			clients[i] = it.clientAt.Format(time.RFC3339Nano)
 		}
 	}
-	tx, err := s.DB.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	// The statement is the transaction (autocommit): one round trip and
+	// one commit for the whole batch.
 	var got []scanRow
-	err = tx.StmtxContext(ctx, s.batchStmt).SelectContext(ctx, &got,
+	err = s.batchStmt.SelectContext(ctx, &got,
 		pq.Array(idx), pq.Array(codes), pq.Array(events), pq.Array(days), pq.Array(ats), pq.Array(users),
 		pq.Array(tokens), pq.Array(dayOK), pq.Array(cancelled), pq.Array(scanIDs), pq.Array(raws), pq.Array(clients))
 	if err != nil {
-		return nil, fmt.Errorf("scan batch: %w", err)
+		return nil, false, fmt.Errorf("scan batch: %w", err)
 	}
-	rows := make([]scanRow, n)
+	rows = make([]scanRow, n)
 	seen := make([]bool, n)
 	var qIdx, qTicket []int64
 	var qDay []string
 	for _, r := range got {
 		if r.Idx < 0 || r.Idx >= n || seen[r.Idx] {
-			return nil, fmt.Errorf("scan batch: unexpected row %d", r.Idx)
+			return nil, true, fmt.Errorf("scan batch: unexpected row %d", r.Idx)
 		}
 		rows[r.Idx], seen[r.Idx] = r, true
 		if r.Verdict == AlreadyCheckedIn && r.Logged {
@@ -256,8 +256,7 @@ func (s *Service) decide(ctx context.Context, batch []*pending) ([]scanRow, erro
 	}
 	for i, ok := range seen {
 		if !ok {
-			// The event is gone (deleted meanwhile).
-			return nil, fmt.Errorf("scan batch: no row for scan %d (event %d)", i, events[i])
+			return nil, true, fmt.Errorf("scan batch: no row for scan %d (event %d)", i, events[i])
 		}
 	}
 	if len(qIdx) > 0 {
@@ -266,16 +265,13 @@ func (s *Service) decide(ctx context.Context, batch []*pending) ([]scanRow, erro
 			At  time.Time `db:"checked_in_at"`
 			By  string    `db:"by"`
 		}
-		if err := tx.SelectContext(ctx, &ex, existingSQL, pq.Array(qIdx), pq.Array(qTicket), pq.Array(qDay)); err != nil {
-			return nil, fmt.Errorf("existing check-ins: %w", err)
+		if err := s.DB.SelectContext(ctx, &ex, existingSQL, pq.Array(qIdx), pq.Array(qTicket), pq.Array(qDay)); err != nil {
+			return nil, true, fmt.Errorf("existing check-ins: %w", err)
 		}
 		for _, e := range ex {
 			at := e.At
 			rows[e.Idx].ExistingAt, rows[e.Idx].By = &at, e.By
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
-	}
-	return rows, nil
+	return rows, true, nil
 }
