@@ -68,6 +68,17 @@ for u in "${urls[@]}"; do
 done
 # Warm up on the first 2,000 codes, then measure on the rest.
 head -n 2000 "$tmp/codes" | bin/doorload -urls "$(IFS=,; echo "${urls[*]}")" -tokens "$(IFS=,; echo "${tokens[*]}")" -event door-bench -c "$K" >/dev/null || true
+# CPU time (clock ticks) of processes: their own and, for the postmaster,
+# that of its reaped children; live backends are counted by their own.
+ticks() { local t=0 p; for p in "$@"; do [[ -r /proc/$p/stat ]] && t=$((t + $(awk '{print $14+$15+$16+$17}' "/proc/$p/stat"))); done; echo "$t"; }
+pg_pids() { local pm; pm=$(head -n1 "$tmp/data/postmaster.pid"); echo "$pm" $(pgrep -P "$pm"); }
+app0=$(ticks "${pids[@]}"); pg0=$(ticks $(pg_pids)); t0=$(date +%s.%N)
 tail -n +2001 "$tmp/codes" | bin/doorload -urls "$(IFS=,; echo "${urls[*]}")" -tokens "$(IFS=,; echo "${tokens[*]}")" -event door-bench -c "$K"
+app1=$(ticks "${pids[@]}"); pg1=$(ticks $(pg_pids))
+n=$((N - 2000)) hz=$(getconf CLK_TCK)
+awk -v a=$((app1 - app0)) -v p=$((pg1 - pg0)) -v n="$n" -v hz="$hz" -v c="$(nproc)" 'BEGIN {
+	a = a * 1000 / hz / n; p = p * 1000 / hz / n
+	printf "CPU per check-in: app %.2f ms, PostgreSQL %.2f ms (both: %.2f ms, a ceiling of about %d check-ins/s on %d cores without the load tool)\n", a, p, a + p, c * 1000 / (a + p), c }'
 uptime
 echo "check-ins stored: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(*) FROM checkins') (distinct tickets: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(DISTINCT ticket_id) FROM checkins')), scans logged: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(*) FROM checkin_scans')"
+echo "scans per transaction (group commit): $(psql -qtA "$DATABASE_URL" -c 'SELECT round(count(*)::numeric / count(DISTINCT xmin::text), 1) FROM checkin_scans')"

@@ -17,6 +17,7 @@ func registerCheckin(g *gin.RouterGroup, h *handler) {
 	door := g.Group("/checkin", h.requireToken)
 	door.POST("", h.checkin)
 	door.POST("/undo", h.undoCheckin)
+	door.POST("/decode", h.checkinDecode)
 	door.GET("/counts", h.checkinCounts)
 	door.GET("/search", h.checkinSearch)
 }
@@ -57,6 +58,23 @@ func (h *handler) checkin(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, res)
+}
+
+// checkinDecode is POST /api/v1/checkin/decode?event= with a camera frame
+// (image/jpeg or image/png) as the body: {"text","code"} of the QR code in
+// it, for scanner apps that cannot read QR codes themselves. The event
+// scopes the call like the others: one of the token's organisation.
+func (h *handler) checkinDecode(c *gin.Context) {
+	if _, err := h.Checkins.EventFor(c.Request.Context(), principal(c), c.Query("event")); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	d, err := checkin.DecodeFrame(c.Request.Context(), c.Writer, c.Request.Body, c.GetHeader("Content-Type"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
 }
 
 // undoCheckin is POST /api/v1/checkin/undo {"code","event","day"}.

@@ -67,6 +67,9 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     []byte
+
+	tokenMu   sync.Mutex
+	tokenStmt *sqlx.Stmt
 }
 
 func (s *Service) cost() int {
@@ -178,16 +181,10 @@ INSERT INTO api_tokens (org_id, role, name, token_hash) VALUES ($1, $2, $3, $4)`
 	return tok, nil
 }
 
-// Authenticate returns the principal of a bearer token. The lookup is by the
-// token's SHA-256, so no comparison of secrets happens in Go.
-func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
-	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 100 {
-		return nil, apperr.New(apperr.Unauthorized, "err.token")
-	}
-	var p Principal
-	// last_used_at is refreshed at most once a minute: a scanner or script
-	// calling many times a second must not cost a commit per call.
-	err := s.DB.GetContext(ctx, &p, `
+// tokenSQL finds a live token. last_used_at is refreshed at most once a
+// minute: a scanner or script calling many times a second must not cost a
+// commit per call.
+const tokenSQL = `
 WITH t AS (
     SELECT t.id, t.org_id, o.slug, o.name, t.role, t.is_admin, t.last_used_at
     FROM api_tokens t JOIN organisations o ON o.id = t.org_id
@@ -196,7 +193,35 @@ WITH t AS (
     UPDATE api_tokens SET last_used_at = now()
     WHERE id IN (SELECT id FROM t WHERE last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
 )
-SELECT org_id, slug AS org_slug, name AS org_name, role, id AS token_id, is_admin FROM t`, hashToken(token))
+SELECT org_id, slug AS org_slug, name AS org_name, role, id AS token_id, is_admin FROM t`
+
+// tokenQuery prepares tokenSQL once (planned once per connection instead of
+// per call: API tokens authenticate every request, e.g. every door scan).
+func (s *Service) tokenQuery(ctx context.Context) (*sqlx.Stmt, error) {
+	s.tokenMu.Lock()
+	defer s.tokenMu.Unlock()
+	if s.tokenStmt == nil {
+		st, err := s.DB.PreparexContext(context.WithoutCancel(ctx), tokenSQL)
+		if err != nil {
+			return nil, apperr.Wrap(err, "prepare token check")
+		}
+		s.tokenStmt = st
+	}
+	return s.tokenStmt, nil
+}
+
+// Authenticate returns the principal of a bearer token. The lookup is by the
+// token's SHA-256, so no comparison of secrets happens in Go.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 100 {
+		return nil, apperr.New(apperr.Unauthorized, "err.token")
+	}
+	stmt, err := s.tokenQuery(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var p Principal
+	err = stmt.GetContext(ctx, &p, hashToken(token))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.Unauthorized, "err.token")
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -23,9 +24,14 @@ type Service struct {
 	// Now is the clock (tests set it); nil is time.Now.
 	Now func() time.Time
 
-	prepMu   sync.Mutex
-	scanStmt *sqlx.Stmt
-	lookStmt *sqlx.Stmt
+	prepMu    sync.Mutex
+	batchStmt *sqlx.Stmt
+	lookStmt  *sqlx.Stmt
+
+	// The group commit's queue (batch.go).
+	qMu        sync.Mutex
+	queue      []*pending
+	collecting bool
 }
 
 // prepare readies the statements of the hot path once: a prepared
@@ -38,7 +44,7 @@ func (s *Service) prepare(ctx context.Context) error {
 		return nil
 	}
 	// A failure (the database is down) is tried again on the next call.
-	scan, err := s.DB.PreparexContext(context.WithoutCancel(ctx), scanSQL)
+	scan, err := s.DB.PreparexContext(context.WithoutCancel(ctx), batchSQL)
 	if err != nil {
 		return apperr.Wrap(err, "prepare scan")
 	}
@@ -47,7 +53,7 @@ func (s *Service) prepare(ctx context.Context) error {
 		scan.Close()
 		return apperr.Wrap(err, "prepare event lookup")
 	}
-	s.scanStmt, s.lookStmt = scan, look
+	s.batchStmt, s.lookStmt = scan, look
 	return nil
 }
 
@@ -155,75 +161,40 @@ LIMIT 100`, pq.Array(orgIDs), all, s.now().Add(-24*time.Hour))
 	return out, apperr.Wrap(err, "checkin events")
 }
 
-// scanRow is what the check-in statement returns: the verdict, the
-// scanned ticket (all NULL for an unknown code) and whether the scan was
-// logged (false: its scan id was seen before).
+// scanRow is what the check-in statement returns for one scan: the
+// verdict, the scanned ticket (all NULL for an unknown code), whether the
+// scan was logged (false: its scan id was seen before) and, for
+// already_checked_in, when and by whom the ticket was checked in.
 type scanRow struct {
-	Verdict   string         `db:"verdict"`
-	TicketID  sql.NullInt64  `db:"ticket_id"`
-	OrgID     sql.NullInt64  `db:"org_id"`
-	Name      sql.NullString `db:"name"`
-	PartySize sql.NullInt64  `db:"party_size"`
-	Seat      sql.NullInt64  `db:"seat"`
-	NewAt     *time.Time     `db:"new_at"`
-	Logged    bool           `db:"logged"`
+	Idx        int            `db:"idx"`
+	Verdict    string         `db:"verdict"`
+	TicketID   sql.NullInt64  `db:"ticket_id"`
+	OrgID      sql.NullInt64  `db:"org_id"`
+	Name       sql.NullString `db:"name"`
+	PartySize  sql.NullInt64  `db:"party_size"`
+	Seat       sql.NullInt64  `db:"seat"`
+	NewAt      *time.Time     `db:"new_at"`
+	Logged     bool           `db:"logged"`
+	ExistingAt *time.Time     `db:"-"`
+	By         string         `db:"-"`
 }
 
-// scanSQL is a whole scan in one statement (one commit): look the ticket
-// up, check it in for the day when everything allows it, keep the first
-// check-in in tickets.checked_in_at (the organisers' list and API read it),
-// decide the verdict and log the scan. The unique index
-// checkins_once_per_day turns a second check-in, concurrent or not, into no
-// row in ins rather than a second row. A scan id seen before checks nothing
-// in and is not logged again (ON CONFLICT), so a replayed offline scan has
-// no second effect.
-//
-// $1 code, $2 event id, $3 day, $4 now, $5 user, $6 token, $7 day allowed,
-// $8 event cancelled, $9 scan id, $10 raw scanned text, $11 client time.
-const scanSQL = `
-WITH tk AS (
-    SELECT t.id AS ticket_id, t.event_id, e.org_id, r.status, r.name, r.party_size, t.seat
-    FROM tickets t
-    JOIN registrations r ON r.id = t.registration_id
-    JOIN events e ON e.id = t.event_id
-    WHERE t.code = $1
-), ins AS (
-    INSERT INTO checkins (ticket_id, event_id, day, checked_in_at, by_user_id, by_token_id)
-    SELECT tk.ticket_id, tk.event_id, $3, $4, $5, $6 FROM tk
-    WHERE $7 AND NOT $8 AND tk.event_id = $2 AND tk.status = 'confirmed'
-      AND NOT EXISTS (SELECT 1 FROM checkin_scans WHERE scan_id = NULLIF($9, ''))
-    ON CONFLICT (ticket_id, day) WHERE undone_at IS NULL DO NOTHING
-    RETURNING ticket_id, checked_in_at
-), first AS (
-    UPDATE tickets t SET checked_in_at = ins.checked_in_at
-    FROM ins WHERE t.id = ins.ticket_id AND t.checked_in_at IS NULL
-), v AS (
-    SELECT tk.ticket_id, tk.org_id, tk.name, tk.party_size, tk.seat, ins.checked_in_at AS new_at,
-        CASE WHEN tk.ticket_id IS NULL OR tk.org_id <> (SELECT org_id FROM events WHERE id = $2) THEN 'unknown'
-             WHEN tk.event_id <> $2 THEN 'wrong_event'
-             WHEN tk.status <> 'confirmed' OR $8 THEN 'cancelled'
-             WHEN NOT $7 THEN 'not_today'
-             WHEN ins.ticket_id IS NOT NULL THEN 'ok'
-             ELSE 'already_checked_in' END AS verdict
-    FROM (SELECT 1) one LEFT JOIN tk ON true LEFT JOIN ins ON true
-), logged AS (
-    INSERT INTO checkin_scans (scan_id, code, ticket_id, event_id, day, by_user_id, by_token_id, verdict, scanned_at, client_at)
-    SELECT NULLIF($9, ''), $10, CASE WHEN v.verdict <> 'unknown' THEN v.ticket_id END, $2, $3, $5, $6, v.verdict, $4, $11 FROM v
-    ON CONFLICT (scan_id) DO NOTHING
-    RETURNING id
-)
-SELECT v.verdict, v.ticket_id, v.org_id, v.name, v.party_size, v.seat, v.new_at,
-       EXISTS (SELECT 1 FROM logged) AS logged
-FROM v`
-
 // Scan checks the ticket in.Code in at the door of ev, as p, and logs the
-// scan with its verdict in the same statement.
+// scan with its verdict in the same statement — together with the scans
+// that wait at the same time, in one transaction (batch.go).
 func (s *Service) Scan(ctx context.Context, p *auth.Principal, ev *Event, in ScanInput) (*Result, error) {
 	if utf8.RuneCountInString(in.ScanID) > 64 {
 		return nil, apperr.Field("scan_id", "checkin.err.scan_id_long")
 	}
 	if in.Code == "" {
 		return nil, apperr.Field("code", "err.required")
+	}
+	// PostgreSQL text cannot hold a NUL; anything else is logged as scanned.
+	if strings.ContainsRune(in.Code, 0) {
+		return nil, apperr.Field("code", "err.text.control")
+	}
+	if strings.ContainsRune(in.ScanID, 0) {
+		return nil, apperr.Field("scan_id", "err.text.control")
 	}
 	now := s.now()
 	loc := ev.Location()
@@ -241,9 +212,10 @@ func (s *Service) Scan(ctx context.Context, p *auth.Principal, ev *Event, in Sca
 	if err := s.prepare(ctx); err != nil {
 		return nil, err
 	}
-	var row scanRow
-	err := s.scanStmt.GetContext(ctx, &row, code, ev.ID, day, now, nullID(p.UserID), nullID(p.TokenID),
-		dayOK, ev.Status == "cancelled", in.ScanID, raw, in.ScannedAt)
+	row, err := s.submit(ctx, scanItem{
+		code: code, eventID: ev.ID, day: day, at: now, userID: p.UserID, tokenID: p.TokenID,
+		dayOK: dayOK, cancelled: ev.Status == "cancelled", scanID: in.ScanID, raw: raw, clientAt: in.ScannedAt,
+	})
 	if err != nil {
 		return nil, apperr.Wrap(err, "scan")
 	}
@@ -261,39 +233,14 @@ func (s *Service) Scan(ctx context.Context, p *auth.Principal, ev *Event, in Sca
 	case OK:
 		res.CheckedInAt = row.NewAt
 	case AlreadyCheckedIn:
-		// A statement of its own, so that in READ COMMITTED it sees the
-		// check-in that a concurrent scan committed.
-		if err := s.existing(ctx, s.DB, row.TicketID.Int64, day, res); err != nil {
-			return nil, apperr.Wrap(err, "scan")
-		}
+		// Read in the batch's transaction by a statement of its own
+		// (existingSQL); nil when undone in the meantime.
+		res.CheckedInAt, res.By = row.ExistingAt, row.By
 	}
 	if res.CheckedInAt != nil {
 		res.Time = res.CheckedInAt.In(loc).Format("15:04")
 	}
 	return res, nil
-}
-
-// existing fills res with the live check-in of the ticket on day.
-func (s *Service) existing(ctx context.Context, q sqlx.QueryerContext, ticketID int64, day string, res *Result) error {
-	var c struct {
-		At time.Time `db:"checked_in_at"`
-		By string    `db:"by"`
-	}
-	err := sqlx.GetContext(ctx, q, &c, `
-SELECT c.checked_in_at, COALESCE(u.email, k.name, '') AS by
-FROM checkins c
-LEFT JOIN staff_users u ON u.id = c.by_user_id
-LEFT JOIN api_tokens k ON k.id = c.by_token_id
-WHERE c.ticket_id = $1 AND c.day = $2 AND c.undone_at IS NULL`, ticketID, day)
-	if errors.Is(err, sql.ErrNoRows) {
-		// Undone in the meantime: still not a new check-in.
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("existing check-in: %w", err)
-	}
-	res.CheckedInAt, res.By = &c.At, c.By
-	return nil
 }
 
 // replay answers a scan id seen before with the verdict it got then.

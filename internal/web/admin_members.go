@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/member"
 )
@@ -26,6 +27,10 @@ func bodyLimit(r *http.Request) int64 {
 	if (r.Method == http.MethodPost || r.Method == http.MethodPut) && strings.HasSuffix(p, "/members") &&
 		(strings.HasPrefix(p, "/admin/orgs/") || strings.HasPrefix(p, "/api/v1/orgs/")) {
 		return maxUploadBytes
+	}
+	// Camera frames for the server-side QR decoder (docs/checkin.md).
+	if r.Method == http.MethodPost && (p == "/api/v1/checkin/decode" || strings.HasPrefix(p, "/checkin/events/") && strings.HasSuffix(p, "/decode")) {
+		return checkin.MaxFrameBytes
 	}
 	return maxBodyBytes
 }

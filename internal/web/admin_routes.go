@@ -103,12 +103,15 @@ type adminFrame struct {
 	Org     *auth.Principal
 	Section string
 	IsOwner bool
+	// Checkin shows the link to the door (/checkin): the user may check
+	// people in (the door role or higher somewhere).
+	Checkin bool
 }
 
 func frame(c *gin.Context, section string) adminFrame {
 	if p, ok := c.Get(ctxPrincipal); ok {
 		pr := p.(*auth.Principal)
-		return adminFrame{Org: pr, Section: section, IsOwner: pr.Can(auth.Owner)}
+		return adminFrame{Org: pr, Section: section, IsOwner: pr.Can(auth.Owner), Checkin: pr.Can(auth.Door)}
 	}
 	return adminFrame{Section: section}
 }
@@ -129,8 +132,10 @@ func (s *server) adminHome(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	f := frame(c, "home")
+	f.Checkin = u.Admin || len(ms) > 0
 	s.render(c, http.StatusOK, "admin_home", localizer(c).T("admin.title", nil), adminHomePage{
-		adminFrame: frame(c, "home"), Email: u.Email, Memberships: ms,
+		adminFrame: f, Email: u.Email, Memberships: ms,
 	})
 }
 

@@ -27,6 +27,7 @@ func (s *server) checkinRoutes(r *gin.Engine) {
 	e := g.Group("/events/:slug", s.requireDoor)
 	e.GET("", s.checkinPage)
 	e.POST("/scan", s.checkinScan)
+	e.POST("/decode", s.checkinDecode)
 	e.POST("/undo", s.checkinUndo)
 	e.GET("/counts", s.checkinCounts)
 	e.GET("/search", s.checkinSearch)
@@ -163,6 +164,18 @@ func (s *server) checkinScan(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, res)
+}
+
+// checkinDecode is POST /checkin/events/:slug/decode with a camera frame
+// (image/jpeg or image/png) as the body: {"text","code"} of the QR code in
+// it, for browsers without BarcodeDetector. The page then scans the code.
+func (s *server) checkinDecode(c *gin.Context) {
+	d, err := checkin.DecodeFrame(c.Request.Context(), c.Writer, c.Request.Body, c.GetHeader("Content-Type"))
+	if err != nil {
+		s.checkinJSONError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
 }
 
 // checkinUndo is POST /checkin/events/:slug/undo {"code","day"}.

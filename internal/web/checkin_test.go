@@ -25,6 +25,7 @@ var checkinPageRoutes = []admRoute{
 	{"GET", "/checkin/events/:slug", "door", false},
 	{"POST", "/checkin/events/:slug/scan", "door", false},
 	{"POST", "/checkin/events/:slug/undo", "door", false},
+	{"POST", "/checkin/events/:slug/decode", "door", false},
 	{"GET", "/checkin/events/:slug/counts", "door", false},
 	{"GET", "/checkin/events/:slug/search", "door", false},
 	{"POST", "/t/:code/checkin", "door", false},
@@ -33,6 +34,7 @@ var checkinPageRoutes = []admRoute{
 var checkinAPIRoutes = []admRoute{
 	{"POST", "/api/v1/checkin", "door", false},
 	{"POST", "/api/v1/checkin/undo", "door", false},
+	{"POST", "/api/v1/checkin/decode", "door", false},
 	{"GET", "/api/v1/checkin/counts", "door", false},
 	{"GET", "/api/v1/checkin/search", "door", false},
 }

@@ -31,19 +31,47 @@ type loginPage struct {
 	Errors  map[string]string
 }
 
-// safeNext keeps a redirect after login inside the organisers' area, so that
-// a crafted login link cannot send anyone elsewhere.
+// safeNext keeps a redirect after login inside the organisers' area or the
+// door (/admin…, /checkin…), so that the login page cannot be used to send
+// people elsewhere. Anything else is "": the landing page decides.
 func safeNext(next string) string {
-	if next == "/admin" || (strings.HasPrefix(next, "/admin/") && !strings.ContainsAny(next, "\\\r\n")) {
-		return next
+	if strings.ContainsAny(next, "\\\r\n") {
+		return ""
 	}
-	return "/admin"
+	for _, area := range []string{"/admin", "/checkin"} {
+		if rest, ok := strings.CutPrefix(next, area); ok && (rest == "" || rest[0] == '/' || rest[0] == '?') {
+			return next
+		}
+	}
+	return ""
+}
+
+// landing is where u goes after signing in without a page to return to:
+// door-only staff (the door role in every organisation they belong to) to
+// the check-in, everyone else to the organisers' area.
+func (s *server) landing(c *gin.Context, u *auth.User) string {
+	if u.Admin {
+		return "/admin"
+	}
+	ms, err := s.Auth.Memberships(c.Request.Context(), u)
+	if err != nil || len(ms) == 0 {
+		return "/admin"
+	}
+	for _, m := range ms {
+		if m.Role != auth.Door {
+			return "/admin"
+		}
+	}
+	return "/checkin"
 }
 
 // loginForm is GET /login.
 func (s *server) loginForm(c *gin.Context) {
 	next := safeNext(c.Query("next"))
-	if user(c) != nil {
+	if u := user(c); u != nil {
+		if next == "" {
+			next = s.landing(c, u)
+		}
 		c.Redirect(http.StatusSeeOther, next)
 		return
 	}
@@ -90,6 +118,9 @@ func (s *server) login(c *gin.Context) {
 	if err := s.signIn(ctx, u); err != nil {
 		_ = c.Error(err)
 		return
+	}
+	if p.Next == "" {
+		p.Next = s.landing(c, u)
 	}
 	c.Redirect(http.StatusSeeOther, p.Next)
 }

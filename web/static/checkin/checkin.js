@@ -1,6 +1,6 @@
 // The door's scanner page (docs/checkin.md): a field that keeps focus for
-// keyboard-wedge scanners, camera scanning where BarcodeDetector exists,
-// search by name, undo, live counters, and a queue for scans made offline.
+// keyboard-wedge scanners, camera scanning (BarcodeDetector where it
+// exists, otherwise frames decoded by the server), search by name, undo, live counters, and a queue for scans made offline.
 (function () {
   'use strict';
   var root = document.getElementById('door');
@@ -163,36 +163,76 @@
     }, 300);
   });
 
-  // Camera: BarcodeDetector where the browser has it (Android Chrome);
-  // elsewhere a clear note (the phone's camera app opens /t/{code}, which
-  // offers door staff a check-in button).
+  // Camera: BarcodeDetector where the browser has it and reads QR codes
+  // (Android Chrome); elsewhere (iPhone Safari, Firefox) the page sends
+  // 3–4 downscaled JPEG frames a second to the server, which finds the QR
+  // code (POST …/decode). A code seen in the last 4 s is not scanned again.
   var stream = null, seen = {}, toggle = $('camera-toggle');
+  function seenCode(text) {
+    var now = Date.now();
+    if (seen[text] && now - seen[text] <= 4000) return;
+    seen[text] = now; scan(text);
+  }
+  function qrDetector() {
+    if (!('BarcodeDetector' in window)) return Promise.resolve(null);
+    var formats = window.BarcodeDetector.getSupportedFormats ? window.BarcodeDetector.getSupportedFormats() : Promise.resolve(['qr_code']);
+    return formats.then(function (f) {
+      return f.indexOf('qr_code') >= 0 ? new window.BarcodeDetector({ formats: ['qr_code'] }) : null;
+    }, function () { return null; });
+  }
+  function detectLoop(video, detector) {
+    if (!stream) return;
+    detector.detect(video).then(function (codes) {
+      codes.forEach(function (c) { seenCode(c.rawValue); });
+    }, function () {}).then(function () { setTimeout(function () { detectLoop(video, detector); }, 250); });
+  }
+  // frameLoop sends one frame at a time (the next after the answer), at
+  // most one every 280 ms, at most 640 pixels wide.
+  var canvas = document.createElement('canvas');
+  function frameLoop(video) {
+    if (!stream) return;
+    var started = Date.now();
+    var next = function () { setTimeout(function () { frameLoop(video); }, Math.max(0, 280 - (Date.now() - started))); };
+    var w = video.videoWidth, h = video.videoHeight;
+    if (!w || !h) { next(); return; }
+    var scale = Math.min(1, 640 / w);
+    canvas.width = Math.round(w * scale); canvas.height = Math.round(h * scale);
+    canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+    canvas.toBlob(function (blob) {
+      if (!blob || !stream) { next(); return; }
+      fetch(base + '/decode', {
+        method: 'POST', credentials: 'same-origin', redirect: 'manual',
+        headers: { 'Content-Type': 'image/jpeg', 'X-CSRF-Token': csrf, 'Accept': 'application/json' },
+        body: blob
+      }).then(answer).then(function (a) {
+        // 422: no code in this frame, the next one may have it.
+        if (a.status === 200 && a.body.text) seenCode(a.body.text);
+        next();
+      }, function (err) {
+        if (err && err.message === 'signed_out') { show('bad', 'signed_out', '', ''); stopCamera(); return; }
+        next();
+      });
+    }, 'image/jpeg', 0.7);
+  }
+  function stopCamera() {
+    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+    stream = null; $('camera').hidden = true; toggle.textContent = msg('camera');
+  }
   toggle.addEventListener('click', function () {
     var note = $('camera-note'), video = $('camera');
-    if (stream) {
-      stream.getTracks().forEach(function (t) { t.stop(); });
-      stream = null; video.hidden = true; toggle.textContent = msg('camera');
-      return;
-    }
-    if (!('BarcodeDetector' in window) || !navigator.mediaDevices) {
+    if (stream) { stopCamera(); return; }
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       note.hidden = false; note.textContent = msg('camera_unsupported');
       return;
     }
-    var detector = new window.BarcodeDetector({ formats: ['qr_code'] });
-    navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } }).then(function (s) {
-      stream = s; video.srcObject = s; video.hidden = false; toggle.textContent = msg('camera_stop');
-      return video.play().then(function () {
-        (function loop() {
-          if (!stream) return;
-          detector.detect(video).then(function (codes) {
-            var now = Date.now();
-            codes.forEach(function (c) {
-              if (!seen[c.rawValue] || now - seen[c.rawValue] > 4000) { seen[c.rawValue] = now; scan(c.rawValue); }
-            });
-          }, function () {}).then(function () { setTimeout(loop, 250); });
-        })();
+    qrDetector().then(function (detector) {
+      return navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false }).then(function (s) {
+        stream = s; video.srcObject = s; video.hidden = false; toggle.textContent = msg('camera_stop');
+        return video.play().then(function () {
+          if (detector) detectLoop(video, detector); else frameLoop(video);
+        });
       });
-    }, function (err) { note.hidden = false; note.textContent = msg('camera_unsupported') + ' (' + err.name + ')'; });
+    }).catch(function (err) { note.hidden = false; note.textContent = msg('camera_unsupported') + ' (' + err.name + ')'; });
   });
 
   if ('serviceWorker' in navigator) {

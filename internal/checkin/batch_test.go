@@ -1,0 +1,261 @@
+package checkin
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"treffpunkt/internal/auth"
+	"treffpunkt/internal/testdb"
+)
+
+// batchFixture is an organisation with an event happening now, n confirmed
+// tickets (codes[i]) and one ticket of a cancelled registration.
+type batchFixture struct {
+	db        *sqlx.DB
+	svc       *Service
+	ev        *Event
+	codes     []string
+	cancelled string
+}
+
+func newBatchFixture(t *testing.T, n int) *batchFixture {
+	t.Helper()
+	db := testdb.New(t)
+	f := &batchFixture{db: db, svc: &Service{DB: db}}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`INSERT INTO organisations (slug, name) VALUES ('door', 'Door e. V.')`)
+	exec(`INSERT INTO events (org_id, slug, kind, default_lang, title, starts_at, ends_at, status)
+SELECT id, 'batch', 'conference', 'de', '{"de":"Batch"}', now() - interval '1 hour', now() + interval '3 hours', 'published'
+FROM organisations WHERE slug = 'door'`)
+	exec(`INSERT INTO registrations (event_id, name, email, lang, party_size, status, manage_token, consent_at, confirmed_at)
+SELECT e.id, 'Gast ' || g, 'gast' || g || '@example.org', 'de', 1, CASE WHEN g > $1 THEN 'cancelled' ELSE 'confirmed' END,
+       md5(g::text) || md5('x' || g), now(), now()
+FROM events e, generate_series(1, $1 + 1) g WHERE e.slug = 'batch'`, n)
+	exec(`INSERT INTO tickets (registration_id, event_id, seat, code)
+SELECT r.id, r.event_id, 1, 'CODE' || lpad(r.id::text, 30, '0') FROM registrations r`)
+	var err error
+	if f.ev, err = f.svc.Lookup(context.Background(), "batch"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Select(&f.codes, `SELECT t.code FROM tickets t JOIN registrations r ON r.id = t.registration_id
+WHERE r.status = 'confirmed' ORDER BY t.id`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Get(&f.cancelled, `SELECT t.code FROM tickets t JOIN registrations r ON r.id = t.registration_id
+WHERE r.status = 'cancelled'`); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *batchFixture) count(t *testing.T, q string) int {
+	t.Helper()
+	var n int
+	if err := f.db.Get(&n, q); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Scans of distinct and repeated tickets decided together, in batches
+// that certainly hold repeats (the collector is held back until every scan
+// waits): per ticket exactly one ok, every repeat already_checked_in with
+// the time of the ok, a repeated scan id has one effect, the red verdicts
+// stay red, every scan logged once — and far fewer transactions than scans.
+func TestBatchedScansGiveEveryVerdictOnce(t *testing.T) {
+	f := newBatchFixture(t, 41)
+	p := &auth.Principal{OrgID: f.ev.OrgID, Role: auth.Door}
+	offline := f.codes[40]
+	type scan struct {
+		in   ScanInput
+		want string
+	}
+	var scans []scan
+	for i, code := range f.codes[:40] {
+		times := 1
+		if i < 20 {
+			times = 4 // repeated tickets
+		}
+		for range times {
+			scans = append(scans, scan{ScanInput{Code: "https://x.example/t/" + code}, ""})
+		}
+	}
+	for i := range 8 {
+		scans = append(scans, scan{ScanInput{Code: fmt.Sprintf("NOSUCHCODE%022d", i)}, Unknown})
+	}
+	for range 3 {
+		scans = append(scans, scan{ScanInput{Code: f.cancelled}, Cancelled})
+		scans = append(scans, scan{ScanInput{Code: f.codes[0], Day: "2001-01-01"}, NotToday})
+	}
+	// One offline scan synced from several tabs at once.
+	for range 5 {
+		scans = append(scans, scan{ScanInput{Code: offline, ScanID: "offline-1"}, ""})
+	}
+
+	// Hold the collector back until all scans wait, then let it run.
+	f.svc.qMu.Lock()
+	f.svc.collecting = true
+	f.svc.qMu.Unlock()
+	results := make([]*Result, len(scans))
+	errs := make([]error, len(scans))
+	var wg sync.WaitGroup
+	for i, s := range scans {
+		wg.Go(func() { results[i], errs[i] = f.svc.Scan(context.Background(), p, f.ev, s.in) })
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		f.svc.qMu.Lock()
+		n := len(f.svc.queue)
+		f.svc.qMu.Unlock()
+		if n == len(scans) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d scans queued", n, len(scans))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	go f.svc.collect()
+	wg.Wait()
+
+	oks := map[string]int{}
+	okAt := map[string]time.Time{}
+	for i, r := range results {
+		if errs[i] != nil {
+			t.Fatalf("scan %d %+v: %v", i, scans[i].in, errs[i])
+		}
+		if w := scans[i].want; w != "" && r.Result != w {
+			t.Errorf("scan %d %+v: %s, want %s", i, scans[i].in, r.Result, w)
+		}
+		if r.Result == OK && !r.Replayed {
+			oks[r.Code]++
+			okAt[r.Code] = *r.CheckedInAt
+		}
+	}
+	for _, code := range f.codes {
+		if oks[code] != 1 {
+			t.Errorf("ticket %s: %d ok, want 1", code, oks[code])
+		}
+	}
+	for i, r := range results {
+		switch {
+		case r.Result == AlreadyCheckedIn:
+			if r.CheckedInAt == nil || !r.CheckedInAt.Equal(okAt[r.Code]) || r.Time == "" {
+				t.Errorf("scan %d: already checked in at %v, want the ok's %v", i, r.CheckedInAt, okAt[r.Code])
+			}
+		case scans[i].in.ScanID != "" && r.Result == OK && r.Replayed:
+			oks["replayed"]++
+		case scans[i].in.ScanID != "" && r.Result != OK:
+			t.Errorf("repeat of scan id: %s, want ok", r.Result)
+		}
+	}
+	if oks["replayed"] != 4 {
+		t.Errorf("%d replays of the offline scan, want 4", oks["replayed"])
+	}
+	if got := f.count(t, `SELECT count(*) FROM checkins`); got != len(f.codes) {
+		t.Errorf("%d check-ins, want %d", got, len(f.codes))
+	}
+	if got := f.count(t, `SELECT count(*) FROM tickets WHERE checked_in_at IS NOT NULL`); got != len(f.codes) {
+		t.Errorf("tickets.checked_in_at on %d tickets, want %d", got, len(f.codes))
+	}
+	if got, want := f.count(t, `SELECT count(*) FROM checkin_scans`), len(scans)-4; got != want {
+		t.Errorf("%d scans logged, want %d (the four replays not again)", got, want)
+	}
+	// Three batches: 100 scans, the rest, the replays of the scan id.
+	if got := f.count(t, `SELECT count(DISTINCT xmin::text) FROM checkin_scans`); got > 3 {
+		t.Errorf("scans logged by %d transactions, want at most 3", got)
+	}
+}
+
+// Without holding anything back: many scanners at once over one service,
+// each scanning tickets that others scan too.
+func TestConcurrentScannersAdmitEachTicketOnce(t *testing.T) {
+	f := newBatchFixture(t, 60)
+	p := &auth.Principal{OrgID: f.ev.OrgID, Role: auth.Door}
+	const scanners = 24
+	got := make([][]*Result, scanners)
+	var wg sync.WaitGroup
+	for s := range scanners {
+		wg.Go(func() {
+			for i := range f.codes {
+				// Every scanner walks all tickets, starting elsewhere.
+				code := f.codes[(i+s*7)%len(f.codes)]
+				r, err := f.svc.Scan(context.Background(), p, f.ev, ScanInput{Code: code})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got[s] = append(got[s], r)
+			}
+		})
+	}
+	wg.Wait()
+	oks := map[string]int{}
+	for _, rs := range got {
+		for _, r := range rs {
+			switch r.Result {
+			case OK:
+				oks[r.Code]++
+			case AlreadyCheckedIn:
+			default:
+				t.Errorf("%s: %s", r.Code, r.Result)
+			}
+		}
+	}
+	for _, code := range f.codes {
+		if oks[code] != 1 {
+			t.Errorf("ticket %s: %d ok, want 1", code, oks[code])
+		}
+	}
+	if n, want := f.count(t, `SELECT count(*) FROM checkin_scans`), scanners*len(f.codes); n != want {
+		t.Errorf("%d scans logged, want %d", n, want)
+	}
+	if n := f.count(t, `SELECT count(DISTINCT xmin::text) FROM checkin_scans`); n >= scanners*len(f.codes) {
+		t.Errorf("%d transactions for %d scans: no batching", n, scanners*len(f.codes))
+	}
+}
+
+// A batch whose transaction fails is decided again scan by scan: the bad
+// scan (here: of an event deleted meanwhile) fails alone.
+func TestFailedBatchRetriesEachScanAlone(t *testing.T) {
+	f := newBatchFixture(t, 3)
+	if err := f.svc.prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	day := f.ev.Today(time.Now())
+	item := func(code string, eventID int64) *pending {
+		return &pending{done: make(chan struct{}), item: scanItem{
+			code: code, eventID: eventID, day: day, at: time.Now(), dayOK: true, raw: code,
+		}}
+	}
+	batch := []*pending{item(f.codes[0], f.ev.ID), item(f.codes[1], f.ev.ID+1000), item(f.codes[2], f.ev.ID), item(f.codes[0], f.ev.ID)}
+	f.svc.runBatch(batch)
+	want := []string{OK, "", OK, AlreadyCheckedIn}
+	for i, p := range batch {
+		<-p.done
+		if want[i] == "" {
+			if p.err == nil {
+				t.Errorf("scan %d of a missing event: %s, want an error", i, p.row.Verdict)
+			}
+			continue
+		}
+		if p.err != nil || p.row.Verdict != want[i] {
+			t.Errorf("scan %d: %q %v, want %s", i, p.row.Verdict, p.err, want[i])
+		}
+	}
+	if got := f.count(t, `SELECT count(*) FROM checkins`); got != 2 {
+		t.Errorf("%d check-ins, want 2", got)
+	}
+	if got := f.count(t, `SELECT count(*) FROM checkin_scans`); got != 3 {
+		t.Errorf("%d scans logged, want 3", got)
+	}
+}

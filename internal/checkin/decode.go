@@ -1,0 +1,93 @@
+package checkin
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	_ "image/jpeg" // camera frames
+	_ "image/png"
+	"io"
+	"mime"
+	"net/http"
+	"runtime"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"treffpunkt/internal/apperr"
+)
+
+// Camera frames for browsers without BarcodeDetector (iPhone Safari,
+// Firefox): the page sends a few downscaled JPEG frames a second and the
+// server finds the QR code in them (docs/checkin.md, "Camera").
+
+// MaxFrameBytes bounds a frame's body; a 640-pixel JPEG is about 30–60 KB.
+const MaxFrameBytes = 512 << 10
+
+// maxFramePixels bounds a frame's size before it is decoded, so that a
+// small file cannot unpack into a huge bitmap.
+const maxFramePixels = 2000 * 2000
+
+// Decoded is what a frame holds: the QR code's text and the ticket code
+// read from it as a scan reads it (the bare code from BASE_URL/t/{code}).
+type Decoded struct {
+	Text string `json:"text"`
+	Code string `json:"code"`
+}
+
+// decodeSlots bounds the frames decoded at once: decoding is CPU work,
+// and a door of many phones must not starve the check-ins.
+var decodeSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+
+// DecodeFrame reads a JPEG or PNG image (contentType) from body and
+// returns the QR code in it. A body that is not such an image is 415, too
+// large 413, not a readable image or one without a QR code 422.
+func DecodeFrame(ctx context.Context, w http.ResponseWriter, body io.Reader, contentType string) (*Decoded, error) {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil || (mt != "image/jpeg" && mt != "image/png") {
+		return nil, apperr.New(apperr.UnsupportedMedia, "checkin.err.image_type")
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, io.NopCloser(body), MaxFrameBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, apperr.New(apperr.TooLarge, "err.too_large")
+	}
+	if err != nil {
+		return nil, &apperr.Error{Code: apperr.BadRequest, Msg: apperr.M("checkin.err.image"), Cause: err}
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil || "image/"+format != mt || cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxFramePixels {
+		return nil, apperr.Field("image", "checkin.err.image")
+	}
+	select {
+	case decodeSlots <- struct{}{}:
+		defer func() { <-decodeSlots }()
+	case <-ctx.Done():
+		return nil, apperr.Wrap(ctx.Err(), "decode frame")
+	}
+	img, _, err := image.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, apperr.Field("image", "checkin.err.image")
+	}
+	text, ok := decodeQR(img)
+	if !ok {
+		return nil, apperr.Field("image", "checkin.err.no_qr")
+	}
+	return &Decoded{Text: text, Code: ticketCode(text)}, nil
+}
+
+// decodeQR finds a QR code anywhere in img (a photo, not a pure barcode),
+// trying hard: frames are small and a miss costs the next frame.
+func decodeQR(img image.Image) (string, bool) {
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", false
+	}
+	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
+	if err != nil {
+		return "", false
+	}
+	return res.GetText(), true
+}
