@@ -13,6 +13,8 @@ import (
 	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/metrics"
+	"treffpunkt/internal/ratelimit"
 	memberlist "treffpunkt/internal/member"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
@@ -30,13 +32,23 @@ type Deps struct {
 	// SignupLimit guards the sign-up route (a per-IP rate limit shared with
 	// the HTML form); nil means no limit.
 	SignupLimit gin.HandlerFunc
+	// EmailLimit takes one sign-up of an address from the per-address
+	// limit (shared with the HTML form); when it is spent it has answered
+	// 429 and says false. nil means no limit.
+	EmailLimit func(c *gin.Context, email string) bool
+	// Metrics counts sign-up and check-in verdicts; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
-type handler struct{ Deps }
+type handler struct {
+	Deps
+	// tokens is API_RATE_PER_TOKEN: requests per token per minute.
+	tokens *ratelimit.Keyed
+}
 
 // Register mounts the API's routes on g.
 func Register(g *gin.RouterGroup, d Deps) {
-	h := &handler{Deps: d}
+	h := &handler{Deps: d, tokens: ratelimit.New(d.Config.APIRatePerToken, time.Minute)}
 
 	g.GET("/events", h.listEvents)
 	g.GET("/events/:slug", h.getEvent)

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
@@ -27,7 +28,9 @@ import (
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/member"
+	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
+	"treffpunkt/internal/ratelimit"
 	"treffpunkt/internal/registration"
 	"treffpunkt/web"
 )
@@ -49,6 +52,9 @@ type Deps struct {
 	SessionStore scs.Store
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
+	// Metrics is served at /metrics; nil gets a registry of its own
+	// without the database's series.
+	Metrics *metrics.Metrics
 }
 
 type server struct {
@@ -56,6 +62,8 @@ type server struct {
 	pages    map[string]*template.Template
 	sessions *scs.SessionManager
 	throttle *auth.LoginThrottle
+	// signupEmail is SIGNUP_RATE_PER_EMAIL, shared by form and API.
+	signupEmail *ratelimit.Keyed
 }
 
 // maxBodyBytes bounds every request body; sign-up forms and API calls are a
@@ -81,10 +89,14 @@ func NewRouter(d Deps) (http.Handler, error) {
 	}
 	s.sessions = newSessions(d.SessionStore, d.Config.SecureCookies(), s.sessionError)
 	s.throttle = auth.NewLoginThrottle(auth.DefaultAccountLimit, auth.DefaultIPLimit)
+	if s.Metrics == nil {
+		s.Metrics = metrics.New(nil)
+	}
+	s.signupEmail = ratelimit.New(d.Config.SignupRatePerEmail, time.Hour)
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID, s.logRequests, s.recoverPanics, s.language, s.renderErrors, s.currentUser)
+	r.Use(s.requestID, s.logRequests, s.observe, s.recoverPanics, s.language, s.renderErrors, s.currentUser)
 
 	static, err := fs.Sub(web.FS, "static")
 	if err != nil {
@@ -93,6 +105,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	r.StaticFS("/static", http.FS(static))
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(s.Metrics.Handler(d.Config.MetricsToken)))
 
 	if err := r.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
 		return nil, err
@@ -130,6 +143,8 @@ func NewRouter(d Deps) (http.Handler, error) {
 		Members:       d.Members,
 		Checkins:      d.Checkins,
 		SignupLimit:   signupLimit,
+		EmailLimit:    s.allowSignupEmail,
+		Metrics:       s.Metrics,
 	})
 
 	r.NoRoute(func(c *gin.Context) { _ = c.Error(notFound()) })
@@ -137,8 +152,9 @@ func NewRouter(d Deps) (http.Handler, error) {
 
 	pages := s.withSessions(s.csrf(r))
 	return &router{Handler: s.limitBody(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		// The API and the calendar feeds (feeds.go) use no cookies or forms.
-		if strings.HasPrefix(req.URL.Path, "/api/") || isFeedPath(req.URL.Path) {
+		// The API, the calendar feeds (feeds.go) and /metrics use no
+		// cookies or forms.
+		if strings.HasPrefix(req.URL.Path, "/api/") || isFeedPath(req.URL.Path) || req.URL.Path == "/metrics" {
 			r.ServeHTTP(w, req)
 			return
 		}
