@@ -13,10 +13,10 @@ import (
 	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
-	"treffpunkt/internal/metrics"
-	"treffpunkt/internal/ratelimit"
 	memberlist "treffpunkt/internal/member"
+	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
+	"treffpunkt/internal/ratelimit"
 	"treffpunkt/internal/registration"
 )
 
