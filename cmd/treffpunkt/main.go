@@ -20,6 +20,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/calendar"
 	"treffpunkt/internal/checkin"
@@ -167,6 +168,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		Calendar: &calendar.Service{DB: db, BaseURL: cfg.BaseURL, DefaultLang: cfg.DefaultLang, SecretKey: cfg.SecretKey},
 		Ready:    db.PingContext,
 		Metrics:  m,
+		Audit:    &audit.Log{DB: db},
 	})
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/config"
@@ -38,6 +39,8 @@ type Deps struct {
 	EmailLimit func(c *gin.Context, email string) bool
 	// Metrics counts sign-up and check-in verdicts; nil counts nothing.
 	Metrics *metrics.Metrics
+	// Audit logs staff actions; nil records nothing.
+	Audit *audit.Log
 }
 
 type handler struct {
@@ -68,6 +71,7 @@ func Register(g *gin.RouterGroup, d Deps) {
 	staff.GET("/events/:slug/registrations", h.listRegistrations)
 	staff.GET("/events/:slug/registrations.csv", h.registrationsCSV)
 	staff.PUT("/members", h.putMembers)
+	g.GET("/orgs/:org/audit", h.requireStaff(auth.Owner), h.auditLog)
 
 	registerCheckin(g, h)
 }

@@ -87,7 +87,7 @@ func (h *handler) authenticate(c *gin.Context) (*auth.Principal, bool) {
 	if ok, wait := h.tokens.Allow(strconv.FormatInt(p.TokenID, 10), time.Now()); !ok {
 		h.Metrics.RateLimited("api_token")
 		c.Header("Retry-After", strconv.Itoa(ratelimit.RetryAfter(wait)))
-		abort(c, apperr.New(apperr.RateLimited, "err.rate_limited"))
+		abort(c, apperr.New(apperr.RateLimited, "err.rate_limited_token"))
 		return nil, false
 	}
 	return p, true

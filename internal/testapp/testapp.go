@@ -21,6 +21,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
 
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/calendar"
 	"treffpunkt/internal/checkin"
@@ -127,6 +128,7 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 		Calendar: &calendar.Service{DB: db, BaseURL: a.Config.BaseURL, DefaultLang: a.Config.DefaultLang, SecretKey: a.Config.SecretKey},
 		Ready:    db.PingContext,
 		Metrics:  a.Metrics,
+		Audit:    &audit.Log{DB: db},
 	})
 	if err != nil {
 		t.Fatalf("router: %v", err)

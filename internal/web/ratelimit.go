@@ -23,7 +23,7 @@ func (s *server) limitSignups() gin.HandlerFunc {
 	}
 	return func(c *gin.Context) {
 		if ok, wait := l.Allow(c.ClientIP(), time.Now()); !ok {
-			refuseRate(c, s.Metrics, "signup_ip", wait)
+			refuseRate(c, s.Metrics, "signup_ip", "err.rate_limited", wait)
 			s.Metrics.SignUp(metrics.SignupRefused, apperr.RateLimited)
 			return
 		}
@@ -35,7 +35,7 @@ func (s *server) limitSignups() gin.HandlerFunc {
 // SIGNUP_RATE_PER_EMAIL limit (per hour); when it is spent it answers 429.
 func (s *server) allowSignupEmail(c *gin.Context, email string) bool {
 	if ok, wait := s.signupEmail.Allow(emailKey(email), time.Now()); !ok {
-		refuseRate(c, s.Metrics, "signup_email", wait)
+		refuseRate(c, s.Metrics, "signup_email", "err.rate_limited_email", wait)
 		return false
 	}
 	return true
@@ -45,9 +45,9 @@ func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(em
 
 // refuseRate answers 429 rate_limited with Retry-After, through the error
 // middleware (a JSON error for the API, an error page otherwise).
-func refuseRate(c *gin.Context, m *metrics.Metrics, limit string, wait time.Duration) {
+func refuseRate(c *gin.Context, m *metrics.Metrics, limit, msgID string, wait time.Duration) {
 	m.RateLimited(limit)
 	c.Header("Retry-After", strconv.Itoa(ratelimit.RetryAfter(wait)))
-	_ = c.Error(apperr.New(apperr.RateLimited, "err.rate_limited"))
+	_ = c.Error(apperr.New(apperr.RateLimited, msgID))
 	c.Abort()
 }

@@ -21,6 +21,7 @@ import (
 
 	"treffpunkt/internal/api"
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/calendar"
 	"treffpunkt/internal/checkin"
@@ -55,6 +56,8 @@ type Deps struct {
 	// Metrics is served at /metrics; nil gets a registry of its own
 	// without the database's series.
 	Metrics *metrics.Metrics
+	// Audit is the log of staff actions; nil records nothing (tools).
+	Audit *audit.Log
 }
 
 type server struct {
@@ -145,6 +148,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 		SignupLimit:   signupLimit,
 		EmailLimit:    s.allowSignupEmail,
 		Metrics:       s.Metrics,
+		Audit:         d.Audit,
 	})
 
 	r.NoRoute(func(c *gin.Context) { _ = c.Error(notFound()) })
