@@ -13,6 +13,7 @@ import (
 	"treffpunkt/internal/demo"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/mail"
+	"treffpunkt/internal/metrics"
 	webfs "treffpunkt/web"
 )
 
@@ -32,13 +33,17 @@ func wireMail(cfg *config.Config, db *sqlx.DB, cat *i18n.Catalogue, svc demo.Ser
 // startMailSender sends the outbox (and writes the reminders) until ctx
 // ends; wait returns once the sender has stopped. It renders with the
 // outbox wireMail made.
-func startMailSender(ctx context.Context, cfg *config.Config, db *sqlx.DB, svc demo.Services, log *slog.Logger) (wait func()) {
+func startMailSender(ctx context.Context, cfg *config.Config, db *sqlx.DB, svc demo.Services, log *slog.Logger, m *metrics.Metrics) (wait func()) {
 	outbox, _ := svc.Registrations.Mailer.(*mail.Outbox)
 	s := mail.NewSender(db, outbox, cfg, log)
 	s.Remind = func(ctx context.Context) error {
 		_, err := svc.Registrations.Remind(ctx, 500)
+		if err == nil {
+			m.JobSucceeded(metrics.JobReminders)
+		}
 		return err
 	}
+	s.Succeeded = func() { m.JobSucceeded(metrics.JobMailSender) }
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

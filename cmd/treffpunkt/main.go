@@ -21,6 +21,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/calendar"
 	"treffpunkt/internal/checkin"
@@ -30,6 +31,7 @@ import (
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/member"
+	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
 	"treffpunkt/internal/web"
@@ -161,12 +163,15 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		return err
 	}
 	members, sessions := wireOrganisers(cfg, db, svc, log)
+	m := metrics.New(db.DB)
 	handler, err := web.NewRouter(web.Deps{
 		Config: cfg, Log: log, Catalogue: cat,
 		Events: svc.Events, Registrations: svc.Registrations, Orgs: svc.Orgs, Auth: svc.Auth,
 		Members: members, SessionStore: sessions, Checkins: &checkin.Service{DB: db},
 		Calendar: &calendar.Service{DB: db, BaseURL: cfg.BaseURL, DefaultLang: cfg.DefaultLang, SecretKey: cfg.SecretKey},
 		Ready:    db.PingContext,
+		Metrics:  m,
+		Audit:    &audit.Log{DB: db},
 	})
 	if err != nil {
 		return err
@@ -186,9 +191,9 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		// The workers stop at the signal, while requests drain, and have
 		// stopped before the database closes.
 		wctx, stopWorkers := context.WithCancel(ctx)
-		wait := startMailSender(wctx, cfg, db, svc, log)
+		wait := startMailSender(wctx, cfg, db, svc, log, m)
 		waitSweeper := startSessionSweeper(wctx, svc.Auth, log)
-		waitAccess := startAccessWorkers(wctx, cfg, svc.Registrations, log)
+		waitAccess := startAccessWorkers(wctx, cfg, svc.Registrations, log, m)
 		defer func() { stopWorkers(); wait(); waitSweeper(); waitAccess() }()
 	}
 	if addr := os.Getenv("PPROF_ADDR"); addr != "" {

@@ -9,12 +9,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
 	memberlist "treffpunkt/internal/member"
+	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
+	"treffpunkt/internal/ratelimit"
 	"treffpunkt/internal/registration"
 )
 
@@ -30,13 +33,25 @@ type Deps struct {
 	// SignupLimit guards the sign-up route (a per-IP rate limit shared with
 	// the HTML form); nil means no limit.
 	SignupLimit gin.HandlerFunc
+	// EmailLimit takes one sign-up of an address from the per-address
+	// limit (shared with the HTML form); when it is spent it has answered
+	// 429 and says false. nil means no limit.
+	EmailLimit func(c *gin.Context, email string) bool
+	// Metrics counts sign-up and check-in verdicts; nil counts nothing.
+	Metrics *metrics.Metrics
+	// Audit logs staff actions; nil records nothing.
+	Audit *audit.Log
 }
 
-type handler struct{ Deps }
+type handler struct {
+	Deps
+	// tokens is API_RATE_PER_TOKEN: requests per token per minute.
+	tokens *ratelimit.Keyed
+}
 
 // Register mounts the API's routes on g.
 func Register(g *gin.RouterGroup, d Deps) {
-	h := &handler{Deps: d}
+	h := &handler{Deps: d, tokens: ratelimit.New(d.Config.APIRatePerToken, time.Minute)}
 
 	g.GET("/events", h.listEvents)
 	g.GET("/events/:slug", h.getEvent)
@@ -56,6 +71,7 @@ func Register(g *gin.RouterGroup, d Deps) {
 	staff.GET("/events/:slug/registrations", h.listRegistrations)
 	staff.GET("/events/:slug/registrations.csv", h.registrationsCSV)
 	staff.PUT("/members", h.putMembers)
+	g.GET("/orgs/:org/audit", h.requireStaff(auth.Owner), h.auditLog)
 
 	registerCheckin(g, h)
 }

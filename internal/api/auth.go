@@ -1,12 +1,15 @@
 package api
 
 import (
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/ratelimit"
 )
 
 const ctxPrincipal = "api.principal"
@@ -79,6 +82,12 @@ func (h *handler) authenticate(c *gin.Context) (*auth.Principal, bool) {
 			c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
 		}
 		abort(c, err)
+		return nil, false
+	}
+	if ok, wait := h.tokens.Allow(strconv.FormatInt(p.TokenID, 10), time.Now()); !ok {
+		h.Metrics.RateLimited("api_token")
+		c.Header("Retry-After", strconv.Itoa(ratelimit.RetryAfter(wait)))
+		abort(c, apperr.New(apperr.RateLimited, "err.rate_limited_token"))
 		return nil, false
 	}
 	return p, true

@@ -57,6 +57,7 @@ func (h *handler) checkin(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	h.Metrics.CheckIn(res.Result)
 	c.JSON(http.StatusOK, res)
 }
 

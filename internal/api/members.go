@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/audit"
 	memberlist "treffpunkt/internal/member"
 )
 
@@ -53,8 +55,12 @@ func (h *handler) putMembers(c *gin.Context) {
 	}
 	orgID := principal(c).OrgID
 	var res *memberlist.Result
+	entry := audit.Entry{Action: audit.MembersImport, Details: map[string]any{"mode": mode, "format": mt}}
 	if mt == "text/csv" {
-		res, err = h.Members.ImportCSV(c.Request.Context(), orgID, body, mode)
+		err = h.audited(c, entry, func(ctx context.Context) (err error) {
+			res, err = h.Members.ImportCSV(ctx, orgID, body, mode)
+			return err
+		})
 	} else {
 		var in struct {
 			Members []memberlist.Input `json:"members"`
@@ -65,7 +71,10 @@ func (h *handler) putMembers(c *gin.Context) {
 			_ = c.Error(&apperr.Error{Code: apperr.BadRequest, Msg: apperr.M("err.members_json"), Cause: derr})
 			return
 		}
-		res, err = h.Members.ImportJSON(c.Request.Context(), orgID, in.Members, mode)
+		err = h.audited(c, entry, func(ctx context.Context) (err error) {
+			res, err = h.Members.ImportJSON(ctx, orgID, in.Members, mode)
+			return err
+		})
 	}
 	if err != nil {
 		_ = c.Error(err)

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/event"
 )
 
@@ -73,7 +75,11 @@ func (h *handler) createEvent(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	e, err := h.Events.Create(c.Request.Context(), principal(c).OrgID, in)
+	var e *event.Event
+	err := h.audited(c, audit.Entry{Action: audit.EventCreate, Target: deref(in.Slug), Details: statusDetail(in.Status)}, func(ctx context.Context) (err error) {
+		e, err = h.Events.Create(ctx, principal(c).OrgID, in)
+		return err
+	})
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -90,7 +96,11 @@ func (h *handler) updateEvent(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	e, err := h.Events.Update(c.Request.Context(), principal(c).OrgID, c.Param("slug"), in)
+	var e *event.Event
+	err := h.audited(c, audit.Entry{Action: audit.EventUpdate, Target: c.Param("slug"), Details: statusDetail(in.Status)}, func(ctx context.Context) (err error) {
+		e, err = h.Events.Update(ctx, principal(c).OrgID, c.Param("slug"), in)
+		return err
+	})
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -101,7 +111,11 @@ func (h *handler) updateEvent(c *gin.Context) {
 // cancelEvent is POST /orgs/:org/events/:slug/cancel; cancelling twice
 // answers the same.
 func (h *handler) cancelEvent(c *gin.Context) {
-	e, err := h.Events.Cancel(c.Request.Context(), principal(c).OrgID, c.Param("slug"))
+	var e *event.Event
+	err := h.audited(c, audit.Entry{Action: audit.EventCancel, Target: c.Param("slug")}, func(ctx context.Context) (err error) {
+		e, err = h.Events.Cancel(ctx, principal(c).OrgID, c.Param("slug"))
+		return err
+	})
 	if err != nil {
 		_ = c.Error(err)
 		return

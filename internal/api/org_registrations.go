@@ -47,7 +47,10 @@ func (h *handler) orgRegistrations(c *gin.Context) (*event.Event, []*registratio
 
 // listRegistrations is GET /orgs/:org/events/:slug/registrations.
 func (h *handler) listRegistrations(c *gin.Context) {
-	_, rs, err := h.orgRegistrations(c)
+	e, rs, err := h.orgRegistrations(c)
+	if err == nil {
+		err = h.auditExport(c, e.Slug, "json", len(rs))
+	}
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -92,6 +95,9 @@ func (h *handler) registrationsCSV(c *gin.Context) {
 		return
 	}
 	t, err := h.Registrations.ExportTable(c.Request.Context(), e, rs)
+	if err == nil {
+		err = h.auditExport(c, e.Slug, "csv", len(rs))
+	}
 	if err != nil {
 		_ = c.Error(err)
 		return

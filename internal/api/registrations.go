@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/registration"
 )
 
@@ -95,14 +96,21 @@ func (h *handler) signUp(c *gin.Context) {
 				err = nf
 			}
 		}
+		h.Metrics.SignUpOutcome("", false, err)
 		_ = c.Error(err)
+		return
+	}
+	if h.EmailLimit != nil && !h.EmailLimit(c, req.Email) {
+		h.Metrics.SignUp(metrics.SignupRefused, apperr.RateLimited)
 		return
 	}
 	res, err := h.Registrations.SignUp(ctx, slug, req.input())
 	if err != nil {
+		h.Metrics.SignUpOutcome("", false, err)
 		_ = c.Error(err)
 		return
 	}
+	h.Metrics.SignUpOutcome(res.Registration.Status, res.Existing, nil)
 	c.Header("Cache-Control", "no-store")
 	if res.Existing {
 		// Whoever knows an address must not get its owner's manage link or

@@ -28,6 +28,10 @@ type Config struct {
 	HoldHours       int
 	DefaultLang     string
 	SignupRatePerIP int
+	// SignupRatePerEmail is sign-ups per email address per hour (0 = off).
+	SignupRatePerEmail int
+	// APIRatePerToken is staff API requests per token per minute (0 = off).
+	APIRatePerToken int
 	TrustedProxies  []string
 	MetricsToken    string
 	FrameAncestors  []string
@@ -100,6 +104,12 @@ func parse(get func(string) string, needDB bool) (*Config, error) {
 	}
 	if c.SignupRatePerIP, err = intVar(get, "SIGNUP_RATE_PER_IP", 30); err != nil || c.SignupRatePerIP < 0 {
 		bad("SIGNUP_RATE_PER_IP", "must be a whole number ≥ 0 (0 turns the limit off)")
+	}
+	if c.SignupRatePerEmail, err = intVar(get, "SIGNUP_RATE_PER_EMAIL", 10); err != nil || c.SignupRatePerEmail < 0 {
+		bad("SIGNUP_RATE_PER_EMAIL", "must be a whole number ≥ 0 (sign-ups per address per hour; 0 turns the limit off)")
+	}
+	if c.APIRatePerToken, err = intVar(get, "API_RATE_PER_TOKEN", 600); err != nil || c.APIRatePerToken < 0 {
+		bad("API_RATE_PER_TOKEN", "must be a whole number ≥ 0 (requests per API token per minute; 0 turns the limit off)")
 	}
 	for _, p := range list(get("TRUSTED_PROXIES")) {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {

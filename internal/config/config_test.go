@@ -13,23 +13,26 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.ListenAddr != "127.0.0.1:8080" || c.BaseURL != "http://localhost:8080" || c.RetentionDays != 90 ||
-		c.DefaultLang != "de" || c.SignupRatePerIP != 30 || c.SecureCookies() {
+		c.DefaultLang != "de" || c.SignupRatePerIP != 30 || c.SecureCookies() ||
+		c.SignupRatePerEmail != 10 || c.APIRatePerToken != 600 {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
 
 func TestEachBadValueIsNamed(t *testing.T) {
 	for name, v := range map[string]string{
-		"DATABASE_URL":       "mysql://x",
-		"LISTEN_ADDR":        "8080",
-		"BASE_URL":           "localhost:8080",
-		"SMTP_URL":           "http://mail",
-		"SECRET_KEY":         "short",
-		"RETENTION_DAYS":     "0",
-		"DEFAULT_LANG":       "fr",
-		"SIGNUP_RATE_PER_IP": "-1",
-		"TRUSTED_PROXIES":    "10.0.0.0/99",
-		"FRAME_ANCESTORS":    "https://a.example/path",
+		"DATABASE_URL":          "mysql://x",
+		"LISTEN_ADDR":           "8080",
+		"BASE_URL":              "localhost:8080",
+		"SMTP_URL":              "http://mail",
+		"SECRET_KEY":            "short",
+		"RETENTION_DAYS":        "0",
+		"DEFAULT_LANG":          "fr",
+		"SIGNUP_RATE_PER_IP":    "-1",
+		"SIGNUP_RATE_PER_EMAIL": "x",
+		"API_RATE_PER_TOKEN":    "-5",
+		"TRUSTED_PROXIES":       "10.0.0.0/99",
+		"FRAME_ANCESTORS":       "https://a.example/path",
 	} {
 		m := map[string]string{"DATABASE_URL": "postgres://u@localhost/db", name: v}
 		_, err := parse(env(m), true)

@@ -83,10 +83,37 @@ func WithTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error 
 	if err := fn(tx); err != nil {
 		return err
 	}
+	hook, _ := ctx.Value(hookKey{}).(TxHook)
+	if hook != nil {
+		if err := hook.BeforeCommit(ctx, tx); err != nil {
+			return err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	if hook != nil {
+		hook.Committed()
+	}
 	return nil
+}
+
+// TxHook is work that joins the transactions WithTx commits for a context:
+// the audit log (package audit) writes its entry in the action's own
+// transaction this way, without every service knowing about it.
+type TxHook interface {
+	// BeforeCommit runs in the transaction after fn succeeded; an error
+	// rolls the transaction back.
+	BeforeCommit(ctx context.Context, tx *sqlx.Tx) error
+	// Committed runs after the commit.
+	Committed()
+}
+
+type hookKey struct{}
+
+// WithHook returns ctx with h joining every transaction of WithTx under it.
+func WithHook(ctx context.Context, h TxHook) context.Context {
+	return context.WithValue(ctx, hookKey{}, h)
 }
 
 // Constraint returns the name of the violated constraint and the SQLSTATE

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/registration"
@@ -143,7 +144,12 @@ func placeholders(s string) string {
 // test until it is listed here, so its ids are checked too.
 func dynamicIDs() map[string][]string {
 	roles := []string{"owner", "organiser", "door"}
+	var auditLabels []string
+	for _, a := range audit.Actions {
+		auditLabels = append(auditLabels, strings.TrimPrefix(audit.Label(a), "audit."))
+	}
 	return map[string][]string{
+		"audit.":           auditLabels,
 		"kind.":            event.Kinds,
 		"reg.status.":      registration.Statuses,
 		"state.":           {"cancelled", "closed", "not_yet_open", "full", "waitlist", "unlimited", "members_only"},

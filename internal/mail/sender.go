@@ -54,6 +54,9 @@ type Sender struct {
 	Lease time.Duration
 	// Timeout bounds connecting and each SMTP command.
 	Timeout time.Duration
+	// Succeeded, when set, is called after each round that ended without
+	// error (for the metrics' last-success time).
+	Succeeded func()
 }
 
 // NewSender returns a sender with the production settings; o renders the
@@ -98,6 +101,9 @@ func (s *Sender) Run(ctx context.Context) {
 			s.Log.Error("mail sender", "err", err)
 		default:
 			connFailures = 0
+			if s.Succeeded != nil {
+				s.Succeeded()
+			}
 			if n == s.Batch {
 				wait = 0
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
 
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/calendar"
 	"treffpunkt/internal/checkin"
@@ -29,6 +30,7 @@ import (
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/mail"
 	"treffpunkt/internal/member"
+	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
 	"treffpunkt/internal/testdb"
@@ -55,6 +57,8 @@ type App struct {
 	StaffMail *StaffMailRecorder
 	// Checkins is the door's service; tests may set its clock.
 	Checkins *checkin.Service
+	// Metrics is what /metrics serves.
+	Metrics *metrics.Metrics
 }
 
 // New starts an app on a fresh database.
@@ -116,12 +120,15 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 	}
 	a.Registrations.Mailer = a.Mail
 	a.Events.Changed = a.Registrations.EventChanged
+	a.Metrics = metrics.New(db.DB)
 	h, err := web.NewRouter(web.Deps{
 		Config: a.Config, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Catalogue: cat,
 		Events: a.Events, Registrations: a.Registrations, Orgs: a.Orgs, Auth: a.Auth,
 		Members: a.Members, Checkins: a.Checkins, SessionStore: postgresstore.NewWithCleanupInterval(db.DB, 0),
 		Calendar: &calendar.Service{DB: db, BaseURL: a.Config.BaseURL, DefaultLang: a.Config.DefaultLang, SecretKey: a.Config.SecretKey},
 		Ready:    db.PingContext,
+		Metrics:  a.Metrics,
+		Audit:    &audit.Log{DB: db},
 	})
 	if err != nil {
 		t.Fatalf("router: %v", err)

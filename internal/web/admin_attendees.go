@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/registration"
 )
@@ -138,6 +140,9 @@ func (s *server) exportTable(c *gin.Context) (*event.Event, *registration.Table,
 // ?sep=semicolon for German Excel.
 func (s *server) attendeesCSV(c *gin.Context) {
 	e, t, err := s.exportTable(c)
+	if err == nil {
+		err = s.auditExport(c, e.Slug, "csv", len(t.Rows))
+	}
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -158,6 +163,9 @@ func (s *server) attendeesCSV(c *gin.Context) {
 // attendeesXLSX is GET …/registrations.xlsx: the same list as a workbook.
 func (s *server) attendeesXLSX(c *gin.Context) {
 	e, t, err := s.exportTable(c)
+	if err == nil {
+		err = s.auditExport(c, e.Slug, "xlsx", len(t.Rows))
+	}
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -174,7 +182,7 @@ func (s *server) attendeesXLSX(c *gin.Context) {
 // attendeeAction runs an action on registration :id of the request's event
 // and goes back to the list (with its filter); a rule that refuses it is
 // shown on the list.
-func (s *server) attendeeAction(c *gin.Context, done string, act func(eventID, regID int64) error) {
+func (s *server) attendeeAction(c *gin.Context, done, action string, act func(ctx context.Context, eventID, regID int64) error) {
 	e, err := s.orgEvent(c)
 	if err != nil {
 		_ = c.Error(err)
@@ -186,7 +194,9 @@ func (s *server) attendeeAction(c *gin.Context, done string, act func(eventID, r
 		return
 	}
 	f := attendeeFilter(c, true)
-	if err := act(e.ID, id); err != nil {
+	err = s.audited(c, audit.Entry{Action: action, Target: e.Slug, Details: map[string]any{"registration_id": id}},
+		func(ctx context.Context) error { return act(ctx, e.ID, id) })
+	if err != nil {
 		switch ae := apperr.From(err); ae.Code {
 		case apperr.Conflict, apperr.Unavailable:
 			s.renderAttendees(c, ae.Status(), e, f, localizer(c).T(ae.Msg.ID, ae.Msg.Data))
@@ -207,32 +217,32 @@ func (s *server) attendeeAction(c *gin.Context, done string, act func(eventID, r
 // waitlist moved up in the same transaction, as when people cancel
 // themselves.
 func (s *server) cancelAttendee(c *gin.Context) {
-	s.attendeeAction(c, "admin.flash.attendee_cancelled", func(eventID, regID int64) error {
-		_, err := s.Registrations.CancelByOrganiser(c.Request.Context(), eventID, regID)
+	s.attendeeAction(c, "admin.flash.attendee_cancelled", audit.RegistrationCancel, func(ctx context.Context, eventID, regID int64) error {
+		_, err := s.Registrations.CancelByOrganiser(ctx, eventID, regID)
 		return err
 	})
 }
 
 // moveUpAttendee is POST …/registrations/:id/move-up.
 func (s *server) moveUpAttendee(c *gin.Context) {
-	s.attendeeAction(c, "admin.flash.moved_up", func(eventID, regID int64) error {
-		_, err := s.Registrations.MoveUp(c.Request.Context(), eventID, regID)
+	s.attendeeAction(c, "admin.flash.moved_up", audit.RegistrationMoveUp, func(ctx context.Context, eventID, regID int64) error {
+		_, err := s.Registrations.MoveUp(ctx, eventID, regID)
 		return err
 	})
 }
 
 // resendConfirmation is POST …/registrations/:id/resend.
 func (s *server) resendConfirmation(c *gin.Context) {
-	s.attendeeAction(c, "admin.flash.resent", func(eventID, regID int64) error {
-		return s.Registrations.ResendConfirmation(c.Request.Context(), eventID, regID)
+	s.attendeeAction(c, "admin.flash.resent", audit.RegistrationResend, func(ctx context.Context, eventID, regID int64) error {
+		return s.Registrations.ResendConfirmation(ctx, eventID, regID)
 	})
 }
 
 // eraseAttendee is POST …/registrations/:id/erase: one person's data,
 // erased on request (docs/access.md).
 func (s *server) eraseAttendee(c *gin.Context) {
-	s.attendeeAction(c, "access.erased", func(eventID, regID int64) error {
-		return s.Registrations.EraseOne(c.Request.Context(), eventID, regID)
+	s.attendeeAction(c, "access.erased", audit.RegistrationErase, func(ctx context.Context, eventID, regID int64) error {
+		return s.Registrations.EraseOne(ctx, eventID, regID)
 	})
 }
 

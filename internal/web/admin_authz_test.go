@@ -48,6 +48,7 @@ var admPageRoutes = []admRoute{
 	{"GET", "/admin/orgs/:org/tokens", "owner", false},
 	{"POST", "/admin/orgs/:org/tokens", "owner", false},
 	{"POST", "/admin/orgs/:org/tokens/:id/revoke", "owner", true},
+	{"GET", "/admin/orgs/:org/audit", "owner", false},
 }
 
 // admAPIRoutes lists every route under /api/v1/orgs, with a body that
@@ -64,6 +65,7 @@ var admAPIRoutes = []struct {
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/registrations", "organiser", false}, "", ""},
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/registrations.csv", "organiser", false}, "", ""},
 	{admRoute{"PUT", "/api/v1/orgs/:org/members", "organiser", false}, "text/csv", "name,email\nAyşe,ayse@example.org\n"},
+	{admRoute{"GET", "/api/v1/orgs/:org/audit", "owner", false}, "", ""},
 }
 
 // Walks the router: a staff route without a row in the tables above fails,
@@ -242,8 +244,15 @@ func TestEveryStaffAPIRouteIsScopedToTheTokensOrganisation(t *testing.T) {
 					t.Errorf("network-admin token: %d", code)
 				}
 			}
-			if code := call(pathA, w.A.OrganiserTok); code == 401 || code == 403 || code == 404 || code >= 500 {
-				t.Errorf("organiser token of A: %d", code)
+			allowed := w.A.OrganiserTok
+			if r.role == "owner" {
+				if code := call(pathA, w.A.OrganiserTok); code != http.StatusForbidden {
+					t.Errorf("organiser token of A on an owners' route: %d, want 403", code)
+				}
+				allowed = w.A.OwnerTok
+			}
+			if code := call(pathA, allowed); code == 401 || code == 403 || code == 404 || code >= 500 {
+				t.Errorf("%s token of A: %d", r.role, code)
 			}
 		})
 	}

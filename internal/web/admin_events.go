@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
 )
@@ -186,7 +188,11 @@ func (s *server) createEvent(c *gin.Context) {
 			in.Status = &st
 		}
 		var e *event.Event
-		if e, err = s.Events.Create(c.Request.Context(), principal(c).OrgID, in); err == nil {
+		err = s.audited(c, audit.Entry{Action: audit.EventCreate, Target: deref(in.Slug), Details: statusDetail(in.Status)}, func(ctx context.Context) (err error) {
+			e, err = s.Events.Create(ctx, principal(c).OrgID, in)
+			return err
+		})
+		if err == nil {
 			s.flash(c, savedMessage(e))
 			c.Redirect(http.StatusSeeOther, s.orgPath(c)+"/events/"+e.Slug)
 			return
@@ -245,7 +251,11 @@ func (s *server) updateEvent(c *gin.Context) {
 	if err == nil {
 		applyAction(c, &in)
 		var changed *event.Event
-		if changed, err = s.Events.Update(c.Request.Context(), principal(c).OrgID, e.Slug, in); err == nil {
+		err = s.audited(c, audit.Entry{Action: audit.EventUpdate, Target: e.Slug, Details: statusDetail(in.Status)}, func(ctx context.Context) (err error) {
+			changed, err = s.Events.Update(ctx, principal(c).OrgID, e.Slug, in)
+			return err
+		})
+		if err == nil {
 			msg := "admin.flash.saved"
 			if changed.Status == event.Published && e.Status == event.Draft {
 				msg = "admin.flash.published"
@@ -262,7 +272,11 @@ func (s *server) updateEvent(c *gin.Context) {
 // cancelEvent is POST /admin/orgs/:org/events/:slug/cancel; the service
 // tells everyone signed up.
 func (s *server) cancelEvent(c *gin.Context) {
-	e, err := s.Events.Cancel(c.Request.Context(), principal(c).OrgID, c.Param("slug"))
+	var e *event.Event
+	err := s.audited(c, audit.Entry{Action: audit.EventCancel, Target: c.Param("slug")}, func(ctx context.Context) (err error) {
+		e, err = s.Events.Cancel(ctx, principal(c).OrgID, c.Param("slug"))
+		return err
+	})
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -274,7 +288,11 @@ func (s *server) cancelEvent(c *gin.Context) {
 // duplicateEvent is POST /admin/orgs/:org/events/:slug/duplicate: a new
 // draft with the same contents, opened in the editor.
 func (s *server) duplicateEvent(c *gin.Context) {
-	e, err := s.Events.Duplicate(c.Request.Context(), principal(c).OrgID, c.Param("slug"))
+	var e *event.Event
+	err := s.audited(c, audit.Entry{Action: audit.EventDuplicate, Target: c.Param("slug")}, func(ctx context.Context) (err error) {
+		e, err = s.Events.Duplicate(ctx, principal(c).OrgID, c.Param("slug"))
+		return err
+	})
 	if err != nil {
 		_ = c.Error(err)
 		return

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/member"
@@ -102,7 +104,11 @@ func (s *server) uploadMembers(c *gin.Context) {
 		_ = c.Error(apperr.Wrap(err, "read upload"))
 		return
 	}
-	res, err := s.Members.ImportCSV(c.Request.Context(), principal(c).OrgID, data, mode)
+	var res *member.Result
+	err = s.audited(c, audit.Entry{Action: audit.MembersImport, Details: map[string]any{"mode": mode}}, func(ctx context.Context) (err error) {
+		res, err = s.Members.ImportCSV(ctx, principal(c).OrgID, data, mode)
+		return err
+	})
 	if err != nil {
 		ae := apperr.From(err)
 		if ae.Code != apperr.Invalid {

@@ -49,6 +49,7 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.GET("/tokens", owner, s.tokensPage)
 	o.POST("/tokens", owner, s.createToken)
 	o.POST("/tokens/:id/revoke", owner, s.revokeToken)
+	o.GET("/audit", owner, s.auditLog)
 }
 
 const ctxPrincipal = "web.principal"

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
 )
 
@@ -52,7 +54,9 @@ func (s *server) renderStaff(c *gin.Context, status int, p staffPage) {
 func (s *server) inviteStaff(c *gin.Context) {
 	l := localizer(c)
 	p := staffPage{Email: strings.ToValidUTF8(strings.TrimSpace(c.PostForm("email")), ""), Role: c.PostForm("role")}
-	err := s.Auth.Invite(c.Request.Context(), principal(c).OrgID, p.Email, p.Role, l.Lang)
+	err := s.audited(c, audit.Entry{Action: audit.StaffInvite, Target: p.Email, Details: map[string]any{"role": p.Role}}, func(ctx context.Context) error {
+		return s.Auth.Invite(ctx, principal(c).OrgID, p.Email, p.Role, l.Lang)
+	})
 	if err != nil {
 		s.staffFailed(c, p, err)
 		return
@@ -87,7 +91,9 @@ func staffUserID(c *gin.Context) (int64, error) {
 func (s *server) changeStaffRole(c *gin.Context) {
 	id, err := staffUserID(c)
 	if err == nil {
-		err = s.Auth.SetRole(c.Request.Context(), principal(c).OrgID, id, c.PostForm("role"))
+		err = s.audited(c, audit.Entry{Action: audit.StaffRole, TargetUserID: id, Details: map[string]any{"role": c.PostForm("role")}}, func(ctx context.Context) error {
+			return s.Auth.SetRole(ctx, principal(c).OrgID, id, c.PostForm("role"))
+		})
 	}
 	if err != nil {
 		s.staffFailed(c, staffPage{Role: auth.Organiser}, err)
@@ -102,7 +108,9 @@ func (s *server) changeStaffRole(c *gin.Context) {
 func (s *server) removeStaff(c *gin.Context) {
 	id, err := staffUserID(c)
 	if err == nil {
-		err = s.Auth.RemoveStaff(c.Request.Context(), principal(c).OrgID, id)
+		err = s.audited(c, audit.Entry{Action: audit.StaffRemove, TargetUserID: id}, func(ctx context.Context) error {
+			return s.Auth.RemoveStaff(ctx, principal(c).OrgID, id)
+		})
 	}
 	if err != nil {
 		s.staffFailed(c, staffPage{Role: auth.Organiser}, err)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
 )
 
@@ -51,7 +53,11 @@ func (s *server) createToken(c *gin.Context) {
 		s.renderTokens(c, http.StatusUnprocessableEntity, p)
 		return
 	}
-	tok, err := s.Auth.AddToken(c.Request.Context(), principal(c).OrgID, p.Role, p.Name)
+	var tok string
+	err := s.audited(c, audit.Entry{Action: audit.TokenCreate, Target: p.Name, Details: map[string]any{"role": p.Role}}, func(ctx context.Context) (err error) {
+		tok, err = s.Auth.AddToken(ctx, principal(c).OrgID, p.Role, p.Name)
+		return err
+	})
 	if err != nil {
 		if ae := apperr.From(err); ae.Code == apperr.Invalid {
 			p.Errors = translateFields(localizer(c), ae)
@@ -71,7 +77,10 @@ func (s *server) revokeToken(c *gin.Context) {
 		_ = c.Error(apperr.New(apperr.NotFound, "err.token_not_found"))
 		return
 	}
-	if err := s.Auth.RevokeToken(c.Request.Context(), principal(c).OrgID, id); err != nil {
+	err = s.audited(c, audit.Entry{Action: audit.TokenRevoke, Target: "#" + strconv.FormatInt(id, 10), Details: map[string]any{"token_id": id}}, func(ctx context.Context) error {
+		return s.Auth.RevokeToken(ctx, principal(c).OrgID, id)
+	})
+	if err != nil {
 		_ = c.Error(err)
 		return
 	}

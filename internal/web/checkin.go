@@ -163,6 +163,7 @@ func (s *server) checkinScan(c *gin.Context) {
 		s.checkinJSONError(c, err)
 		return
 	}
+	s.Metrics.CheckIn(res.Result)
 	c.JSON(http.StatusOK, res)
 }
 
@@ -239,6 +240,7 @@ func (s *server) ticketCheckin(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	s.Metrics.CheckIn(res.Result)
 	s.flash(c, "checkin.result."+res.Result)
 	c.Redirect(http.StatusSeeOther, "/t/"+c.Param("code"))
 }

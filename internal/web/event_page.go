@@ -11,6 +11,7 @@ import (
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/registration"
 )
 
@@ -111,6 +112,10 @@ func (s *server) register(c *gin.Context) {
 	if in.Lang == "" {
 		in.Lang = localizer(c).Lang
 	}
+	if !s.allowSignupEmail(c, in.Email) {
+		s.Metrics.SignUp(metrics.SignupRefused, apperr.RateLimited)
+		return
+	}
 	res, err := s.Registrations.SignUp(c.Request.Context(), slug, in)
 	if !partyOK {
 		if err == nil {
@@ -119,6 +124,7 @@ func (s *server) register(c *gin.Context) {
 			ae.Fields["party_size"] = apperr.M("err.number")
 		}
 	}
+	s.Metrics.SignUpOutcome(signupStatus(res), res != nil && res.Existing, err)
 	if err != nil {
 		ae := apperr.From(err)
 		switch ae.Code {
@@ -159,6 +165,13 @@ func (s *server) register(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/r/"+res.Registration.ManageToken)
+}
+
+func signupStatus(res *registration.Result) string {
+	if res == nil || res.Registration == nil {
+		return ""
+	}
+	return res.Registration.Status
 }
 
 // bodyError maps a failure to read a form body: too large, or malformed.

@@ -130,6 +130,7 @@ func (s *server) login(c *gin.Context) {
 func (s *server) allowAttempt(c *gin.Context, email string) bool {
 	ok, wait := s.throttle.Allow(email, c.ClientIP(), time.Now())
 	if !ok {
+		s.Metrics.RateLimited("login")
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 	}
 	return ok

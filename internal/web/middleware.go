@@ -50,6 +50,18 @@ func (s *server) logRequests(c *gin.Context) {
 	)
 }
 
+// observe counts the request in the metrics, by route pattern (never the
+// path, which may carry a secret).
+func (s *server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	s.Metrics.Request(c.Request.Method, route, c.Writer.Status(), time.Since(start))
+}
+
 // recoverPanics turns a panic into a logged 500 instead of a dropped
 // connection.
 func (s *server) recoverPanics(c *gin.Context) {
@@ -112,7 +124,7 @@ func (s *server) writeError(c *gin.Context) {
 	if l == nil {
 		l = s.Catalogue.For(s.Config.DefaultLang)
 	}
-	if ae.Code == apperr.RateLimited {
+	if ae.Code == apperr.RateLimited && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", "60")
 	}
 	if isAPI(c) {

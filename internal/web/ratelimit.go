@@ -1,71 +1,53 @@
 package web
 
 import (
-	"sync"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/time/rate"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/metrics"
+	"treffpunkt/internal/ratelimit"
 )
 
-// ipLimiter allows each client IP a number of sign-ups per minute
-// (SIGNUP_RATE_PER_IP), with a burst of the same size. It is per instance:
-// behind a load balancer with n instances a client gets at most n times the
-// limit, which is enough to stop a script filling an event with fake names.
-type ipLimiter struct {
-	perMinute int
-	mu        sync.Mutex
-	clients   map[string]*client
-	lastSweep time.Time
-}
-
-type client struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-func newIPLimiter(perMinute int) *ipLimiter {
-	return &ipLimiter{perMinute: perMinute, clients: map[string]*client{}, lastSweep: time.Now()}
-}
-
-func (l *ipLimiter) allow(ip string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	// Forget clients idle for longer than a full refill, so the map stays
-	// as small as the set of recent clients.
-	if now.Sub(l.lastSweep) > time.Minute {
-		for k, c := range l.clients {
-			if now.Sub(c.seen) > time.Minute {
-				delete(l.clients, k)
-			}
-		}
-		l.lastSweep = now
-	}
-	c, ok := l.clients[ip]
-	if !ok {
-		c = &client{lim: rate.NewLimiter(rate.Limit(float64(l.perMinute)/60), l.perMinute)}
-		l.clients[ip] = c
-	}
-	c.seen = now
-	return c.lim.AllowN(now, 1)
-}
-
-// limitSignups is the middleware on the form and API sign-up routes; the
-// client IP comes from gin, which believes X-Forwarded-For only from
-// TRUSTED_PROXIES.
+// limitSignups is the middleware on the form and API sign-up routes: each
+// client IP may sign up SIGNUP_RATE_PER_IP times per minute (burst of the
+// same size). The client IP comes from gin, which believes X-Forwarded-For
+// only from TRUSTED_PROXIES.
 func (s *server) limitSignups() gin.HandlerFunc {
-	if s.Config.SignupRatePerIP == 0 {
+	l := ratelimit.New(s.Config.SignupRatePerIP, time.Minute)
+	if l == nil {
 		return func(c *gin.Context) { c.Next() }
 	}
-	l := newIPLimiter(s.Config.SignupRatePerIP)
 	return func(c *gin.Context) {
-		if !l.allow(c.ClientIP(), time.Now()) {
-			_ = c.Error(apperr.New(apperr.RateLimited, "err.rate_limited"))
-			c.Abort()
+		if ok, wait := l.Allow(c.ClientIP(), time.Now()); !ok {
+			refuseRate(c, s.Metrics, "signup_ip", "err.rate_limited", wait)
+			s.Metrics.SignUp(metrics.SignupRefused, apperr.RateLimited)
 			return
 		}
 		c.Next()
 	}
+}
+
+// allowSignupEmail takes one sign-up of the address from the
+// SIGNUP_RATE_PER_EMAIL limit (per hour); when it is spent it answers 429.
+func (s *server) allowSignupEmail(c *gin.Context, email string) bool {
+	if ok, wait := s.signupEmail.Allow(emailKey(email), time.Now()); !ok {
+		refuseRate(c, s.Metrics, "signup_email", "err.rate_limited_email", wait)
+		return false
+	}
+	return true
+}
+
+func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// refuseRate answers 429 rate_limited with Retry-After, through the error
+// middleware (a JSON error for the API, an error page otherwise).
+func refuseRate(c *gin.Context, m *metrics.Metrics, limit, msgID string, wait time.Duration) {
+	m.RateLimited(limit)
+	c.Header("Retry-After", strconv.Itoa(ratelimit.RetryAfter(wait)))
+	_ = c.Error(apperr.New(apperr.RateLimited, msgID))
+	c.Abort()
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
@@ -20,6 +21,7 @@ import (
 
 	"treffpunkt/internal/api"
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/calendar"
 	"treffpunkt/internal/checkin"
@@ -27,7 +29,9 @@ import (
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/member"
+	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
+	"treffpunkt/internal/ratelimit"
 	"treffpunkt/internal/registration"
 	"treffpunkt/web"
 )
@@ -49,6 +53,11 @@ type Deps struct {
 	SessionStore scs.Store
 	// Ready reports whether the database answers.
 	Ready func(ctx context.Context) error
+	// Metrics is served at /metrics; nil gets a registry of its own
+	// without the database's series.
+	Metrics *metrics.Metrics
+	// Audit is the log of staff actions; nil records nothing (tools).
+	Audit *audit.Log
 }
 
 type server struct {
@@ -56,6 +65,8 @@ type server struct {
 	pages    map[string]*template.Template
 	sessions *scs.SessionManager
 	throttle *auth.LoginThrottle
+	// signupEmail is SIGNUP_RATE_PER_EMAIL, shared by form and API.
+	signupEmail *ratelimit.Keyed
 }
 
 // maxBodyBytes bounds every request body; sign-up forms and API calls are a
@@ -81,10 +92,14 @@ func NewRouter(d Deps) (http.Handler, error) {
 	}
 	s.sessions = newSessions(d.SessionStore, d.Config.SecureCookies(), s.sessionError)
 	s.throttle = auth.NewLoginThrottle(auth.DefaultAccountLimit, auth.DefaultIPLimit)
+	if s.Metrics == nil {
+		s.Metrics = metrics.New(nil)
+	}
+	s.signupEmail = ratelimit.New(d.Config.SignupRatePerEmail, time.Hour)
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID, s.logRequests, s.recoverPanics, s.language, s.renderErrors, s.currentUser)
+	r.Use(s.requestID, s.logRequests, s.observe, s.recoverPanics, s.language, s.renderErrors, s.currentUser)
 
 	static, err := fs.Sub(web.FS, "static")
 	if err != nil {
@@ -93,6 +108,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	r.StaticFS("/static", http.FS(static))
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(s.Metrics.Handler(d.Config.MetricsToken)))
 
 	if err := r.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
 		return nil, err
@@ -130,20 +146,24 @@ func NewRouter(d Deps) (http.Handler, error) {
 		Members:       d.Members,
 		Checkins:      d.Checkins,
 		SignupLimit:   signupLimit,
+		EmailLimit:    s.allowSignupEmail,
+		Metrics:       s.Metrics,
+		Audit:         d.Audit,
 	})
 
 	r.NoRoute(func(c *gin.Context) { _ = c.Error(notFound()) })
 	r.NoMethod(func(c *gin.Context) { _ = c.Error(methodNotAllowed()) })
 
 	pages := s.withSessions(s.csrf(r))
-	return &router{Handler: s.limitBody(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		// The API and the calendar feeds (feeds.go) use no cookies or forms.
-		if strings.HasPrefix(req.URL.Path, "/api/") || isFeedPath(req.URL.Path) {
+	return &router{Handler: s.securityHeaders(s.limitBody(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// The API, the calendar feeds (feeds.go) and /metrics use no
+		// cookies or forms.
+		if strings.HasPrefix(req.URL.Path, "/api/") || isFeedPath(req.URL.Path) || req.URL.Path == "/metrics" {
 			r.ServeHTTP(w, req)
 			return
 		}
 		pages.ServeHTTP(w, req)
-	})), engine: r}, nil
+	}))), engine: r}, nil
 }
 
 // router is the whole handler; Routes lists its routes, so that tests can
