@@ -55,10 +55,23 @@ for u in "${urls[@]}"; do
 done
 url_list=$(IFS=,; echo "${urls[*]}")
 
+# /metrics during the rush: the sign-up counters of each instance, sampled
+# while the API run is under way and after it.
+scrape() {
+	for u in "${urls[@]}"; do
+		printf '  %s: %s\n' "$u" "$(curl -fs "$u/metrics" | awk '/^treffpunkt_signups_total/ {sub(/treffpunkt_signups_total/, ""); printf "%s ", $0}')"
+	done
+}
+
 echo
 echo "== JSON API: $N sign-ups, capacity $C, $K clients, 2 instances =="
+(sleep 1; echo "/metrics 1 s into the run:"; scrape) &
+scraper=$!
 api_out=$(bin/loadgen -urls "$url_list" -token "$TOKEN" -org rush -capacity "$C" -n "$N" -c "$K")
+wait "$scraper" || true
 echo "$api_out"
+echo "/metrics after the run:"
+scrape
 echo
 echo "== HTML form: $FORM_N sign-ups, capacity $C, $K clients, 2 instances =="
 bin/loadgen -urls "$url_list" -token "$TOKEN" -org rush -capacity "$C" -n "$FORM_N" -c "$K" -form
