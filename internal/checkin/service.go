@@ -15,6 +15,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/database"
+	"treffpunkt/internal/event"
 )
 
 // Service checks people in.
@@ -70,6 +71,11 @@ type Event struct {
 	EndsAt   time.Time `db:"ends_at"`
 	Timezone string    `db:"timezone"`
 	Status   string    `db:"status"`
+
+	// DefaultLang and DoorQuestions (the questions marked door: true) say
+	// which answers a scan shows and how (door.go).
+	DefaultLang   string          `db:"default_lang"`
+	DoorQuestions event.Questions `db:"door_questions"`
 }
 
 // Location is the event's zone.
@@ -98,7 +104,9 @@ func (e *Event) Today(now time.Time) string {
 
 const lookupSQL = `
 SELECT e.id, e.org_id, o.name AS org_name, o.slug AS org_slug, e.slug, COALESCE(e.title->>e.default_lang, '') AS title,
-       e.starts_at, e.ends_at, e.timezone, e.status
+       e.starts_at, e.ends_at, e.timezone, e.status, e.default_lang,
+       COALESCE((SELECT jsonb_agg(q ORDER BY n) FROM jsonb_array_elements(e.questions) WITH ORDINALITY AS x(q, n)
+                 WHERE q->>'door' = 'true'), '[]') AS door_questions
 FROM events e JOIN organisations o ON o.id = e.org_id
 WHERE e.slug = $1`
 
@@ -167,6 +175,7 @@ type scanRow struct {
 	Seat      sql.NullInt64  `db:"seat"`
 	NewAt     *time.Time     `db:"new_at"`
 	Logged    bool           `db:"logged"`
+	Answers   []byte         `db:"answers"`
 }
 
 // scanSQL is a whole scan in one statement (one commit): look the ticket
@@ -182,7 +191,7 @@ type scanRow struct {
 // $8 event cancelled, $9 scan id, $10 raw scanned text, $11 client time.
 const scanSQL = `
 WITH tk AS (
-    SELECT t.id AS ticket_id, t.event_id, e.org_id, r.status, r.name, r.party_size, t.seat
+    SELECT t.id AS ticket_id, t.event_id, e.org_id, r.status, r.name, r.party_size, t.seat, r.answers
     FROM tickets t
     JOIN registrations r ON r.id = t.registration_id
     JOIN events e ON e.id = t.event_id
@@ -198,7 +207,7 @@ WITH tk AS (
     UPDATE tickets t SET checked_in_at = ins.checked_in_at
     FROM ins WHERE t.id = ins.ticket_id AND t.checked_in_at IS NULL
 ), v AS (
-    SELECT tk.ticket_id, tk.org_id, tk.name, tk.party_size, tk.seat, ins.checked_in_at AS new_at,
+    SELECT tk.ticket_id, tk.org_id, tk.name, tk.party_size, tk.seat, tk.answers, ins.checked_in_at AS new_at,
         CASE WHEN tk.ticket_id IS NULL OR tk.org_id <> (SELECT org_id FROM events WHERE id = $2) THEN 'unknown'
              WHEN tk.event_id <> $2 THEN 'wrong_event'
              WHEN tk.status <> 'confirmed' OR $8 THEN 'cancelled'
@@ -212,7 +221,7 @@ WITH tk AS (
     ON CONFLICT (scan_id) DO NOTHING
     RETURNING id
 )
-SELECT v.verdict, v.ticket_id, v.org_id, v.name, v.party_size, v.seat, v.new_at,
+SELECT v.verdict, v.ticket_id, v.org_id, v.name, v.party_size, v.seat, v.new_at, v.answers,
        EXISTS (SELECT 1 FROM logged) AS logged
 FROM v`
 
@@ -257,6 +266,7 @@ func (s *Service) Scan(ctx context.Context, p *auth.Principal, ev *Event, in Sca
 	}
 	res.Code = code
 	res.Attendee = &Attendee{Name: row.Name.String, PartySize: int(row.PartySize.Int64), Seat: int(row.Seat.Int64)}
+	res.Attendee.Answers = doorAnswers(ev, row.Answers)
 	switch row.Verdict {
 	case OK:
 		res.CheckedInAt = row.NewAt
@@ -306,9 +316,10 @@ func (s *Service) replay(ctx context.Context, ev *Event, scanID string) (*Result
 		PartySize sql.NullInt64  `db:"party_size"`
 		Seat      sql.NullInt64  `db:"seat"`
 		Code      sql.NullString `db:"code"`
+		Answers   []byte         `db:"answers"`
 	}
 	err := s.DB.GetContext(ctx, &r, `
-SELECT s.verdict, s.day, s.event_id, r.name, r.party_size, t.seat, t.code
+SELECT s.verdict, s.day, s.event_id, r.name, r.party_size, t.seat, t.code, r.answers
 FROM checkin_scans s
 LEFT JOIN tickets t ON t.id = s.ticket_id
 LEFT JOIN registrations r ON r.id = t.registration_id
@@ -323,6 +334,7 @@ WHERE s.scan_id = $1`, scanID)
 	res := &Result{Result: r.Verdict, Day: r.Day.Format(dayLayout), ScanID: scanID, Replayed: true, Code: r.Code.String}
 	if r.Name.Valid {
 		res.Attendee = &Attendee{Name: r.Name.String, PartySize: int(r.PartySize.Int64), Seat: int(r.Seat.Int64)}
+		res.Attendee.Answers = doorAnswers(ev, r.Answers)
 	}
 	return res, nil
 }

@@ -126,6 +126,9 @@ type Event struct {
 	CancelledAt       *time.Time `db:"cancelled_at"`
 	CreatedAt         time.Time  `db:"created_at"`
 	UpdatedAt         time.Time  `db:"updated_at"`
+
+	// Questions are asked at sign-up, in order (questions.go).
+	Questions Questions `db:"questions"`
 }
 
 // Location is the event's time zone; events are validated to have a valid one.

@@ -59,6 +59,8 @@ type Input struct {
 	MaxAge               Null[int]       `json:"max_age"`
 	PriceNote            *string         `json:"price_note"`
 	ConfirmEmail         *bool           `json:"confirm_email"`
+	// Questions replaces the whole list when present ([] removes them all).
+	Questions *Questions `json:"questions"`
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,79}$`)
@@ -96,6 +98,9 @@ func (in *Input) apply(e *Event) {
 		v := *in.Venue
 		v.ID = nil
 		e.Venue = v
+	}
+	if in.Questions != nil {
+		e.Questions = trimQuestions(*in.Questions)
 	}
 	if in.ConfirmEmail != nil {
 		e.ConfirmEmail = *in.ConfirmEmail
@@ -202,6 +207,7 @@ func validate(e *Event) error {
 	if p := text.Problem(e.PriceNote, 500); p != "" {
 		f.Add("price_note", p, "Max", 500)
 	}
+	checkQuestions(f, e.Questions, e.DefaultLang)
 	return f.Err()
 }
 

@@ -112,6 +112,7 @@ func (s *Service) SignUp(ctx context.Context, slug string, in SignupInput) (*Res
 			EventID: e.ID, Name: su.Name, Email: su.Email, Lang: lang,
 			PartySize: su.PartySize, MemberNumber: su.MemberNumber,
 			BirthDate: su.birthDate, Status: status, ManageToken: r.ManageToken, Consent: s.now(),
+			Answers: su.answers,
 		}
 		if needsConfirmation(e) {
 			// Pending: the seats are held now if they fit (so the capacity
@@ -176,6 +177,7 @@ func (s *Service) checkEvent(e *event.Event, su *signup, f apperr.Fields) error 
 	if hasAgeRule && su.birthDate == nil {
 		f.Add("birth_date", "err.birth_date_required")
 	}
+	su.answers = checkAnswers(e.Questions, su.Answers, f)
 	if err := f.Err(); err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 const selectRegistration = `
 SELECT r.id, r.event_id, e.slug AS event_slug, r.name, r.email, r.lang, r.party_size,
        r.status, r.manage_token, r.created_at, r.confirmed_at, r.cancelled_at,
-       r.seats_held, r.hold_expires_at,
+       r.seats_held, r.hold_expires_at, r.answers,
        CASE WHEN r.status = 'waitlisted' THEN (
            SELECT count(*) FROM registrations w
            WHERE w.event_id = r.event_id AND w.status = 'waitlisted'
@@ -41,6 +41,7 @@ type newRegistration struct {
 	Status       string
 	ManageToken  string
 	Consent      time.Time
+	Answers      Answers
 }
 
 func insertRegistration(ctx context.Context, tx *sqlx.Tx, n newRegistration) (int64, error) {
@@ -48,12 +49,12 @@ func insertRegistration(ctx context.Context, tx *sqlx.Tx, n newRegistration) (in
 	err := tx.GetContext(ctx, &id, `
 INSERT INTO registrations (event_id, name, email, lang, party_size, member_number,
     birth_date, status, manage_token, consent_at, confirmed_at,
-    confirm_token_hash, seats_held, hold_expires_at)
+    confirm_token_hash, seats_held, hold_expires_at, answers)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-    CASE WHEN $8 = 'confirmed' THEN now() END, $11, $12, $13)
+    CASE WHEN $8 = 'confirmed' THEN now() END, $11, $12, $13, $14)
 RETURNING id`,
 		n.EventID, n.Name, n.Email, n.Lang, n.PartySize, n.MemberNumber, n.BirthDate,
-		n.Status, n.ManageToken, n.Consent, n.ConfirmHash, n.SeatsHeld, n.HoldExpiresAt)
+		n.Status, n.ManageToken, n.Consent, n.ConfirmHash, n.SeatsHeld, n.HoldExpiresAt, n.Answers)
 	if err != nil {
 		return 0, fmt.Errorf("insert registration: %w", err)
 	}
@@ -119,7 +120,7 @@ func listByEvent(ctx context.Context, q sqlx.QueryerContext, eventID int64) ([]*
 	err := sqlx.SelectContext(ctx, q, &rs, `
 SELECT r.id, r.event_id, e.slug AS event_slug, r.name, r.email, r.lang, r.party_size,
        r.status, r.manage_token, r.created_at, r.confirmed_at, r.cancelled_at,
-       r.seats_held, r.hold_expires_at,
+       r.seats_held, r.hold_expires_at, r.answers,
        CASE WHEN r.status = 'waitlisted' THEN
            count(*) FILTER (WHERE r.status = 'waitlisted') OVER (ORDER BY r.waitlist_order)
        ELSE 0 END AS waitlist_position

@@ -17,6 +17,8 @@ type registrationPage struct {
 	Registration *registration.Registration
 	Event        eventView
 	Calendar     personalFeedView
+	// Answers answer the event's questions, in their order.
+	Answers []answerView
 	// RetentionDays says how long the data is kept (RETENTION_DAYS).
 	RetentionDays int
 }
@@ -43,7 +45,7 @@ func (s *server) registrationPage(c *gin.Context) {
 	c.Header("Referrer-Policy", "no-referrer")
 	s.render(c, http.StatusOK, "registration", l.T("title.registration", nil), registrationPage{
 		Registration: r, Event: newEventView(l, e, time.Now()), Calendar: feed,
-		RetentionDays: s.Config.RetentionDays,
+		Answers: answerViews(l, e, r, false), RetentionDays: s.Config.RetentionDays,
 	})
 }
 
