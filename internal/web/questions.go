@@ -133,10 +133,22 @@ type answerView struct {
 // event's questions, in the reader's language; unanswered questions show
 // as empty texts when all is set (tables need every column).
 func answerViews(l *i18n.Localizer, e *event.Event, r *registration.Registration, all bool) []answerView {
+	return answersWhere(l, e, r, all, false)
+}
+
+// doorAnswerViews lists the answers to the questions marked for door staff.
+func doorAnswerViews(l *i18n.Localizer, e *event.Event, r *registration.Registration) []answerView {
+	return answersWhere(l, e, r, false, true)
+}
+
+func answersWhere(l *i18n.Localizer, e *event.Event, r *registration.Registration, all, door bool) []answerView {
 	var out []answerView
 	yes, no := l.T("form.answer_yes", nil), l.T("form.answer_no", nil)
 	for i := range e.Questions {
 		q := &e.Questions[i]
+		if door && !q.Door {
+			continue
+		}
 		text := q.AnswerText(r.Answers[q.Key], l.Lang, e.DefaultLang, yes, no)
 		if text == "" && !all {
 			continue
