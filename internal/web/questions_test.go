@@ -261,3 +261,88 @@ func TestAnswersInAttendeeListExportsAndTicketPage(t *testing.T) {
 		t.Fatalf("erased answers still listed")
 	}
 }
+
+// The organisers' questions editor saves the list in the order given,
+// marks every bad field at its slot, and removes questions.
+func TestQuestionsEditorSavesValidatesAndRemoves(t *testing.T) {
+	w := admNewWorld(t)
+	e := w.Event(t, w.A.Org, "fragen", nil)
+	c := w.client(w.A.Organiser)
+	path := "/admin/orgs/a/events/fragen/questions"
+	_, _, page := c.do(http.MethodGet, path)
+	if !strings.Contains(page, `name="q0_key"`) || !strings.Contains(page, `name="q1_key"`) || strings.Contains(page, `name="q2_key"`) {
+		t.Fatalf("a new event's editor does not offer two empty questions")
+	}
+	form := func() url.Values {
+		return url.Values{"count": {"2"},
+			"q0_pos": {"2"}, "q0_key": {"photos"}, "q0_type": {"yes_no"}, "q0_door": {"yes"}, "q0_label_de": {"Fotos erlaubt"},
+			"q1_pos": {"1"}, "q1_key": {"diet"}, "q1_type": {"single_choice"}, "q1_required": {"yes"},
+			"q1_label_de": {"Essen"}, "q1_label_en": {"Food"},
+			"q1_values": {"vegan\r\nhalal\r\n"}, "q1_options_de": {"Vegan\nHalal"}, "q1_options_en": {"Vegan"},
+		}
+	}
+	resp, _ := c.post(path, form())
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: status %d", resp.StatusCode)
+	}
+	got, err := w.Events.Get(context.Background(), e.Slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs := got.Questions
+	if len(qs) != 2 || qs[0].Key != "diet" || qs[1].Key != "photos" || !qs[0].Required || qs[0].Door || !qs[1].Door ||
+		qs[0].Label["en"] != "Food" || len(qs[0].Options) != 2 || qs[0].Options[1].Value != "halal" ||
+		qs[0].Options[1].Label["de"] != "Halal" || qs[0].Options[0].Label["en"] != "Vegan" || qs[0].Options[1].Label["en"] != "" {
+		t.Fatalf("saved %+v", qs)
+	}
+	_, _, page = c.do(http.MethodGet, path)
+	if !strings.Contains(page, `name="q0_key" type="text" maxlength="40" dir="ltr" value="diet"`) || !strings.Contains(page, "vegan\nhalal</textarea>") || !strings.Contains(page, `name="q3_key"`) {
+		t.Fatalf("the editor does not show the saved questions and two spare ones")
+	}
+
+	cases := []struct {
+		name   string
+		change func(url.Values)
+		field  string
+	}{
+		{"bad key", func(v url.Values) { v.Set("q0_key", "Fotos!") }, "q0_key"},
+		{"same key twice", func(v url.Values) { v.Set("q0_key", "diet") }, "q0_key"},
+		{"options on yes/no", func(v url.Values) { v.Set("q0_values", "a\nb") }, "q0_values"},
+		{"one option only", func(v url.Values) { v.Set("q1_values", "vegan") }, "q1_values"},
+		{"bad option value", func(v url.Values) { v.Set("q1_values", "vegan\nHal al") }, "q1_values"},
+		{"option without default label", func(v url.Values) { v.Set("q1_options_de", "Vegan") }, "q1_options_de"},
+		{"no default label", func(v url.Values) { v.Del("q1_label_de") }, "q1_label_de"},
+		{"label too long", func(v url.Values) { v.Set("q1_label_en", strings.Repeat("x", 301)) }, "q1_label_en"},
+		{"unknown type", func(v url.Values) { v.Set("q0_type", "date") }, "q0_type"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := form()
+			tc.change(v)
+			resp, body := c.post(path, v)
+			if resp.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", resp.StatusCode)
+			}
+			if !strings.Contains(body, `id="e-`+tc.field+`"`) || !strings.Contains(body, `href="#f-`+tc.field+`"`) {
+				t.Fatalf("field %s not marked and linked", tc.field)
+			}
+		})
+	}
+	if got, _ := w.Events.Get(context.Background(), e.Slug); len(got.Questions) != 2 {
+		t.Fatalf("a refused save changed the questions")
+	}
+
+	v := form()
+	v.Set("q0_remove", "yes")
+	if resp, _ := c.post(path, v); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: status %d", resp.StatusCode)
+	}
+	if got, _ := w.Events.Get(context.Background(), e.Slug); len(got.Questions) != 1 || got.Questions[0].Key != "diet" {
+		t.Fatalf("after removing: %+v", got.Questions)
+	}
+	// The event editor links the questions page.
+	_, _, page = c.do(http.MethodGet, "/admin/orgs/a/events/fragen")
+	if !strings.Contains(page, `id="to-questions"`) {
+		t.Fatalf("the event editor does not link the questions")
+	}
+}
