@@ -179,8 +179,10 @@ func slotField(field string, from []int, def string) (string, string, int) {
 	p := "q" + strconv.Itoa(from[i]) + "_"
 	lang := def
 	switch parts[2] {
-	case "key", "type":
-		return p + parts[2], "admin.questions." + parts[2], from[i]
+	case "key":
+		return p + "key", "admin.questions.key", from[i]
+	case "type":
+		return p + "type", "admin.questions.type", from[i]
 	case "label":
 		if len(parts) > 3 {
 			lang = parts[3]
@@ -203,7 +205,7 @@ func (s *server) renderQuestions(c *gin.Context, status int, e *event.Event, slo
 	title, _ := e.Title.In(l.Lang, e.DefaultLang)
 	p := questionsPage{adminFrame: frame(c, "events"), Event: e, Title: title, Slots: slots}
 	for _, t := range event.QuestionTypes {
-		p.Types = append(p.Types, option{t, l.T("admin.questions.type_"+t, nil)})
+		p.Types = append(p.Types, option{t, l.T("admin.qtype."+t, nil)})
 	}
 	for _, lang := range config.Languages {
 		p.Languages = append(p.Languages, option{lang, languageNames[lang]})
