@@ -8,9 +8,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 
+	"treffpunkt/internal/auth"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/registration"
 	"treffpunkt/internal/testapp"
@@ -345,4 +348,52 @@ func TestQuestionsEditorSavesValidatesAndRemoves(t *testing.T) {
 	if !strings.Contains(page, `id="to-questions"`) {
 		t.Fatalf("the event editor does not link the questions")
 	}
+}
+
+// At the door page the answers to door questions show under the verdict,
+// yes/no in the page's language; an unknown code shows none.
+func TestBrowserDoorShowsDoorAnswers(t *testing.T) {
+	a := testapp.New(t)
+	o := a.Org(t, "miso")
+	ev := a.Event(t, o, "fest", func(in *event.Input) { in.Questions = webQuestions() })
+	res, err := a.Registrations.SignUp(context.Background(), ev.Slug, registration.SignupInput{
+		Name: "Ayşe Yılmaz", Email: "ayse@example.org", PartySize: 1, Consent: true,
+		Answers: map[string]any{"diet": "halal", "needs": []any{"wheelchair"}, "photos": false},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := res.Registration.Tickets[0].Code
+	a.Staff(t, o, "door@miso.example", auth.Door, false)
+	a.Checkins.Now = func() time.Time { return ev.StartsAt.Add(time.Hour) }
+	ctx := newBrowser(t)
+	must := func(step string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("browser, %s: %v", step, err)
+		}
+	}
+	must("sign in and open the door", chromedp.Do(ctx,
+		chromedp.Navigate(a.URL+"/login?lang=de"),
+		chromedp.WaitVisible(`#f-email`),
+		chromedp.SendKeys(`#f-email`, "door@miso.example"),
+		chromedp.SendKeys(`#f-password`, testapp.StaffPassword),
+		chromedp.Click(`#login-submit`),
+		chromedp.WaitNotPresent(`#f-password`),
+		chromedp.Navigate(a.URL+"/checkin/events/"+ev.Slug),
+		chromedp.WaitVisible(`#f-code`),
+		chromedp.SendKeys(`#f-code`, code+"\r"),
+		chromedp.WaitVisible(`#result.door-result[data-result="ok"]`),
+		chromedp.WaitVisible(`#result-answers`),
+	))
+	text, err := chromedp.Run(ctx, chromedp.Text(`#result-answers`))
+	must("read the answers", err)
+	if !strings.Contains(text, "Bedarf: Rollstuhlplatz") || !strings.Contains(text, "Fotos erlaubt: Nein") || strings.Contains(text, "Halal") {
+		t.Errorf("door answers %q", text)
+	}
+	must("scan an unknown code", chromedp.Do(ctx,
+		chromedp.SendKeys(`#f-code`, "NOSUCHCODE\r"),
+		chromedp.WaitVisible(`#result.door-result[data-result="unknown"]`),
+		chromedp.WaitNotVisible(`#result-answers`),
+	))
 }
