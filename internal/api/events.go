@@ -52,6 +52,8 @@ type eventJSON struct {
 	Sequence             int          `json:"sequence"`
 	URL                  string       `json:"url"`
 	UpdatedAt            time.Time    `json:"updated_at"`
+
+	Questions event.Questions `json:"questions"`
 }
 
 // toEventJSON renders e; lang, when not empty, adds the title and the
@@ -91,6 +93,7 @@ func (h *handler) toEventJSON(e *event.Event, lang string, now time.Time) eventJ
 		MinAge:               e.MinAge,
 		MaxAge:               e.MaxAge,
 		PriceNote:            e.PriceNote,
+		Questions:            questionsOf(e),
 		Sequence:             e.Sequence,
 		URL:                  h.Config.BaseURL + "/events/" + e.Slug,
 		UpdatedAt:            e.UpdatedAt.UTC(),
@@ -105,6 +108,14 @@ func (h *handler) toEventJSON(e *event.Event, lang string, now time.Time) eventJ
 		j.TitleText, j.DescriptionText = &title, &desc
 	}
 	return j
+}
+
+// questionsOf is the event's questions, [] when it has none.
+func questionsOf(e *event.Event) event.Questions {
+	if e.Questions == nil {
+		return event.Questions{}
+	}
+	return e.Questions
 }
 
 func orEmpty(t event.Texts) event.Texts {

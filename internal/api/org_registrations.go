@@ -26,6 +26,7 @@ type staffRegistrationJSON struct {
 	Status           string            `json:"status"`
 	WaitlistPosition *int              `json:"waitlist_position"`
 	CreatedAt        time.Time         `json:"created_at"`
+	Answers          map[string]any    `json:"answers"`
 	Tickets          []staffTicketJSON `json:"tickets"`
 	// Mail is every email to the registration, oldest first; MailState
 	// sums it up (see mail_state.go).
@@ -65,7 +66,7 @@ func (h *handler) listRegistrations(c *gin.Context) {
 		j := staffRegistrationJSON{
 			ID: r.ID, Name: r.Name, Email: r.Email, Lang: r.Lang, PartySize: r.PartySize,
 			Status: r.Status, WaitlistPosition: waitlistPosition(r), CreatedAt: r.CreatedAt.UTC(),
-			Tickets: make([]staffTicketJSON, len(r.Tickets)),
+			Answers: answersOf(r), Tickets: make([]staffTicketJSON, len(r.Tickets)),
 		}
 		for k, t := range r.Tickets {
 			j.Tickets[k] = staffTicketJSON{Code: t.Code, CheckedInAt: utcPtr(t.CheckedInAt)}

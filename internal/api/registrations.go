@@ -16,8 +16,7 @@ type signupRequest struct {
 	Email     string `json:"email"`
 	PartySize *int   `json:"party_size"`
 	Lang      string `json:"lang"`
-	// Answers are accepted so that clients can send them already; events
-	// have no questions yet, so they are not stored.
+	// Answers answer the event's questions by key.
 	Answers      map[string]any `json:"answers"`
 	MemberNumber string         `json:"member_number"`
 	BirthDate    string         `json:"birth_date"`
@@ -32,6 +31,7 @@ func (r *signupRequest) input() registration.SignupInput {
 	return registration.SignupInput{
 		Name: r.Name, Email: r.Email, PartySize: size, Lang: r.Lang,
 		MemberNumber: r.MemberNumber, BirthDate: r.BirthDate, Consent: r.Consent,
+		Answers: r.Answers,
 	}
 }
 
@@ -42,13 +42,14 @@ type ticketJSON struct {
 
 // registrationJSON is a registration as its holder sees it.
 type registrationJSON struct {
-	ID               int64        `json:"id"`
-	Status           string       `json:"status"`
-	WaitlistPosition *int         `json:"waitlist_position"`
-	ManageURL        string       `json:"manage_url,omitempty"`
-	Event            string       `json:"event"`
-	PartySize        int          `json:"party_size"`
-	Tickets          []ticketJSON `json:"tickets"`
+	ID               int64          `json:"id"`
+	Status           string         `json:"status"`
+	WaitlistPosition *int           `json:"waitlist_position"`
+	ManageURL        string         `json:"manage_url,omitempty"`
+	Event            string         `json:"event"`
+	PartySize        int            `json:"party_size"`
+	Answers          map[string]any `json:"answers"`
+	Tickets          []ticketJSON   `json:"tickets"`
 }
 
 func (h *handler) toRegistrationJSON(r *registration.Registration) registrationJSON {
@@ -58,6 +59,7 @@ func (h *handler) toRegistrationJSON(r *registration.Registration) registrationJ
 		WaitlistPosition: waitlistPosition(r),
 		Event:            r.EventSlug,
 		PartySize:        r.PartySize,
+		Answers:          answersOf(r),
 		Tickets:          []ticketJSON{},
 	}
 	// A pending registration's manage link goes only to the confirmed
@@ -74,6 +76,14 @@ func (h *handler) toRegistrationJSON(r *registration.Registration) registrationJ
 		}
 	}
 	return j
+}
+
+// answersOf is the registration's answers, {} when it has none.
+func answersOf(r *registration.Registration) map[string]any {
+	if r.Answers == nil {
+		return map[string]any{}
+	}
+	return r.Answers
 }
 
 func waitlistPosition(r *registration.Registration) *int {

@@ -119,8 +119,7 @@ func TestSignupConfirmsWithTickets(t *testing.T) {
 	a.event(a.org("miso").ID, "konferenz", nil)
 
 	res := a.postJSON(http.MethodPost, "/api/v1/events/konferenz/registrations", "",
-		map[string]any{"name": "Ayşe", "email": "ayse@example.org", "party_size": 2, "lang": "tr",
-			"answers": map[string]any{"diet": "vegan"}, "consent": true})
+		map[string]any{"name": "Ayşe", "email": "ayse@example.org", "party_size": 2, "lang": "tr", "consent": true})
 	res.wantStatus(t, http.StatusCreated)
 	b := res.object(t)
 	if b["status"] != "confirmed" || b["event"] != "konferenz" || b["party_size"] != json.Number("2") {

@@ -151,12 +151,12 @@ WITH b AS (
                          $7::bigint[], $8::bool[], $9::bool[], $10::text[], $11::text[], $12::text[])
         AS b(idx, code, event_id, day, at, user_id, token_id, day_ok, cancelled, scan_id, raw, client_at)
 ), bt AS (
-    SELECT b.*, ev.org_id AS ev_org_id, tk.ticket_id, tk.t_event_id, tk.t_org_id, tk.status, tk.name, tk.party_size, tk.seat
+    SELECT b.*, ev.org_id AS ev_org_id, tk.ticket_id, tk.t_event_id, tk.t_org_id, tk.status, tk.name, tk.party_size, tk.seat, tk.answers
     FROM b
     LEFT JOIN events ev ON ev.id = b.event_id
     LEFT JOIN (
         SELECT t.code AS t_code, t.id AS ticket_id, t.event_id AS t_event_id, e.org_id AS t_org_id,
-               r.status, r.name, r.party_size, t.seat
+               r.status, r.name, r.party_size, t.seat, r.answers
         FROM tickets t
         JOIN registrations r ON r.id = t.registration_id
         JOIN events e ON e.id = t.event_id
@@ -196,7 +196,7 @@ WITH b AS (
     ON CONFLICT (scan_id) DO NOTHING
     RETURNING scan_id
 )
-SELECT v.idx, v.verdict, v.ticket_id, v.t_org_id AS org_id, v.name, v.party_size, v.seat, v.new_at,
+SELECT v.idx, v.verdict, v.ticket_id, v.t_org_id AS org_id, v.name, v.party_size, v.seat, v.new_at, v.answers,
        (v.scan_id = '' OR EXISTS (SELECT 1 FROM logged l WHERE l.scan_id = v.scan_id)) AS logged
 FROM v`
 

@@ -28,6 +28,8 @@ type Attendee struct {
 	Name      string `json:"name" db:"name"`
 	PartySize int    `json:"party_size" db:"party_size"`
 	Seat      int    `json:"seat" db:"seat"`
+	// Answers are the answers to the event's door questions, in order.
+	Answers []DoorAnswer `json:"answers,omitempty" db:"-"`
 }
 
 // Result is the answer to a scan (and to an undo).

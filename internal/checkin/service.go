@@ -16,6 +16,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/database"
+	"treffpunkt/internal/event"
 )
 
 // Service checks people in.
@@ -76,6 +77,11 @@ type Event struct {
 	EndsAt   time.Time `db:"ends_at"`
 	Timezone string    `db:"timezone"`
 	Status   string    `db:"status"`
+
+	// DefaultLang and DoorQuestions (the questions marked door: true) say
+	// which answers a scan shows and how (door.go).
+	DefaultLang   string          `db:"default_lang"`
+	DoorQuestions event.Questions `db:"door_questions"`
 }
 
 // Location is the event's zone.
@@ -104,7 +110,9 @@ func (e *Event) Today(now time.Time) string {
 
 const lookupSQL = `
 SELECT e.id, e.org_id, o.name AS org_name, o.slug AS org_slug, e.slug, COALESCE(e.title->>e.default_lang, '') AS title,
-       e.starts_at, e.ends_at, e.timezone, e.status
+       e.starts_at, e.ends_at, e.timezone, e.status, e.default_lang,
+       COALESCE((SELECT jsonb_agg(q ORDER BY n) FROM jsonb_array_elements(e.questions) WITH ORDINALITY AS x(q, n)
+                 WHERE q->>'door' = 'true'), '[]') AS door_questions
 FROM events e JOIN organisations o ON o.id = e.org_id
 WHERE e.slug = $1`
 
@@ -177,6 +185,7 @@ type scanRow struct {
 	Logged     bool           `db:"logged"`
 	ExistingAt *time.Time     `db:"-"`
 	By         string         `db:"-"`
+	Answers    []byte         `db:"answers"`
 }
 
 // Scan checks the ticket in.Code in at the door of ev, as p, and logs the
@@ -229,6 +238,7 @@ func (s *Service) Scan(ctx context.Context, p *auth.Principal, ev *Event, in Sca
 	}
 	res.Code = code
 	res.Attendee = &Attendee{Name: row.Name.String, PartySize: int(row.PartySize.Int64), Seat: int(row.Seat.Int64)}
+	res.Attendee.Answers = doorAnswers(ev, row.Answers)
 	switch row.Verdict {
 	case OK:
 		res.CheckedInAt = row.NewAt
@@ -253,9 +263,10 @@ func (s *Service) replay(ctx context.Context, ev *Event, scanID string) (*Result
 		PartySize sql.NullInt64  `db:"party_size"`
 		Seat      sql.NullInt64  `db:"seat"`
 		Code      sql.NullString `db:"code"`
+		Answers   []byte         `db:"answers"`
 	}
 	err := s.DB.GetContext(ctx, &r, `
-SELECT s.verdict, s.day, s.event_id, r.name, r.party_size, t.seat, t.code
+SELECT s.verdict, s.day, s.event_id, r.name, r.party_size, t.seat, t.code, r.answers
 FROM checkin_scans s
 LEFT JOIN tickets t ON t.id = s.ticket_id
 LEFT JOIN registrations r ON r.id = t.registration_id
@@ -270,6 +281,7 @@ WHERE s.scan_id = $1`, scanID)
 	res := &Result{Result: r.Verdict, Day: r.Day.Format(dayLayout), ScanID: scanID, Replayed: true, Code: r.Code.String}
 	if r.Name.Valid {
 		res.Attendee = &Attendee{Name: r.Name.String, PartySize: int(r.PartySize.Int64), Seat: int(r.Seat.Int64)}
+		res.Attendee.Answers = doorAnswers(ev, r.Answers)
 	}
 	return res, nil
 }

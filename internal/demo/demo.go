@@ -148,6 +148,21 @@ func program(now time.Time) []demoEvent {
 			StartsAt: at(konferenz), EndsAt: at(konferenz.Add(8 * time.Hour)),
 			Venue:    &event.Venue{Name: "Freizeitheim Vahrenwald, großer Saal", Street: "Vahrenwalder Str. 92", Postcode: "30165", City: "Hannover", AccessibilityNotes: "Stufenloser Zugang, barrierefreies WC."},
 			Capacity: event.Some(160), Waitlist: &yes, MaxPartySize: num(2),
+			Questions: &event.Questions{
+				{Key: "diet", Type: event.QSingleChoice, Label: event.Texts{"de": "Mittagessen", "en": "Lunch", "tr": "Öğle yemeği"},
+					Options: []event.Option{
+						{Value: "vegetarian", Label: event.Texts{"de": "Vegetarisch", "en": "Vegetarian", "tr": "Vejetaryen"}},
+						{Value: "vegan", Label: event.Texts{"de": "Vegan", "en": "Vegan", "tr": "Vegan"}},
+						{Value: "halal", Label: event.Texts{"de": "Halal", "en": "Halal", "tr": "Helal"}},
+						{Value: "none", Label: event.Texts{"de": "Kein Mittagessen", "en": "No lunch", "tr": "Öğle yemeği yok"}},
+					}},
+				{Key: "needs", Type: event.QMultipleChoice, Door: true, Label: event.Texts{"de": "Wir brauchen", "en": "We need", "tr": "İhtiyacımız"},
+					Options: []event.Option{
+						{Value: "childcare", Label: event.Texts{"de": "Kinderbetreuung", "en": "Childcare", "tr": "Çocuk bakımı"}},
+						{Value: "interpreting", Label: event.Texts{"de": "Dolmetschen", "en": "Interpreting", "tr": "Tercüme"}},
+						{Value: "wheelchair", Label: event.Texts{"de": "Rollstuhlplatz", "en": "Wheelchair space", "tr": "Tekerlekli sandalye yeri"}},
+					}},
+			},
 		}},
 		{"ezidische-akademie", event.Input{
 			Slug: str("neujahrsempfang"), Kind: str("meeting"), Status: pub,

@@ -130,6 +130,8 @@ type Event struct {
 	// Partners are the partner organisations the event names; on a
 	// members-only event their members may sign up too.
 	Partners Partners `db:"partners"`
+	// Questions are asked at sign-up, in order (questions.go).
+	Questions Questions `db:"questions"`
 }
 
 // Location is the event's time zone; events are validated to have a valid one.

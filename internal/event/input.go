@@ -62,6 +62,8 @@ type Input struct {
 	// PartnerOrgs are organisation slugs; absent or null leaves the
 	// partners as they are, [] removes them.
 	PartnerOrgs *[]string `json:"partner_orgs"`
+	// Questions replaces the whole list when present ([] removes them all).
+	Questions *Questions `json:"questions"`
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,79}$`)
@@ -99,6 +101,9 @@ func (in *Input) apply(e *Event) {
 		v := *in.Venue
 		v.ID = nil
 		e.Venue = v
+	}
+	if in.Questions != nil {
+		e.Questions = trimQuestions(*in.Questions)
 	}
 	if in.ConfirmEmail != nil {
 		e.ConfirmEmail = *in.ConfirmEmail
@@ -208,6 +213,7 @@ func validate(e *Event) error {
 	if p := text.Problem(e.PriceNote, 500); p != "" {
 		f.Add("price_note", p, "Max", 500)
 	}
+	checkQuestions(f, e.Questions, e.DefaultLang)
 	return f.Err()
 }
 

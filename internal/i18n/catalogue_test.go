@@ -157,6 +157,7 @@ func dynamicIDs() map[string][]string {
 		"admin.role.":      roles,
 		"admin.mail.":      {"queued", "sending", "sent", "failed"},
 		"admin.mail.kind.": registration.MailKinds,
+		"admin.qtype.":     event.QuestionTypes,
 		"checkin.result.":  {"ok", "already_checked_in", "unknown", "cancelled", "wrong_event", "not_today"},
 		"weekday.":         {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
 		"month.":           {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -286,11 +287,12 @@ func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, job
 		}
 		r := &Registration{
 			EventID: e.ID, EventSlug: e.Slug, Name: su.Name, Email: su.Email, Lang: lang,
-			PartySize: su.PartySize, Status: status, ManageToken: newSecret(),
+			PartySize: su.PartySize, Status: status, ManageToken: newSecret(), Answers: su.answers,
 		}
 		n := newRegistration{
 			Name: su.Name, Email: su.Email, Lang: lang, PartySize: su.PartySize,
 			MemberNumber: su.MemberNumber, BirthDate: su.birthDate, Status: status, ManageToken: r.ManageToken,
+			Answers: su.answers,
 		}
 		switch {
 		case needsConfirmation(e):
@@ -449,6 +451,7 @@ func insertRegistrations(ctx context.Context, tx *sqlx.Tx, eventID int64, consen
 	var (
 		names, emails, langs, members, statuses, tokens = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		births, hashes                                  = make([]sql.NullString, n), make([]sql.NullString, n)
+		answers                                         = make([]string, n)
 		parties, held                                   = make([]int64, n), make([]int64, n)
 		holdUntil                                       *time.Time
 	)
@@ -464,26 +467,35 @@ func insertRegistrations(ctx context.Context, tx *sqlx.Tx, eventID int64, consen
 		if r.HoldExpiresAt != nil {
 			holdUntil = r.HoldExpiresAt
 		}
+		answers[k] = "{}"
+		if len(r.Answers) > 0 {
+			b, err := json.Marshal(map[string]any(r.Answers))
+			if err != nil {
+				return fmt.Errorf("insert registrations: answers: %w", err)
+			}
+			answers[k] = string(b)
+		}
 	}
 	// The waitlist's order is the sequence's: nextval runs in the SELECT's
 	// order, which is the batch's order.
 	q, err := tx.QueryContext(ctx, `
 INSERT INTO registrations (event_id, name, email, lang, party_size, member_number,
     birth_date, status, manage_token, consent_at, confirmed_at,
-    confirm_token_hash, seats_held, hold_expires_at)
+    confirm_token_hash, seats_held, hold_expires_at, answers)
 SELECT $1, u.name, u.email, u.lang, u.party, u.member, u.birth::date, u.status, u.token, $2,
     CASE WHEN u.status = 'confirmed' THEN now() END,
-    decode(u.hash, 'hex'), u.held, CASE WHEN u.status = 'pending' THEN $3::timestamptz END
+    decode(u.hash, 'hex'), u.held, CASE WHEN u.status = 'pending' THEN $3::timestamptz END,
+    u.answers::jsonb
 FROM unnest($4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[],
-            $10::text[], $11::text[], $12::text[], $13::int[])
-     WITH ORDINALITY AS u(name, email, lang, party, member, birth, status, token, hash, held, ord)
+            $10::text[], $11::text[], $12::text[], $13::int[], $14::text[])
+     WITH ORDINALITY AS u(name, email, lang, party, member, birth, status, token, hash, held, answers, ord)
 ORDER BY u.ord
 ON CONFLICT (event_id, lower(email))
     WHERE status IN ('pending', 'confirmed', 'waitlisted') AND erased_at IS NULL
     DO NOTHING
 RETURNING id, manage_token, created_at`,
 		eventID, consent, holdUntil, pq.Array(names), pq.Array(emails), pq.Array(langs), pq.Array(parties),
-		pq.Array(members), pq.Array(births), pq.Array(statuses), pq.Array(tokens), pq.Array(hashes), pq.Array(held))
+		pq.Array(members), pq.Array(births), pq.Array(statuses), pq.Array(tokens), pq.Array(hashes), pq.Array(held), pq.Array(answers))
 	if err != nil {
 		return fmt.Errorf("insert registrations: %w", err)
 	}

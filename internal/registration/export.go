@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"math"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/xuri/excelize/v2"
 
-	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/event"
 )
 
@@ -27,32 +25,18 @@ type Table struct {
 }
 
 // ExportColumns are the columns every export has (docs/api.md); one column
-// "answer:<key>" per question answered follows them.
+// "answer:<key>" per question of the event follows them, in the event's
+// order.
 var ExportColumns = []string{"id", "name", "email", "lang", "party_size", "status", "waitlist_position", "created_at", "ticket_codes", "checked_in"}
 
 // ExportTable builds the attendee list of event e for spreadsheets:
 // created_at in the event's time zone, ticket codes separated by spaces,
-// checked_in the number of the registration's tickets checked in.
+// checked_in the number of the registration's tickets checked in. Answers
+// are written in the event's default language; numbers stay numbers.
 func (s *Service) ExportTable(ctx context.Context, e *event.Event, rs []*Registration) (*Table, error) {
-	ans, err := answers(ctx, s.DB, e.ID)
-	if err != nil {
-		return nil, apperr.Wrap(err, "export")
-	}
-	keySet := map[string]bool{}
-	for _, m := range ans {
-		for k := range m {
-			keySet[k] = true
-		}
-	}
-	keys := make([]string, 0, len(keySet))
-	for k := range keySet {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-
 	t := &Table{Header: append([]string(nil), ExportColumns...)}
-	for _, k := range keys {
-		t.Header = append(t.Header, "answer:"+k)
+	for _, q := range e.Questions {
+		t.Header = append(t.Header, "answer:"+q.Key)
 	}
 	loc := e.Location()
 	for _, r := range rs {
@@ -72,32 +56,30 @@ func (s *Service) ExportTable(ctx context.Context, e *event.Event, rs []*Registr
 			r.ID, r.Name, r.Email, r.Lang, r.PartySize, r.Status, pos,
 			r.CreatedAt.In(loc).Format(time.RFC3339), strings.Join(codes, " "), checkedIn,
 		}
-		for _, k := range keys {
-			row = append(row, answerText(ans[r.ID][k]))
+		for i := range e.Questions {
+			row = append(row, answerCell(&e.Questions[i], r.Answers[e.Questions[i].Key], e.DefaultLang))
 		}
 		t.Rows = append(t.Rows, row)
 	}
 	return t, nil
 }
 
-// answerText is an answer as one cell: text as it is, a list joined by
-// commas, anything else as JSON; nothing for no answer.
-func answerText(v any) any {
+// answerCell is an answer as one cell: a number as a number, yes/no as
+// "yes"/"no", choices by their labels, nothing for no answer.
+func answerCell(q *event.Question, v any, lang string) any {
 	switch v := v.(type) {
 	case nil:
 		return nil
-	case string:
-		return v
-	case []any:
-		parts := make([]string, len(v))
-		for i, x := range v {
-			parts[i] = fmt.Sprint(answerText(x))
+	case float64:
+		if v == math.Trunc(v) {
+			return int64(v)
 		}
-		return strings.Join(parts, ", ")
-	default:
-		b, _ := json.Marshal(v)
-		return string(b)
+		return v
 	}
+	if s := q.AnswerText(v, lang, lang, "yes", "no"); s != "" {
+		return s
+	}
+	return nil
 }
 
 // WriteCSV writes the table as CSV that Excel opens correctly: UTF-8 with a

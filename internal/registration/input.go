@@ -19,11 +19,15 @@ type SignupInput struct {
 	MemberNumber string
 	BirthDate    string // YYYY-MM-DD, asked only when the event has an age range
 	Consent      bool
+	// Answers answer the event's questions by key (questions.go).
+	Answers map[string]any
 }
 
 type signup struct {
 	SignupInput
 	birthDate *time.Time
+	// answers are the validated Answers, set by checkEvent.
+	answers Answers
 }
 
 // check validates the parts that do not need the event, trims them, and

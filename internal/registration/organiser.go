@@ -3,7 +3,6 @@ package registration
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -204,25 +203,4 @@ func (s *Service) ResendConfirmation(ctx context.Context, eventID, regID int64) 
 		return s.mail(ctx, tx, Notice{Kind: kind, Event: e, Registrations: []*Registration{r}})
 	})
 	return apperr.Wrap(err, "resend confirmation")
-}
-
-// answers returns the answers to the event's questions per registration.
-func answers(ctx context.Context, q sqlx.QueryerContext, eventID int64) (map[int64]map[string]any, error) {
-	var rows []struct {
-		ID      int64  `db:"id"`
-		Answers []byte `db:"answers"`
-	}
-	err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, answers FROM registrations WHERE event_id = $1 AND answers <> '{}'::jsonb`, eventID)
-	if err != nil {
-		return nil, fmt.Errorf("read answers: %w", err)
-	}
-	out := make(map[int64]map[string]any, len(rows))
-	for _, r := range rows {
-		var m map[string]any
-		if err := json.Unmarshal(r.Answers, &m); err != nil {
-			return nil, fmt.Errorf("answers of registration %d: %w", r.ID, err)
-		}
-		out[r.ID] = m
-	}
-	return out, nil
 }

@@ -41,6 +41,9 @@ type Registration struct {
 	// ConfirmToken is the secret of the confirmation link, known only in
 	// the transaction that creates it (the table keeps its SHA-256).
 	ConfirmToken string `db:"-"`
+	// Answers answer the event's questions (questions.go); retention
+	// empties them.
+	Answers Answers `db:"answers"`
 
 	Tickets []Ticket `db:"-"`
 }

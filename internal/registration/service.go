@@ -95,6 +95,7 @@ func (s *Service) checkEvent(e *event.Event, su *signup, f apperr.Fields) error 
 	if hasAgeRule && su.birthDate == nil {
 		f.Add("birth_date", "err.birth_date_required")
 	}
+	su.answers = checkAnswers(e.Questions, su.Answers, f)
 	if err := f.Err(); err != nil {
 		return err
 	}

@@ -27,6 +27,8 @@ type attendeeRow struct {
 	// when it went out.
 	Mail     *registration.MailState
 	MailSent string
+	// Answers has one text per question of the event, in order.
+	Answers []answerView
 }
 
 type attendeesPage struct {
@@ -40,6 +42,7 @@ type attendeesPage struct {
 	Counts      registration.Counts
 	All         int
 	Rows        []attendeeRow
+	Questions   []string // the questions' labels, one column each
 	MailEnabled bool
 	Problem     string
 }
@@ -101,11 +104,16 @@ func (s *server) renderAttendees(c *gin.Context, status int, e *event.Event, f r
 	for _, st := range registration.Statuses {
 		p.Statuses = append(p.Statuses, option{st, l.T("reg.status."+st, nil)})
 	}
+	for _, q := range e.Questions {
+		label, _ := q.Label.In(l.Lang, e.DefaultLang)
+		p.Questions = append(p.Questions, label)
+	}
 	loc := e.Location()
 	for _, r := range list.Registrations {
 		row := attendeeRow{
 			Registration: r, Created: r.CreatedAt.In(loc).Format("2006-01-02 15:04"),
-			Live: r.Status == registration.Confirmed || r.Status == registration.Waitlisted || r.Status == registration.Pending,
+			Live:    r.Status == registration.Confirmed || r.Status == registration.Waitlisted || r.Status == registration.Pending,
+			Answers: answerViews(l, e, r, true),
 		}
 		for _, t := range r.Tickets {
 			if t.CheckedInAt != nil {

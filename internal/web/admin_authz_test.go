@@ -32,6 +32,8 @@ var admPageRoutes = []admRoute{
 	{"POST", "/admin/orgs/:org/events/:slug/preview", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/cancel", "organiser", true},
 	{"POST", "/admin/orgs/:org/events/:slug/duplicate", "organiser", false},
+	{"GET", "/admin/orgs/:org/events/:slug/questions", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug/questions", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/registrations", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/registrations.csv", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/registrations.xlsx", "organiser", false},

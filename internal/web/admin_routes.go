@@ -33,6 +33,8 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.POST("/events/:slug/preview", organiser, s.previewEventChange)
 	o.POST("/events/:slug/cancel", organiser, s.cancelEvent)
 	o.POST("/events/:slug/duplicate", organiser, s.duplicateEvent)
+	o.GET("/events/:slug/questions", organiser, s.questionsForm)
+	o.POST("/events/:slug/questions", organiser, s.saveQuestions)
 	o.GET("/events/:slug/registrations", organiser, s.attendees)
 	o.GET("/events/:slug/registrations.csv", organiser, s.attendeesCSV)
 	o.GET("/events/:slug/registrations.xlsx", organiser, s.attendeesXLSX)

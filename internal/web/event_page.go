@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,8 @@ type signupForm struct {
 	// MemberNumber is asked on members-only events.
 	MemberNumber string
 	Consent      bool
+	// Answers are the posted answers by question key.
+	Answers url.Values
 }
 
 // formFields are the sign-up form's fields in page order, with the message
@@ -42,6 +45,7 @@ type fieldError struct{ Field, Label, Message string }
 type eventPage struct {
 	Event         eventView
 	Form          signupForm
+	Questions     []questionView
 	Errors        map[string]string
 	ErrorList     []fieldError
 	Problem       string
@@ -62,14 +66,24 @@ func (s *server) eventPage(c *gin.Context) {
 func (s *server) renderEvent(c *gin.Context, status int, e *event.Event, form signupForm, fail *apperr.Error) {
 	l := localizer(c)
 	p := eventPage{Event: newEventView(l, e, time.Now()), Form: form, RetentionDays: s.Config.RetentionDays}
+	p.Questions = questionViews(l, e, form.Answers)
 	if fail != nil && len(fail.Fields) > 0 {
 		p.Errors = map[string]string{}
-		for _, f := range formFields {
-			if m, ok := fail.Fields[f.name]; ok {
+		add := func(field, label string) {
+			if m, ok := fail.Fields[field]; ok {
 				msg := l.T(m.ID, m.Data)
-				p.Errors[f.name] = msg
-				p.ErrorList = append(p.ErrorList, fieldError{Field: f.name, Label: l.T(f.label, nil), Message: msg})
+				p.Errors[field] = msg
+				p.ErrorList = append(p.ErrorList, fieldError{Field: field, Label: label, Message: msg})
 			}
+		}
+		for _, f := range formFields {
+			if f.name == "consent" {
+				// The questions come before the consent, as on the page.
+				for _, q := range p.Questions {
+					add(q.Field(), q.Label)
+				}
+			}
+			add(f.name, l.T(f.label, nil))
 		}
 	} else if fail != nil && fail.Code == apperr.Conflict {
 		p.Notice = l.T(fail.Msg.ID, fail.Msg.Data)
@@ -95,11 +109,22 @@ func (s *server) register(c *gin.Context) {
 		BirthDate:    c.PostForm("birth_date"),
 		Consent:      c.PostForm("consent") != "",
 		MemberNumber: c.PostForm("member_number"),
+		Answers:      postedAnswers(c.Request.PostForm),
 	}
 	in := registration.SignupInput{
 		Name: form.Name, Email: form.Email, Lang: c.PostForm("lang"),
 		BirthDate: form.BirthDate, Consent: form.Consent,
 		MemberNumber: form.MemberNumber,
+	}
+	if len(form.Answers) > 0 {
+		// Typing the answers needs the questions; a form without answers
+		// costs no extra read (the service then names what is missing).
+		e, err := s.Events.GetPublic(c.Request.Context(), slug)
+		if err != nil {
+			_ = c.Error(err)
+			return
+		}
+		in.Answers = formAnswers(e.Questions, form.Answers)
 	}
 	partyOK := true
 	if form.PartySize == "" {

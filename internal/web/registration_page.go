@@ -17,6 +17,8 @@ type registrationPage struct {
 	Registration *registration.Registration
 	Event        eventView
 	Calendar     personalFeedView
+	// Answers answer the event's questions, in their order.
+	Answers []answerView
 	// RetentionDays says how long the data is kept (RETENTION_DAYS).
 	RetentionDays int
 }
@@ -43,7 +45,7 @@ func (s *server) registrationPage(c *gin.Context) {
 	c.Header("Referrer-Policy", "no-referrer")
 	s.render(c, http.StatusOK, "registration", l.T("title.registration", nil), registrationPage{
 		Registration: r, Event: newEventView(l, e, time.Now()), Calendar: feed,
-		RetentionDays: s.Config.RetentionDays,
+		Answers: answerViews(l, e, r, false), RetentionDays: s.Config.RetentionDays,
 	})
 }
 
@@ -65,8 +67,9 @@ type ticketPage struct {
 	Valid       bool
 	Status      string
 	// CheckIn offers door staff of the event's organisation a check-in
-	// button (checkin.go).
-	CheckIn bool
+	// button (checkin.go), and shows them the answers to door questions.
+	CheckIn     bool
+	DoorAnswers []answerView
 }
 
 // ticketPage is what a phone camera opens from the QR code.
@@ -86,12 +89,16 @@ func (s *server) ticketPage(c *gin.Context) {
 	if e.Status == event.Cancelled {
 		status = registration.Cancelled
 	}
-	c.Header("Referrer-Policy", "no-referrer")
-	s.render(c, http.StatusOK, "ticket", l.T("title.ticket", nil), ticketPage{
+	p := ticketPage{
 		Event: newEventView(l, e, time.Now()), Name: r.Name, Code: t.Code,
 		Seat: t.Seat, Total: r.PartySize, Valid: status == registration.Confirmed, Status: status,
 		CheckIn: s.mayCheckIn(c, e.OrgSlug),
-	})
+	}
+	if p.CheckIn {
+		p.DoorAnswers = doorAnswerViews(l, e, r)
+	}
+	c.Header("Referrer-Policy", "no-referrer")
+	s.render(c, http.StatusOK, "ticket", l.T("title.ticket", nil), p)
 }
 
 // ticketQR serves the QR code of a ticket as SVG; it carries BASE_URL/t/{code}.

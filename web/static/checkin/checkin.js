@@ -44,6 +44,20 @@
     $('result-verdict').textContent = msg(verdict);
     $('result-name').textContent = name || '';
     $('result-detail').textContent = detail || '';
+    answers([]);
+  }
+  // answers lists the answers to the event's door questions (say, "needs
+  // a wheelchair space: yes") under the verdict.
+  function answers(list) {
+    var ul = $('result-answers');
+    ul.textContent = '';
+    (list || []).forEach(function (x) {
+      var li = document.createElement('li');
+      var text = typeof x.value === 'boolean' ? msg(x.value ? 'yes' : 'no') : x.text;
+      li.textContent = x.label + ': ' + text;
+      ul.appendChild(li);
+    });
+    ul.hidden = !ul.firstChild;
   }
   function showResult(r) {
     var kind = r.result === 'ok' ? 'ok' : (r.result === 'already_checked_in' ? 'warn' : 'bad');
@@ -51,6 +65,7 @@
     if (a) name = a.name + ' · ' + msg('party').replace('{seat}', a.seat).replace('{size}', a.party_size);
     if (r.result === 'already_checked_in' && r.time) detail = msg('by').replace('{time}', r.time).replace('{by}', r.by || '?');
     show(kind, r.result, name, detail);
+    if (a) answers(a.answers);
     if (r.result === 'ok' && !r.replayed) { lastOK = r.code; $('undo').hidden = false; }
   }
 
