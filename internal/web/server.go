@@ -136,14 +136,14 @@ func NewRouter(d Deps) (http.Handler, error) {
 	r.NoMethod(func(c *gin.Context) { _ = c.Error(methodNotAllowed()) })
 
 	pages := s.withSessions(s.csrf(r))
-	return &router{Handler: s.limitBody(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	return &router{Handler: s.limitBody(boundRequests(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// The API and the calendar feeds (feeds.go) use no cookies or forms.
 		if strings.HasPrefix(req.URL.Path, "/api/") || isFeedPath(req.URL.Path) {
 			r.ServeHTTP(w, req)
 			return
 		}
 		pages.ServeHTTP(w, req)
-	})), engine: r}, nil
+	}))), engine: r}, nil
 }
 
 // router is the whole handler; Routes lists its routes, so that tests can
