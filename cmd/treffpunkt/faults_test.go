@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,7 +22,9 @@ import (
 	"github.com/lib/pq"
 
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/mail/mailtest"
 	"treffpunkt/internal/org"
+	"treffpunkt/internal/testdb"
 )
 
 // served is a `treffpunkt serve` running in the test process.
@@ -321,5 +325,115 @@ func TestServeSurvivesPostgresRestart(t *testing.T) {
 	}
 	if err := app.Shutdown(t, 30*time.Second); err != nil {
 		t.Errorf("serve: %v", err)
+	}
+}
+
+// A shutdown (SIGTERM) drains: the server stops taking connections, a
+// request already in flight is finished and answered, and the mail sender
+// finishes the message on the wire and gives the rest of its claimed batch
+// back to the queue (nothing stays claimed, nothing is sent twice). The
+// sender's own behaviour against SMTP outages and mid-batch stops is
+// tested in internal/mail/faults_test.go; this is the whole serve command.
+func TestServeShutdownDrainsRequestsAndReleasesClaimedMail(t *testing.T) {
+	db, dbURL := testdb.NewWithURL(t)
+	smtpSrv := mailtest.Start(t)
+	// Each message takes a while, so that the shutdown finds a batch in
+	// the middle.
+	smtpSrv.RefuseRcpt(func(string) error { time.Sleep(40 * time.Millisecond); return nil })
+	publicEvent(t, db, "konferenz")
+	app := startServe(t, dbURL, map[string]string{
+		"SMTP_URL": fmt.Sprintf("smtp://%s:%d?tls=none", smtpSrv.Host, smtpSrv.Port),
+	})
+
+	const n = 40
+	for i := range n {
+		resp, err := http.Post(app.URL+"/api/v1/events/konferenz/registrations", "application/json",
+			bytes.NewReader(signupBody(fmt.Sprintf("Person %d", i), fmt.Sprintf("p%02d@example.org", i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("sign-up %d: %d", i, resp.StatusCode)
+		}
+	}
+	if !waitFor(10*time.Second, func() bool { return len(smtpSrv.Received()) >= 3 }) {
+		t.Fatal("the sender did not start sending")
+	}
+
+	// A slow client: the headers and half the body are sent, the rest
+	// comes after the shutdown has begun.
+	conn, err := net.Dial("tcp", app.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := signupBody("Langsame Lale", "lale@example.org")
+	fmt.Fprintf(conn, "POST /api/v1/events/konferenz/registrations HTTP/1.1\r\nHost: %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		app.Addr, len(body), body[:len(body)/2])
+	time.Sleep(200 * time.Millisecond) // the server is reading the request
+
+	app.stop() // as SIGTERM does
+	if !waitFor(5*time.Second, func() bool {
+		c, err := net.DialTimeout("tcp", app.Addr, time.Second)
+		if err != nil {
+			return true
+		}
+		c.Close()
+		return false
+	}) {
+		t.Error("the server still accepts connections while shutting down")
+	}
+	select {
+	case err := <-app.done:
+		t.Fatalf("serve ended with a request in flight: %v", err)
+	default:
+	}
+	if _, err := conn.Write(body[len(body)/2:]); err != nil {
+		t.Fatalf("finish the slow request: %v", err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the in-flight request got no answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("the in-flight sign-up: status %d", resp.StatusCode)
+	}
+	if err := app.Shutdown(t, 30*time.Second); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+
+	count := func(q string) int {
+		var c int
+		if err := db.Get(&c, q); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	received := smtpSrv.Received()
+	sent, queued, claimed := count(`SELECT count(*) FROM mail_outbox WHERE status = 'sent'`),
+		count(`SELECT count(*) FROM mail_outbox WHERE status = 'queued'`),
+		count(`SELECT count(*) FROM mail_outbox WHERE status = 'sending'`)
+	t.Logf("after the shutdown: %d sent, %d back in the queue, %d claimed; the SMTP server has %d", sent, queued, claimed, len(received))
+	if claimed != 0 {
+		t.Errorf("%d messages are still claimed after the shutdown", claimed)
+	}
+	if sent+queued != n+1 {
+		t.Errorf("sent %d + queued %d, want %d messages", sent, queued, n+1)
+	}
+	if sent != len(received) {
+		t.Errorf("%d recorded sent but the server has %d", sent, len(received))
+	}
+	if queued == 0 {
+		t.Error("the shutdown came too late to find a batch in the middle; the test proves nothing")
+	}
+	if c := count(`SELECT count(*) FROM mail_outbox WHERE status = 'queued' AND attempts > 0`); c != 0 {
+		t.Errorf("%d given-back messages count an attempt", c)
+	}
+	if c := count(`SELECT count(*) FROM registrations WHERE email = 'lale@example.org' AND status = 'confirmed'`); c != 1 {
+		t.Errorf("the in-flight sign-up is not stored (%d)", c)
 	}
 }
