@@ -21,6 +21,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/mail/mailtest"
 	"treffpunkt/internal/org"
@@ -435,5 +436,47 @@ func TestServeShutdownDrainsRequestsAndReleasesClaimedMail(t *testing.T) {
 	}
 	if c := count(`SELECT count(*) FROM registrations WHERE email = 'lale@example.org' AND status = 'confirmed'`); c != 1 {
 		t.Errorf("the in-flight sign-up is not stored (%d)", c)
+	}
+}
+
+// Instances started at the same time on a new database (a rolling deploy,
+// or several units starting at boot) migrate one after the other: every
+// migration is applied once and every instance comes up.
+func TestConcurrentMigrationsOnAnEmptyDatabase(t *testing.T) {
+	pg := startPostgres(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	start := make(chan struct{})
+	for i := range errs {
+		db, err := database.Open(context.Background(), pg.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = database.Migrate(context.Background(), db.DB)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("instance %d: %v", i, err)
+		}
+	}
+	db, err := sqlx.Open("postgres", pg.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var dup int
+	if err := db.Get(&dup, `SELECT count(*) FROM (SELECT version_id FROM goose_db_version WHERE is_applied GROUP BY 1 HAVING count(*) > 1) d`); err != nil {
+		t.Fatal(err)
+	}
+	if dup != 0 {
+		t.Errorf("%d migrations applied more than once", dup)
 	}
 }
