@@ -440,8 +440,11 @@ func TestServeShutdownDrainsRequestsAndReleasesClaimedMail(t *testing.T) {
 }
 
 // Instances started at the same time on a new database (a rolling deploy,
-// or several units starting at boot) migrate one after the other: every
-// migration is applied once and every instance comes up.
+// or several units starting at boot) migrate one after the other (goose's
+// advisory lock): every migration is applied once and every instance comes
+// up. Without the lock the race is real but narrow here; the test did not
+// catch it in two runs, so it guards the behaviour rather than proving
+// the lock.
 func TestConcurrentMigrationsOnAnEmptyDatabase(t *testing.T) {
 	pg := startPostgres(t)
 	var wg sync.WaitGroup
