@@ -13,6 +13,8 @@
 #   make feed-tools      install ical.js into ./var/npm for that check
 #   make validate-feeds  check the feeds of a running server (BASE_URL,
 #                 default http://localhost:8080) with vobject and ical.js
+#   make fuzz     a short run (FUZZTIME, default 10s) of each fuzz target;
+#                 the seed corpora already run in make test
 #   make lint     gofmt check + go vet
 #   make build    build bin/treffpunkt
 #   make clean    remove bin/
@@ -66,3 +68,9 @@ clean:
 .PHONY: bench-rush
 bench-rush:
 	scripts/bench-rush.sh
+
+# Fuzzing (issue 10): each target for FUZZTIME (default 10s), on a
+# throwaway PostgreSQL. See scripts/fuzz.sh.
+.PHONY: fuzz
+fuzz:
+	scripts/pg.sh test-run -- scripts/fuzz.sh

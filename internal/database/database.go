@@ -5,21 +5,33 @@ package database
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
+	"net/url"
+	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"treffpunkt/migrations"
 )
 
+// ConnectTimeout bounds each new connection to PostgreSQL unless
+// DATABASE_URL sets connect_timeout itself: a server that does not answer
+// (a network partition rather than a refused connection) must not hold
+// requests for long.
+const ConnectTimeout = 5 * time.Second
+
 // Open connects and checks the connection.
-func Open(ctx context.Context, url string) (*sqlx.DB, error) {
-	db, err := sqlx.Open("postgres", url)
+func Open(ctx context.Context, dsn string) (*sqlx.DB, error) {
+	db, err := sqlx.Open("postgres", withConnectTimeout(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -35,12 +47,33 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 	return db, nil
 }
 
+// withConnectTimeout adds connect_timeout to a postgres:// URL that has none.
+func withConnectTimeout(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return dsn
+	}
+	q := u.Query()
+	if q.Has("connect_timeout") {
+		return dsn
+	}
+	q.Set("connect_timeout", fmt.Sprint(int(ConnectTimeout.Seconds())))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 func provider(db *sql.DB) (*goose.Provider, error) {
 	sub, err := fs.Sub(migrations.FS, ".")
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectPostgres, db, sub)
+	// Instances that start at the same time (a rolling deploy) migrate one
+	// after the other: goose holds a PostgreSQL advisory lock meanwhile.
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
 }
 
 // Migrate applies every pending migration, each in its own transaction.
@@ -130,4 +163,33 @@ func Constraint(err error) (name, code string, ok bool) {
 func IsUniqueViolation(err error, constraint string) bool {
 	name, code, ok := Constraint(err)
 	return ok && code == "23505" && (constraint == "" || name == constraint)
+}
+
+// Unavailable reports whether err means the database cannot be reached or
+// is restarting, rather than that a statement failed: a refused or broken
+// connection, a server shutting down (57P01, 57P02) or not yet accepting
+// connections (57P03), too many connections (53300), any SQLSTATE of class
+// 08 (connection exception), or a deadline that ran out while waiting for
+// it. Such an error is worth trying again shortly; the web layer answers
+// 503 with Retry-After.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code {
+		case "57P01", "57P02", "57P03", "53300":
+			return true
+		}
+		return pqErr.Code.Class() == "08"
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr)
 }

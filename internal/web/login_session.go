@@ -11,6 +11,7 @@ import (
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/database"
 )
 
 // Staff sessions are server-side (scs with its PostgreSQL store, table
@@ -145,6 +146,12 @@ func (s *server) popFlash(c *gin.Context) string {
 // sessionError answers when the session store fails (the database is
 // down): an error page rather than scs's bare 500.
 func (s *server) sessionError(w http.ResponseWriter, r *http.Request, err error) {
+	if database.Unavailable(err) {
+		s.Log.Warn("session store: database unavailable", "error", err.Error())
+		w.Header().Set("Retry-After", retryAfter)
+		s.renderPlainError(w, r, http.StatusServiceUnavailable, "err.unavailable")
+		return
+	}
 	s.Log.Error("session store", "error", err.Error())
 	s.renderPlainError(w, r, http.StatusInternalServerError, "err.internal")
 }

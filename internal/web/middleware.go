@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -116,7 +117,13 @@ func (s *server) renderErrors(c *gin.Context) {
 }
 
 func (s *server) writeError(c *gin.Context) {
-	ae := apperr.From(c.Errors.Last().Err)
+	ae := unavailable(c.Errors.Last().Err)
+	if ae.Code == apperr.Unavailable {
+		c.Header("Retry-After", retryAfter)
+		if ae.Cause != nil {
+			s.Log.Warn("database unavailable", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "error", ae.Cause.Error())
+		}
+	}
 	if ae.Code == apperr.Internal {
 		s.Log.Error("internal error", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "error", ae.Error())
 	}
@@ -156,7 +163,9 @@ func (s *server) healthz(c *gin.Context) { c.String(http.StatusOK, "ok\n") }
 
 // readyz says whether the database answers, for load balancers.
 func (s *server) readyz(c *gin.Context) {
-	if err := s.Ready(c.Request.Context()); err != nil {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
+	defer cancel()
+	if err := s.Ready(ctx); err != nil {
 		s.Log.Warn("not ready", "error", err.Error())
 		c.String(http.StatusServiceUnavailable, "database unavailable\n")
 		return

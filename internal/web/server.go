@@ -155,7 +155,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	r.NoMethod(func(c *gin.Context) { _ = c.Error(methodNotAllowed()) })
 
 	pages := s.withSessions(s.csrf(r))
-	return &router{Handler: s.securityHeaders(s.limitBody(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	return &router{Handler: s.securityHeaders(s.limitBody(boundRequests(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// The API, the calendar feeds (feeds.go) and /metrics use no
 		// cookies or forms.
 		if strings.HasPrefix(req.URL.Path, "/api/") || isFeedPath(req.URL.Path) || req.URL.Path == "/metrics" {
@@ -163,7 +163,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 			return
 		}
 		pages.ServeHTTP(w, req)
-	}))), engine: r}, nil
+	})))), engine: r}, nil
 }
 
 // router is the whole handler; Routes lists its routes, so that tests can
