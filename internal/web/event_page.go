@@ -46,6 +46,9 @@ type eventPage struct {
 	Problem       string
 	Notice        string
 	RetentionDays int
+	// FormAction and EmbedToken are set on the embedded form (embed.go).
+	FormAction string
+	EmbedToken string
 }
 
 // eventPage shows an event with its sign-up form.
@@ -74,6 +77,12 @@ func (s *server) renderEvent(c *gin.Context, status int, e *event.Event, form si
 		p.Notice = l.T(fail.Msg.ID, fail.Msg.Data)
 	} else if fail != nil {
 		p.Problem = l.T(fail.Msg.ID, fail.Msg.Data)
+	}
+	if isEmbed(c) {
+		if err := s.embedFormFields(c, &p); err != nil {
+			_ = c.Error(err)
+			return
+		}
 	}
 	s.render(c, status, "event", p.Event.Title, p)
 }
@@ -156,6 +165,10 @@ func (s *server) register(c *gin.Context) {
 		// after confirming): whoever typed a member's number must not get
 		// the tickets that the member confirms.
 		s.pendingNotice(c, slug)
+		return
+	}
+	if isEmbed(c) {
+		s.embedDone(c, slug, res.Registration)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/r/"+res.Registration.ManageToken)
