@@ -103,6 +103,20 @@ func newA11yWorld(t *testing.T) a11yWorld {
 	return a11yWorld{a: a, manage: r.ManageToken, ticket: r.Tickets[0].Code, door: a.Staff(t, o, "door@example.org", "door", false)}
 }
 
+// unmarkedTitleJS lists the elements that show the German title of the
+// fixture without being marked as German.
+const unmarkedTitleJS = `(() => {
+  const bad = [];
+  const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let n;
+  while ((n = w.nextNode())) {
+    if (!n.textContent.includes("Internationales 1. Mai-Fest")) continue;
+    const l = n.parentElement.closest("[lang]");
+    if (!l || l.lang !== "de") bad.push(n.parentElement.outerHTML.slice(0, 160));
+  }
+  return bad;
+})()`
+
 func ptrTime(t time.Time) *time.Time { return &t }
 
 // Every public page and every state of the sign-up, registration, login and
@@ -204,6 +218,16 @@ func TestAccessibilityAxe(t *testing.T) {
 					failed++
 				} else {
 					t.Log(b.String())
+				}
+			}
+			// Language of parts: on Arabic pages the German-only title
+			// is marked as German wherever it appears.
+			if lang == "ar" {
+				unmarked, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](unmarkedTitleJS))
+				must(name+": language of parts", err)
+				for _, h := range unmarked {
+					t.Errorf("%s: German title without lang=\"de\": %s", name, h)
+					failed++
 				}
 			}
 			overflow, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
