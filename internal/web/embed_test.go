@@ -130,6 +130,9 @@ func TestEmbedSignupBadInputStaysInFrame(t *testing.T) {
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `id="e-email"`) || strings.Contains(body, `class="site"`) || !embedTokenRE.MatchString(body) {
 		t.Fatalf("bad email in the frame: %d\n%.600s", code, body)
 	}
+	if !strings.Contains(body, "<title>Fehler: ") {
+		t.Error("the page title does not say that the form has errors")
+	}
 	if !strings.Contains(body, `action="/embed/events/fest/register?lang=de"`) {
 		t.Error("the form in the frame does not post to the embed route")
 	}

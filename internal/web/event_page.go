@@ -84,7 +84,13 @@ func (s *server) renderEvent(c *gin.Context, status int, e *event.Event, form si
 			return
 		}
 	}
-	s.render(c, status, "event", p.Event.Title, p)
+	title := p.Event.Title
+	if len(p.ErrorList) > 0 || p.Problem != "" {
+		// The title is the first thing a screen reader reads of the page
+		// that comes back: it says at once that something is wrong.
+		title = l.T("title.error", nil) + ": " + title
+	}
+	s.render(c, status, "event", title, p)
 }
 
 // register takes the sign-up form: on success it redirects to the
