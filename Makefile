@@ -11,6 +11,9 @@
 #                 scripts/validate-feeds.sh on served feeds when its tools are
 #                 installed (python3-vobject, node, `make feed-tools`)
 #   make feed-tools      install ical.js into ./var/npm for that check
+#   make a11y-tools      the same, with axe-core for the accessibility check
+#                 (docs/accessibility.md); npm keeps only what one install
+#                 names, so both targets install both
 #   make validate-feeds  check the feeds of a running server (BASE_URL,
 #                 default http://localhost:8080) with vobject and ical.js
 #   make fuzz     a short run (FUZZTIME, default 10s) of each fuzz target;
@@ -21,7 +24,7 @@
 
 GO ?= go
 
-.PHONY: build run db-stop test lint clean feed-tools validate-feeds
+.PHONY: build run db-stop test lint clean feed-tools a11y-tools validate-feeds
 
 build:
 	$(GO) build -o bin/treffpunkt ./cmd/treffpunkt
@@ -35,8 +38,8 @@ db-stop:
 test:
 	scripts/pg.sh test-run -- $(GO) test -race -count=1 -timeout 9m ./...
 
-feed-tools:
-	npm install --no-save --no-audit --no-fund --prefix var/npm ical.js
+feed-tools a11y-tools:
+	npm install --no-save --no-audit --no-fund --prefix var/npm ical.js axe-core
 
 validate-feeds:
 	scripts/validate-feeds.sh $(or $(BASE_URL),http://localhost:8080)

@@ -400,3 +400,16 @@ UPDATE calendar_feeds SET nonce = $2, token_hash = $3, renewed_at = now() WHERE 
 	}
 	return tok, nil
 }
+
+// DerivedKey is a key for another purpose (the embedded sign-up form's
+// tokens), derived from the same secret as the feed tokens, so that it too
+// is the same on every instance and survives restarts.
+func (s *Service) DerivedKey(ctx context.Context, purpose string) ([]byte, error) {
+	k, err := s.key(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := hmac.New(sha256.New, k)
+	m.Write([]byte(purpose))
+	return m.Sum(nil), nil
+}

@@ -82,6 +82,9 @@ type Event struct {
 	// which answers a scan shows and how (door.go).
 	DefaultLang   string          `db:"default_lang"`
 	DoorQuestions event.Questions `db:"door_questions"`
+	// TitleLang is the language of Title (the event's default language),
+	// marked on the page when it is not the page's.
+	TitleLang string `db:"title_lang"`
 }
 
 // Location is the event's zone.
@@ -109,7 +112,7 @@ func (e *Event) Today(now time.Time) string {
 }
 
 const lookupSQL = `
-SELECT e.id, e.org_id, o.name AS org_name, o.slug AS org_slug, e.slug, COALESCE(e.title->>e.default_lang, '') AS title,
+SELECT e.id, e.org_id, o.name AS org_name, o.slug AS org_slug, e.slug, COALESCE(e.title->>e.default_lang, '') AS title, e.default_lang AS title_lang,
        e.starts_at, e.ends_at, e.timezone, e.status, e.default_lang,
        COALESCE((SELECT jsonb_agg(q ORDER BY n) FROM jsonb_array_elements(e.questions) WITH ORDINALITY AS x(q, n)
                  WHERE q->>'door' = 'true'), '[]') AS door_questions
@@ -160,7 +163,7 @@ func (s *Service) Lookup(ctx context.Context, slug string) (*Event, error) {
 func (s *Service) Events(ctx context.Context, orgIDs []int64, all bool) ([]Event, error) {
 	var out []Event
 	err := sqlx.SelectContext(ctx, s.DB, &out, `
-SELECT e.id, e.org_id, o.name AS org_name, o.slug AS org_slug, e.slug, COALESCE(e.title->>e.default_lang, '') AS title,
+SELECT e.id, e.org_id, o.name AS org_name, o.slug AS org_slug, e.slug, COALESCE(e.title->>e.default_lang, '') AS title, e.default_lang AS title_lang,
        e.starts_at, e.ends_at, e.timezone, e.status
 FROM events e JOIN organisations o ON o.id = e.org_id
 WHERE ($2 OR e.org_id = ANY($1)) AND e.status = 'published' AND e.ends_at > $3

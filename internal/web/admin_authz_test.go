@@ -43,6 +43,7 @@ var admPageRoutes = []admRoute{
 	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/erase", "organiser", true},
 	{"GET", "/admin/orgs/:org/members", "organiser", false},
 	{"POST", "/admin/orgs/:org/members", "organiser", false},
+	{"GET", "/admin/orgs/:org/embed", "organiser", false},
 	{"GET", "/admin/orgs/:org/staff", "owner", false},
 	{"POST", "/admin/orgs/:org/staff", "owner", false},
 	{"POST", "/admin/orgs/:org/staff/:user/role", "owner", false},

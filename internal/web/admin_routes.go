@@ -44,6 +44,7 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.POST("/events/:slug/registrations/:id/erase", organiser, s.eraseAttendee)
 	o.GET("/members", organiser, s.membersPage)
 	o.POST("/members", organiser, s.uploadMembers)
+	o.GET("/embed", organiser, s.embedSnippets)
 	o.GET("/staff", owner, s.staffPage)
 	o.POST("/staff", owner, s.inviteStaff)
 	o.POST("/staff/:user/role", owner, s.changeStaffRole)

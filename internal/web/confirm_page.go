@@ -29,6 +29,12 @@ func (s *server) pendingNotice(c *gin.Context, slug string) {
 		RetentionDays: s.Config.RetentionDays,
 		Notice:        l.T(id, map[string]any{"Hours": s.holdHours()}),
 	}
+	if isEmbed(c) {
+		if err := s.embedFormFields(c, &p); err != nil {
+			_ = c.Error(err)
+			return
+		}
+	}
 	s.render(c, http.StatusAccepted, "event", p.Event.Title, p)
 }
 

@@ -51,6 +51,9 @@ type eventPage struct {
 	Problem       string
 	Notice        string
 	RetentionDays int
+	// FormAction and EmbedToken are set on the embedded form (embed.go).
+	FormAction string
+	EmbedToken string
 }
 
 // eventPage shows an event with its sign-up form.
@@ -90,7 +93,19 @@ func (s *server) renderEvent(c *gin.Context, status int, e *event.Event, form si
 	} else if fail != nil {
 		p.Problem = l.T(fail.Msg.ID, fail.Msg.Data)
 	}
-	s.render(c, status, "event", p.Event.Title, p)
+	if isEmbed(c) {
+		if err := s.embedFormFields(c, &p); err != nil {
+			_ = c.Error(err)
+			return
+		}
+	}
+	title := p.Event.Title
+	if len(p.ErrorList) > 0 || p.Problem != "" {
+		// The title is the first thing a screen reader reads of the page
+		// that comes back: it says at once that something is wrong.
+		title = l.T("title.error", nil) + ": " + title
+	}
+	s.render(c, status, "event", title, p)
 }
 
 // register takes the sign-up form: on success it redirects to the
@@ -187,6 +202,10 @@ func (s *server) register(c *gin.Context) {
 		// after confirming): whoever typed a member's number must not get
 		// the tickets that the member confirms.
 		s.pendingNotice(c, slug)
+		return
+	}
+	if isEmbed(c) {
+		s.embedDone(c, slug, res.Registration)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/r/"+res.Registration.ManageToken)

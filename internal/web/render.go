@@ -36,6 +36,8 @@ type View struct {
 	// header's link to the organisers' area; Flash a message for them.
 	User  *auth.User
 	Flash string
+	// Embed pages (/embed/…) are shown in an iframe, in the frame layout.
+	Embed bool
 	Data  any
 }
 
@@ -96,7 +98,7 @@ func (s *server) render(c *gin.Context, status int, page, title string, data any
 		L: l, Lang: l.Lang, Dir: i18n.Dir(l.Lang), Title: title,
 		CSRFToken: nosurf.Token(c.Request), BaseURL: s.Config.BaseURL,
 		Path: c.Request.URL.Path, Query: c.Request.URL.Query(), Languages: s.Catalogue.Languages(), Data: data,
-		User: user(c),
+		User: user(c), Embed: isEmbed(c),
 	}
 	if id := s.popFlash(c); id != "" {
 		v.Flash = l.T(id, nil)
@@ -112,7 +114,11 @@ func (s *server) writePage(w http.ResponseWriter, status int, page string, v *Vi
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+	layout := "layout"
+	if v.Embed {
+		layout = "embed_layout"
+	}
+	if err := t.ExecuteTemplate(&buf, layout, v); err != nil {
 		s.Log.Error("render page", "page", page, "error", err.Error())
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

@@ -67,6 +67,7 @@ type server struct {
 	throttle *auth.LoginThrottle
 	// signupEmail is SIGNUP_RATE_PER_EMAIL, shared by form and API.
 	signupEmail *ratelimit.Keyed
+	embed       embedKeys
 }
 
 // maxBodyBytes bounds every request body; sign-up forms and API calls are a
@@ -136,6 +137,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	s.loginRoutes(r)
 	s.adminRoutes(r)
 	s.checkinRoutes(r)
+	s.embedRoutes(r, signupLimit)
 
 	api.Register(r.Group("/api/v1"), api.Deps{
 		Config:        d.Config,
@@ -209,6 +211,9 @@ func (s *server) csrf(h http.Handler) http.Handler {
 	secure := s.Config.SecureCookies()
 	c.SetBaseCookie(http.Cookie{Path: "/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode, MaxAge: nosurf.MaxAge})
 	c.SetIsTLSFunc(func(*http.Request) bool { return secure })
+	// The embedded form cannot count on cookies in a cross-site frame; it
+	// carries its own signed token (embed.go).
+	c.ExemptFunc(func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/embed/") })
 	if base, err := url.Parse(s.Config.BaseURL); err == nil {
 		// Behind a proxy r.Host may differ from the public host: accept the
 		// public origin too.

@@ -9,3 +9,25 @@ document.addEventListener('submit', function (e) {
     e.preventDefault();
   }
 });
+
+// Error summaries (class "alert", id "errors"): each entry links to its
+// field. Browsers scroll to a fragment but do not focus it, so a keyboard or
+// screen-reader user would have to find the field again; move focus there.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest('#errors a[href^="#"]');
+    if (!a) return;
+    var field = document.getElementById(a.getAttribute("href").slice(1));
+    if (!field) return;
+    e.preventDefault();
+    field.focus();
+    if (field.scrollIntoView) field.scrollIntoView({ block: "center" });
+  });
+  function focusSummary() {
+    var s = document.getElementById("errors");
+    if (s && document.activeElement !== s && !s.contains(document.activeElement)) s.focus();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", focusSummary);
+  else focusSummary();
+})();

@@ -1,0 +1,244 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"treffpunkt/internal/event"
+	"treffpunkt/internal/testapp"
+)
+
+// axeSource reads axe-core from ./var/npm (make a11y-tools, or .ci/run,
+// installs it there; AXE_CORE may name another axe.min.js). Locally a
+// missing axe-core skips the check with a clear message; in CI it fails.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("AXE_CORE")
+	if p == "" {
+		p = filepath.Join("..", "..", "var", "npm", "node_modules", "axe-core", "axe.min.js")
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("axe-core not found at %s (%v); .ci/run installs it into var/npm", p, err)
+		}
+		t.Skipf("axe-core not installed (%s): run `make a11y-tools` to install it into var/npm, then run the test again", p)
+	}
+	return string(b)
+}
+
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target  []any  `json:"target"`
+		HTML    string `json:"html"`
+		Summary string `json:"failureSummary"`
+	} `json:"nodes"`
+}
+
+// runAxe injects axe-core into the page and returns its WCAG 2.1 A/AA
+// violations.
+func runAxe(ctx context.Context, src string) ([]axeViolation, error) {
+	var res struct {
+		Violations []axeViolation `json:"violations"`
+		Passes     int            `json:"passes"`
+	}
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](src)); err != nil {
+		return nil, fmt.Errorf("inject axe: %w", err)
+	}
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {
+  runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+  resultTypes: ["violations"]
+}).then(r => JSON.stringify({violations: r.violations, passes: r.passes.length}))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return nil, fmt.Errorf("axe.run: %w", err)
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		return nil, err
+	}
+	// A page on which no rule passed was not checked at all.
+	if res.Passes == 0 {
+		return nil, fmt.Errorf("axe checked nothing")
+	}
+	return res.Violations, nil
+}
+
+// a11yWorld is the data every public page and flow of the check shows: an
+// organisation, an event with a German-only title (so Arabic pages carry a
+// part in another script), a registration with two tickets and a door
+// account.
+type a11yWorld struct {
+	a      *testapp.App
+	manage string
+	ticket string
+	door   string
+}
+
+func newA11yWorld(t *testing.T) a11yWorld {
+	a := testapp.New(t)
+	o := a.Org(t, "miso")
+	a.Event(t, o, "maifest", func(in *event.Input) {
+		in.Title = event.Texts{"de": "Internationales 1. Mai-Fest"}
+		in.Description = event.Texts{"de": "Musik, Essen und Gespräche aus vielen Ländern.", "ar": "موسيقى وطعام وأحاديث من بلدان كثيرة."}
+		in.Capacity = event.Some(100)
+		three := 3
+		in.MaxPartySize = &three
+		in.StartsAt = ptrTime(time.Now().Add(2 * time.Hour).Truncate(time.Minute))
+		in.EndsAt = ptrTime(time.Now().Add(6 * time.Hour).Truncate(time.Minute))
+	})
+	a.Event(t, o, "loccum", func(in *event.Input) {
+		in.Title = event.Texts{"de": "Wochenende in Loccum", "ar": "عطلة نهاية الأسبوع في لوكوم"}
+	})
+	r := a.Signed(t, "maifest", "Ayla Demir", 2)
+	return a11yWorld{a: a, manage: r.ManageToken, ticket: r.Tickets[0].Code, door: a.Staff(t, o, "door@example.org", "door", false)}
+}
+
+// unmarkedTitleJS lists the elements that show the German title of the
+// fixture without being marked as German.
+const unmarkedTitleJS = `(() => {
+  const bad = [];
+  const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let n;
+  while ((n = w.nextNode())) {
+    if (!n.textContent.includes("Internationales 1. Mai-Fest")) continue;
+    const l = n.parentElement.closest("[lang]");
+    if (!l || l.lang !== "de") bad.push(n.parentElement.outerHTML.slice(0, 160));
+  }
+  return bad;
+})()`
+
+func ptrTime(t time.Time) *time.Time { return &t }
+
+// Every public page and every state of the sign-up, registration, login and
+// check-in flows, in German and in Arabic (right to left), has no serious
+// or critical WCAG 2.1 A/AA violation that axe-core finds, and reflows
+// without horizontal scrolling on a 360 px wide screen (the width a 720 px
+// window has at 200 % zoom).
+func TestAccessibilityAxe(t *testing.T) {
+	src := axeSource(t)
+	w := newA11yWorld(t)
+	a := w.a
+	must := func(step string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("browser, %s: %v", step, err)
+		}
+	}
+	ticketCode := w.ticket
+
+	type state struct {
+		name string
+		// open brings the browser to the state; wait is what shows it.
+		open func(lang string) []chromedp.Action[chromedp.Void]
+	}
+	type steps = []chromedp.Action[chromedp.Void]
+	page := func(path, wait string) func(string) steps {
+		return func(lang string) steps {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			return steps{chromedp.Navigate(a.URL + path + sep + "lang=" + lang), chromedp.WaitVisible(wait)}
+		}
+	}
+	states := []state{
+		{"event list", page("/", "main h1")},
+		{"organisation page", page("/orgs/miso", "main h1")},
+		{"event page", page("/events/maifest", "#f-name")},
+		{"sign-up form with errors", func(lang string) steps {
+			return append(page("/events/maifest", "#f-name")(lang),
+				chromedp.SetValue(`#f-email`, "not-an-email"),
+				chromedp.Click(`button.primary`), chromedp.WaitVisible(`#errors`))
+		}},
+		{"registration page", page("/r/"+w.manage, "#status")},
+		{"ticket page", page("/t/"+ticketCode, "main h1")},
+		{"page not found", page("/events/no-such-event", "main h1")},
+		{"embedded form", page("/embed/events/maifest", "#f-name")},
+		{"embedded form with errors", func(lang string) steps {
+			return append(page("/embed/events/maifest", "#f-name")(lang),
+				chromedp.Click(`button.primary`), chromedp.WaitVisible(`#errors`))
+		}},
+		{"embedded organisation list", page("/embed/orgs/miso", "main h1")},
+		{"login", page("/login", "#f-email")},
+		{"login with a wrong password", func(lang string) steps {
+			return append(page("/login", "#f-email")(lang),
+				chromedp.SendKeys(`#f-email`, w.door), chromedp.SendKeys(`#f-password`, "wrong password"),
+				chromedp.Click(`#login-submit`), chromedp.WaitVisible(`#problem`))
+		}},
+		{"check-in: events (signed in as door staff)", func(lang string) steps {
+			return append(page("/login", "#f-email")(lang),
+				chromedp.SendKeys(`#f-email`, w.door), chromedp.SendKeys(`#f-password`, testapp.StaffPassword),
+				chromedp.Click(`#login-submit`), chromedp.WaitVisible(`#logout`),
+				chromedp.Navigate(a.URL+"/checkin?lang="+lang), chromedp.WaitVisible(`#checkin-events`))
+		}},
+		{"check-in: scanner", page("/checkin/events/maifest", "#f-code")},
+		{"check-in: scan result", func(lang string) steps {
+			return append(page("/checkin/events/maifest", "#f-code")(lang),
+				chromedp.SendKeys(`#f-code`, ticketCode), chromedp.Click(`#scan-submit`), chromedp.WaitVisible(`#result-verdict`))
+		}},
+	}
+	failed := 0
+	for _, lang := range []string{"de", "ar"} {
+		// A fresh browser per language: no session or language cookie
+		// carries over.
+		ctx := newBrowserFor(t, 3*time.Minute)
+		must("viewport", chromedp.Do(ctx, chromedp.EmulateViewport(360, 740)))
+		for _, st := range states {
+			name := lang + ": " + st.name
+			stepCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			err := chromedp.Do(stepCtx, st.open(lang)...)
+			cancel()
+			if err != nil {
+				t.Errorf("%s: open: %v", name, err)
+				failed++
+				continue
+			}
+			vs, err := runAxe(ctx, src)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			for _, v := range vs {
+				var b strings.Builder
+				fmt.Fprintf(&b, "%s: [%s] %s: %s", name, v.Impact, v.ID, v.Help)
+				for _, n := range v.Nodes {
+					fmt.Fprintf(&b, "\n    %v %s\n      %s", n.Target, n.HTML, strings.ReplaceAll(n.Summary, "\n", "\n      "))
+				}
+				if v.Impact == "serious" || v.Impact == "critical" {
+					t.Error(b.String())
+					failed++
+				} else {
+					t.Log(b.String())
+				}
+			}
+			// Language of parts: on Arabic pages the German-only title
+			// is marked as German wherever it appears.
+			if lang == "ar" {
+				unmarked, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](unmarkedTitleJS))
+				must(name+": language of parts", err)
+				for _, h := range unmarked {
+					t.Errorf("%s: German title without lang=\"de\": %s", name, h)
+					failed++
+				}
+			}
+			overflow, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
+			must(name+": width", err)
+			if overflow > 0 {
+				t.Errorf("%s: scrolls sideways by %d px on a 360 px wide screen", name, overflow)
+				failed++
+			}
+		}
+	}
+	if failed == 0 {
+		t.Logf("%d states × 2 languages: no serious or critical violations, no sideways scrolling at 360 px", len(states))
+	}
+}
