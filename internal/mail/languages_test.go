@@ -66,3 +66,21 @@ func TestEveryKindRendersInEveryLanguage(t *testing.T) {
 		}
 	}
 }
+
+// The mails that send the reader back to the event page to sign up again
+// link that phrase in every language, besides the event's title.
+func TestEventPagePhraseIsALinkInEveryLanguage(t *testing.T) {
+	o := testOutbox(t, "de")
+	const link = `href="https://treffpunkt.example/events/1-mai-fest"`
+	for _, lang := range config.Languages {
+		for _, kind := range []string{registration.MailCancelled, registration.MailHoldExpired} {
+			var html bytes.Buffer
+			if err := o.Preview(&html, kind, lang, PreviewHTML, "x@example.org"); err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(html.String(), link); n < 2 {
+				t.Errorf("%s.%s: the event page is linked %d times, want the title and the phrase", kind, lang, n)
+			}
+		}
+	}
+}
