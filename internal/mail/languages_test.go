@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -17,6 +18,9 @@ var greetings = map[string]string{
 	"de": "Hallo", "en": "Hello", "tr": "Merhaba", "ar": "مرحبًا",
 	"fa": "سلام", "ru": "Здравствуйте", "ku": "Silav",
 }
+
+// rawID is a catalogue id left in a mail: a message no catalogue has.
+var rawID = regexp.MustCompile(`\bmail[._][a-z_.]+`)
 
 // Every kind of mail, to participants and to staff, renders in every
 // language Treffpunkt publishes in: its own templates (not a fallback), a
@@ -51,6 +55,9 @@ func TestEveryKindRendersInEveryLanguage(t *testing.T) {
 				}
 				if lang != "de" && strings.Contains(s, "Hallo") {
 					t.Errorf("%s.%s %s has German in it:\n%s", kind, lang, name, s)
+				}
+				if id := rawID.FindString(s); id != "" {
+					t.Errorf("%s.%s %s shows the raw message id %q:\n%s", kind, lang, name, id, s)
 				}
 			}
 			if !strings.Contains(html.String(), `<html lang="`+lang+`" dir="`+i18n.Dir(lang)+`">`) {
