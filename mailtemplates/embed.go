@@ -1,8 +1,9 @@
 // Package mailtemplates holds the email templates, embedded into the binary:
-// a shared layout (base.txt, base.html), per language the shared blocks
-// (common.{lang}.txt/.html) and per kind and language the message
-// ({kind}.{lang}.txt with the subject, {kind}.{lang}.html). docs/mail.md
-// describes the data they get.
+// a shared layout (base.txt, base.html), the shared blocks (common.txt,
+// common.html) and per kind the message ({kind}.txt with the subject,
+// {kind}.html). Every word comes from the message catalogues
+// (web/i18n/*.toml, keys mail.*) through T and N; docs/mail.md describes
+// the data they get.
 package mailtemplates
 
 import "embed"

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -17,6 +18,9 @@ var greetings = map[string]string{
 	"de": "Hallo", "en": "Hello", "tr": "Merhaba", "ar": "مرحبًا",
 	"fa": "سلام", "ru": "Здравствуйте", "ku": "Silav",
 }
+
+// rawID is a catalogue id left in a mail: a message no catalogue has.
+var rawID = regexp.MustCompile(`\bmail[._][a-z_.]+`)
 
 // Every kind of mail, to participants and to staff, renders in every
 // language Treffpunkt publishes in: its own templates (not a fallback), a
@@ -52,6 +56,9 @@ func TestEveryKindRendersInEveryLanguage(t *testing.T) {
 				if lang != "de" && strings.Contains(s, "Hallo") {
 					t.Errorf("%s.%s %s has German in it:\n%s", kind, lang, name, s)
 				}
+				if id := rawID.FindString(s); id != "" {
+					t.Errorf("%s.%s %s shows the raw message id %q:\n%s", kind, lang, name, id, s)
+				}
 			}
 			if !strings.Contains(html.String(), `<html lang="`+lang+`" dir="`+i18n.Dir(lang)+`">`) {
 				t.Errorf("%s.%s html lacks lang and dir", kind, lang)
@@ -62,6 +69,24 @@ func TestEveryKindRendersInEveryLanguage(t *testing.T) {
 			}
 			if m.Subject == "" || m.Text == "" || m.HTML == "" {
 				t.Errorf("%s.%s eml: subject %q, text %d bytes, html %d bytes", kind, lang, m.Subject, len(m.Text), len(m.HTML))
+			}
+		}
+	}
+}
+
+// The mails that send the reader back to the event page to sign up again
+// link that phrase in every language, besides the event's title.
+func TestEventPagePhraseIsALinkInEveryLanguage(t *testing.T) {
+	o := testOutbox(t, "de")
+	const link = `href="https://treffpunkt.example/events/1-mai-fest"`
+	for _, lang := range config.Languages {
+		for _, kind := range []string{registration.MailCancelled, registration.MailHoldExpired} {
+			var html bytes.Buffer
+			if err := o.Preview(&html, kind, lang, PreviewHTML, "x@example.org"); err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(html.String(), link); n < 2 {
+				t.Errorf("%s.%s: the event page is linked %d times, want the title and the phrase", kind, lang, n)
 			}
 		}
 	}

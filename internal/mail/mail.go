@@ -10,13 +10,13 @@ package mail
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	htmltemplate "html/template"
 	"net/mail"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -49,7 +49,7 @@ func NewOutbox(db *sqlx.DB, cfg *config.Config, cat *i18n.Catalogue) (*Outbox, e
 	if err != nil {
 		return nil, fmt.Errorf("BASE_URL: %w", err)
 	}
-	tpl, err := parseTemplates(cfg.DefaultLang)
+	tpl, err := parseTemplates(cat, cfg.DefaultLang)
 	if err != nil {
 		return nil, err
 	}
@@ -313,10 +313,17 @@ func (o *Outbox) data(lang string, e *event.Event) *Data {
 func qrName(n int) string { return fmt.Sprintf("qr-%d.png", n) }
 
 // newMessageID is fixed at enqueue, so every resend of a message carries
-// the same Message-ID and receivers can tell a duplicate.
+// the same Message-ID and receivers can tell a duplicate: 128 random bits
+// as 26 lower-case base32 characters, @ BASE_URL's host.
 func (o *Outbox) newMessageID() string {
-	return strings.ToLower(rand.Text()) + "@" + o.host
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	var out [26]byte
+	idEncoding.Encode(out[:], b[:])
+	return string(out[:]) + "@" + o.host
 }
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 // replyTo is the organisation's address when it is one, else "".
 func replyTo(addr string) string {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	texttemplate "text/template"
 
+	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/mailtemplates"
@@ -69,45 +70,52 @@ type rendered struct {
 	Subject, Text, HTML string
 }
 
-// templates holds one parsed text and HTML template per kind and language.
+// templates holds one parsed text and HTML template per kind and language:
+// the same files for every language, with T and N bound to that language's
+// catalogue.
 type templates struct {
 	text map[string]*texttemplate.Template // by kind and language: confirmed.de
 	html map[string]*htmltemplate.Template
 	def  string
 }
 
-var fileRE = regexp.MustCompile(`^([a-z_]+)\.([a-z]{2,3})\.txt$`)
+var kindFileRE = regexp.MustCompile(`^([a-z_]+)\.txt$`)
 
-// parseTemplates parses every {kind}.{lang} pair of mailtemplates, each on
-// the base layout and its language's common blocks; a broken template stops
-// the start. def is the language used where a kind has no template in the
-// recipient's.
-func parseTemplates(def string) (*templates, error) {
+// parseTemplates parses every {kind}.txt/.html of mailtemplates, each on
+// the base layout and the common blocks, once per language that has a
+// catalogue; a broken template stops the start. def is the language used
+// where the recipient's has no catalogue.
+func parseTemplates(cat *i18n.Catalogue, def string) (*templates, error) {
 	t := &templates{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}, def: def}
 	files, err := fs.Glob(mailtemplates.FS, "*.txt")
 	if err != nil {
 		return nil, err
 	}
-	funcs := htmltemplate.FuncMap{"dirOf": i18n.Dir}
-	for _, f := range files {
-		m := fileRE.FindStringSubmatch(f)
-		if m == nil || m[1] == "common" {
+	for _, lang := range config.Languages {
+		if !cat.Has(lang) {
 			continue
 		}
-		kind, lang := m[1], m[2]
-		key := kind + "." + lang
-		tt, err := texttemplate.New("base.txt").ParseFS(mailtemplates.FS, "base.txt", "common."+lang+".txt", f)
-		if err != nil {
-			return nil, fmt.Errorf("mail template %s: %w", f, err)
+		l := cat.For(lang)
+		for _, f := range files {
+			m := kindFileRE.FindStringSubmatch(f)
+			if m == nil || m[1] == "common" || m[1] == "base" {
+				continue
+			}
+			kind := m[1]
+			key := kind + "." + lang
+			tt, err := texttemplate.New("base.txt").Funcs(textFuncs(l)).ParseFS(mailtemplates.FS, "base.txt", "common.txt", f)
+			if err != nil {
+				return nil, fmt.Errorf("mail template %s: %w", f, err)
+			}
+			if tt.Lookup("subject") == nil || tt.Lookup("body") == nil {
+				return nil, fmt.Errorf("mail template %s: needs a subject and a body block", f)
+			}
+			ht, err := htmltemplate.New("base.html").Funcs(htmlFuncs(l)).ParseFS(mailtemplates.FS, "base.html", "common.html", kind+".html")
+			if err != nil {
+				return nil, fmt.Errorf("mail template %s.html: %w", kind, err)
+			}
+			t.text[key], t.html[key] = tt, ht
 		}
-		if tt.Lookup("subject") == nil || tt.Lookup("body") == nil {
-			return nil, fmt.Errorf("mail template %s: needs a subject and a body block", f)
-		}
-		ht, err := htmltemplate.New("base.html").Funcs(funcs).ParseFS(mailtemplates.FS, "base.html", "common."+lang+".html", key+".html")
-		if err != nil {
-			return nil, fmt.Errorf("mail template %s.html: %w", key, err)
-		}
-		t.text[key], t.html[key] = tt, ht
 	}
 	if !t.has("confirmed", def) && !t.has("confirmed", "de") {
 		return nil, fmt.Errorf("mail templates: none in %s or de", def)
