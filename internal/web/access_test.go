@@ -214,13 +214,19 @@ func confirmByForm(t *testing.T, a *testapp.App, body string) (int, string) {
 	return resp.StatusCode, resp.Header.Get("Location")
 }
 
+// mailBody is the text of the newest mail of kind to an address, rendered
+// as the sender will render it.
 func mailBody(t *testing.T, a *testapp.App, kind, to string) string {
 	t.Helper()
-	var body string
-	if err := a.DB.Get(&body, `SELECT body_text FROM mail_outbox WHERE kind = $1 AND recipient = $2 ORDER BY id DESC LIMIT 1`, kind, to); err != nil {
+	var id int64
+	if err := a.DB.Get(&id, `SELECT id FROM mail_outbox WHERE kind = $1 AND recipient = $2 ORDER BY id DESC LIMIT 1`, kind, to); err != nil {
 		t.Fatalf("no %s mail to %s: %v", kind, to, err)
 	}
-	return body
+	m, err := a.Mail.Render(context.Background(), id)
+	if err != nil {
+		t.Fatalf("render %s mail to %s: %v", kind, to, err)
+	}
+	return m.Text
 }
 
 // Hold expiry after sign-ups through the form: Anna holds the one seat and

@@ -12,8 +12,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/testapp"
+	"treffpunkt/internal/testdb"
 )
 
 // A member organisation's website (another site: localhost, while the app
@@ -22,22 +24,27 @@ import (
 // there; the frame follows its content's height both times. Third-party
 // cookies are blocked, as in Safari, so the form must work without them.
 func TestBrowserEmbeddedSignupOnAnotherOrigin(t *testing.T) {
-	a := testapp.New(t)
-	o := a.Org(t, "miso")
-	a.Event(t, o, "maifest", func(in *event.Input) {
-		in.Title = event.Texts{"de": "Internationales 1. Mai-Fest"}
-		in.Capacity = event.Some(100)
-	})
+	// The host page is another site (localhost, the app 127.0.0.1) that
+	// FRAME_ANCESTORS allows.
+	var appURL string
 	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Verein</title></head>
 <body><h1>Unser Verein</h1><p>Meldet euch hier an:</p>
 <iframe src="%[1]s/embed/events/maifest?lang=de" title="Anmeldung" style="width:100%%;border:0"></iframe>
 <script src="%[1]s/static/embed.js" async></script>
-<p id="after">Ende</p></body></html>`, a.URL)
+<p id="after">Ende</p></body></html>`, appURL)
 	}))
 	t.Cleanup(host.Close)
 	hostURL := strings.Replace(host.URL, "127.0.0.1", "localhost", 1)
+	db, dbURL := testdb.NewWithURL(t)
+	a := testapp.OnDBWith(t, db, func(c *config.Config) { c.FrameAncestors = []string{hostURL} })
+	a.DBURL, appURL = dbURL, a.URL
+	o := a.Org(t, "miso")
+	a.Event(t, o, "maifest", func(in *event.Input) {
+		in.Title = event.Texts{"de": "Internationales 1. Mai-Fest"}
+		in.Capacity = event.Some(100)
+	})
 
 	ctx := newBrowser(t, chromedp.Flag("test-third-party-cookie-phaseout", true))
 	must := func(step string, err error) {
