@@ -58,7 +58,9 @@ psql -qtA "$DATABASE_URL" -c "SELECT code FROM tickets ORDER BY random()" >"$tmp
 
 urls=()
 for port in "${PORTS[@]}"; do
-	LISTEN_ADDR=127.0.0.1:$port BASE_URL=http://127.0.0.1:$port API_RATE_PER_TOKEN=0 \
+	# PPROF_ADDR_PREFIX=127.0.0.1:606 serves profiles on :6060, :6061, …
+	PPROF_ADDR=${PPROF_ADDR_PREFIX:+$PPROF_ADDR_PREFIX${#pids[@]}} \
+		LISTEN_ADDR=127.0.0.1:$port BASE_URL=http://127.0.0.1:$port API_RATE_PER_TOKEN=0 \
 		bin/treffpunkt serve --no-migrate --no-workers >/dev/null 2>"$tmp/app-$port.log" &
 	pids+=("$!")
 	urls+=("http://127.0.0.1:$port")

@@ -89,11 +89,7 @@ type Event struct {
 
 // Location is the event's zone.
 func (e *Event) Location() *time.Location {
-	loc, err := time.LoadLocation(e.Timezone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
+	return event.Zone(e.Timezone)
 }
 
 // Days lists the event's days as YYYY-MM-DD.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -136,10 +137,23 @@ type Event struct {
 
 // Location is the event's time zone; events are validated to have a valid one.
 func (e *Event) Location() *time.Location {
-	loc, err := time.LoadLocation(e.Timezone)
+	return Zone(e.Timezone)
+}
+
+var zones sync.Map // name → *time.Location
+
+// Zone is the time zone of that name, or UTC for a name that is none.
+// time.LoadLocation reads the zone file on every call; pages, feeds, mails
+// and door scans ask for a handful of zones thousands of times a second.
+func Zone(name string) *time.Location {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return time.UTC
 	}
+	zones.Store(name, loc)
 	return loc
 }
 
