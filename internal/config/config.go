@@ -30,6 +30,10 @@ type Config struct {
 	SignupRatePerIP int
 	// SignupRatePerEmail is sign-ups per email address per hour (0 = off).
 	SignupRatePerEmail int
+	// LoginAttemptsPerAccount and LoginAttemptsPerIP are the bursts of
+	// password attempts before the login throttle slows them down (to one
+	// every 2 minutes per account, one every 15 seconds per IP).
+	LoginAttemptsPerAccount, LoginAttemptsPerIP int
 	// APIRatePerToken is staff API requests per token per minute (0 = off).
 	APIRatePerToken int
 	TrustedProxies  []string
@@ -107,6 +111,12 @@ func parse(get func(string) string, needDB bool) (*Config, error) {
 	}
 	if c.SignupRatePerEmail, err = intVar(get, "SIGNUP_RATE_PER_EMAIL", 10); err != nil || c.SignupRatePerEmail < 0 {
 		bad("SIGNUP_RATE_PER_EMAIL", "must be a whole number ≥ 0 (sign-ups per address per hour; 0 turns the limit off)")
+	}
+	if c.LoginAttemptsPerAccount, err = intVar(get, "LOGIN_ATTEMPTS_PER_ACCOUNT", 5); err != nil || c.LoginAttemptsPerAccount < 1 {
+		bad("LOGIN_ATTEMPTS_PER_ACCOUNT", "must be a whole number ≥ 1 (password attempts per account before they slow down)")
+	}
+	if c.LoginAttemptsPerIP, err = intVar(get, "LOGIN_ATTEMPTS_PER_IP", 20); err != nil || c.LoginAttemptsPerIP < 1 {
+		bad("LOGIN_ATTEMPTS_PER_IP", "must be a whole number ≥ 1 (password attempts per client IP before they slow down)")
 	}
 	if c.APIRatePerToken, err = intVar(get, "API_RATE_PER_TOKEN", 600); err != nil || c.APIRatePerToken < 0 {
 		bad("API_RATE_PER_TOKEN", "must be a whole number ≥ 0 (requests per API token per minute; 0 turns the limit off)")

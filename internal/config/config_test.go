@@ -21,18 +21,20 @@ func TestDefaults(t *testing.T) {
 
 func TestEachBadValueIsNamed(t *testing.T) {
 	for name, v := range map[string]string{
-		"DATABASE_URL":          "mysql://x",
-		"LISTEN_ADDR":           "8080",
-		"BASE_URL":              "localhost:8080",
-		"SMTP_URL":              "http://mail",
-		"SECRET_KEY":            "short",
-		"RETENTION_DAYS":        "0",
-		"DEFAULT_LANG":          "fr",
-		"SIGNUP_RATE_PER_IP":    "-1",
-		"SIGNUP_RATE_PER_EMAIL": "x",
-		"API_RATE_PER_TOKEN":    "-5",
-		"TRUSTED_PROXIES":       "10.0.0.0/99",
-		"FRAME_ANCESTORS":       "https://a.example/path",
+		"DATABASE_URL":               "mysql://x",
+		"LISTEN_ADDR":                "8080",
+		"BASE_URL":                   "localhost:8080",
+		"SMTP_URL":                   "http://mail",
+		"SECRET_KEY":                 "short",
+		"RETENTION_DAYS":             "0",
+		"DEFAULT_LANG":               "fr",
+		"SIGNUP_RATE_PER_IP":         "-1",
+		"SIGNUP_RATE_PER_EMAIL":      "x",
+		"API_RATE_PER_TOKEN":         "-5",
+		"LOGIN_ATTEMPTS_PER_ACCOUNT": "0",
+		"LOGIN_ATTEMPTS_PER_IP":      "many",
+		"TRUSTED_PROXIES":            "10.0.0.0/99",
+		"FRAME_ANCESTORS":            "https://a.example/path",
 	} {
 		m := map[string]string{"DATABASE_URL": "postgres://u@localhost/db", name: v}
 		_, err := parse(env(m), true)

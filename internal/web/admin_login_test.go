@@ -143,11 +143,16 @@ func TestLoginWithAWrongPasswordOrUnknownAccountSaysSoWithoutASession(t *testing
 	}
 }
 
-// Five wrong passwords for one account, then even the right one is a 429
-// with a clear message and Retry-After; other accounts are not affected.
-// One client address gets 20 attempts over all accounts.
+// LOGIN_ATTEMPTS_PER_ACCOUNT (here 3) wrong passwords for one account, then
+// even the right one is a 429 with a clear message and Retry-After; other
+// accounts are not affected. One client address gets
+// LOGIN_ATTEMPTS_PER_IP (here 8) attempts over all accounts.
 func TestLoginIsRateLimitedPerAccountAndPerIP(t *testing.T) {
-	a := testapp.OnDBWith(t, testdb.New(t), func(c *config.Config) { c.TrustedProxies = []string{"127.0.0.1", "::1"} })
+	const accountBurst, ipBurst = 3, 8
+	a := testapp.OnDBWith(t, testdb.New(t), func(c *config.Config) {
+		c.TrustedProxies = []string{"127.0.0.1", "::1"}
+		c.LoginAttemptsPerAccount, c.LoginAttemptsPerIP = accountBurst, ipBurst
+	})
 	o := a.Org(t, "a")
 	a.Staff(t, o, "victim@a.example", auth.Organiser, false)
 	a.Staff(t, o, "other@a.example", auth.Organiser, false)
@@ -165,14 +170,14 @@ func TestLoginIsRateLimitedPerAccountAndPerIP(t *testing.T) {
 		}
 		return resp.StatusCode, resp.Header.Get("Retry-After"), admRead(t, resp)
 	}
-	for i := range auth.DefaultAccountLimit.Burst {
+	for i := range accountBurst {
 		if code, _, _ := attempt("192.0.2."+string(rune('1'+i)), "victim@a.example", "guess"); code != http.StatusUnauthorized {
 			t.Fatalf("attempt %d: %d, want 401", i+1, code)
 		}
 	}
 	code, retry, body := attempt("198.51.100.7", "Victim@a.example", testapp.StaffPassword)
 	if code != http.StatusTooManyRequests || retry == "" || !strings.Contains(body, "Zu viele Anmeldeversuche") {
-		t.Fatalf("6th attempt on the account: %d, Retry-After %q", code, retry)
+		t.Fatalf("attempt %d on the account: %d, Retry-After %q", accountBurst+1, code, retry)
 	}
 	if code, _, _ := attempt("198.51.100.8", "other@a.example", testapp.StaffPassword); code != http.StatusSeeOther {
 		t.Fatalf("another account: %d, want a login", code)
@@ -188,8 +193,8 @@ func TestLoginIsRateLimitedPerAccountAndPerIP(t *testing.T) {
 	}
 	// The bucket refills while the attempts run (slowly under -race).
 	refilled := int(time.Since(began) / auth.DefaultIPLimit.Every)
-	if n < auth.DefaultIPLimit.Burst || n > auth.DefaultIPLimit.Burst+refilled {
-		t.Fatalf("one address got %d attempts before 429, want %d (+%d refilled)", n, auth.DefaultIPLimit.Burst, refilled)
+	if n < ipBurst || n > ipBurst+refilled {
+		t.Fatalf("one address got %d attempts before 429, want %d (+%d refilled)", n, ipBurst, refilled)
 	}
 	// The throttle refuses before the password is checked: the right
 	// password from that address is refused too.

@@ -92,7 +92,14 @@ func NewRouter(d Deps) (http.Handler, error) {
 		return nil, errors.New("web: Deps.Checkins is required")
 	}
 	s.sessions = newSessions(d.SessionStore, d.Config.SecureCookies(), s.sessionError)
-	s.throttle = auth.NewLoginThrottle(auth.DefaultAccountLimit, auth.DefaultIPLimit)
+	account, ip := auth.DefaultAccountLimit, auth.DefaultIPLimit
+	if n := s.Config.LoginAttemptsPerAccount; n > 0 {
+		account.Burst = n
+	}
+	if n := s.Config.LoginAttemptsPerIP; n > 0 {
+		ip.Burst = n
+	}
+	s.throttle = auth.NewLoginThrottle(account, ip)
 	if s.Metrics == nil {
 		s.Metrics = metrics.New(nil)
 	}
