@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/registration"
 	"treffpunkt/internal/testapp"
 )
 
@@ -82,6 +83,8 @@ type a11yWorld struct {
 	manage string
 	ticket string
 	door   string
+	// confirm is the secret of a pending registration's confirmation link.
+	confirm string
 }
 
 func newA11yWorld(t *testing.T) a11yWorld {
@@ -99,8 +102,19 @@ func newA11yWorld(t *testing.T) a11yWorld {
 	a.Event(t, o, "loccum", func(in *event.Input) {
 		in.Title = event.Texts{"de": "Wochenende in Loccum", "ar": "عطلة نهاية الأسبوع في لوكوم"}
 	})
+	yes := true
+	a.Event(t, o, "seminar", func(in *event.Input) {
+		in.Title = event.Texts{"de": "Wochenendseminar", "ar": "ندوة نهاية الأسبوع"}
+		in.ConfirmEmail = &yes
+	})
+	pending, err := a.Registrations.SignUp(context.Background(), "seminar", registration.SignupInput{
+		Name: "Omid Karimi", Email: "omid@example.org", PartySize: 1, Consent: true})
+	if err != nil || pending.Registration.ConfirmToken == "" {
+		t.Fatalf("pending sign-up: %v", err)
+	}
 	r := a.Signed(t, "maifest", "Ayla Demir", 2)
-	return a11yWorld{a: a, manage: r.ManageToken, ticket: r.Tickets[0].Code, door: a.Staff(t, o, "door@example.org", "door", false)}
+	return a11yWorld{a: a, manage: r.ManageToken, ticket: r.Tickets[0].Code, door: a.Staff(t, o, "door@example.org", "door", false),
+		confirm: pending.Registration.ConfirmToken}
 }
 
 // unmarkedTitleJS lists the elements that show the German title of the
@@ -161,6 +175,7 @@ func TestAccessibilityAxe(t *testing.T) {
 				chromedp.Click(`button.primary`), chromedp.WaitVisible(`#errors`))
 		}},
 		{"registration page", page("/r/"+w.manage, "#status")},
+		{"confirmation link page", page("/confirm/"+w.confirm, "#confirm")},
 		{"ticket page", page("/t/"+ticketCode, "main h1")},
 		{"page not found", page("/events/no-such-event", "main h1")},
 		{"embedded form", page("/embed/events/maifest", "#f-name")},
