@@ -15,11 +15,7 @@ import (
 func (h *handler) audited(c *gin.Context, e audit.Entry, act func(ctx context.Context) error) error {
 	p := principal(c)
 	e.OrgID, e.UserID, e.TokenID = p.OrgID, p.UserID, p.TokenID
-	ctx, pending := h.Audit.Begin(c.Request.Context(), e)
-	if err := act(ctx); err != nil {
-		return err
-	}
-	return pending.Done(ctx, nil)
+	return h.Audit.Do(c.Request.Context(), e, act)
 }
 
 // auditExport records that the token took a copy of an attendee list.

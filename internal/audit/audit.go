@@ -87,6 +87,17 @@ func (l *Log) Begin(ctx context.Context, e Entry) (context.Context, *Pending) {
 	return database.WithHook(ctx, p), p
 }
 
+// Do runs act as an audited action: the entry is written in act's
+// transaction, or right after it when act ran none. A failed act leaves no
+// entry.
+func (l *Log) Do(ctx context.Context, e Entry, act func(ctx context.Context) error) error {
+	ctx, pending := l.Begin(ctx, e)
+	if err := act(ctx); err != nil {
+		return err
+	}
+	return pending.Done(ctx, nil)
+}
+
 // Pending is an entry waiting for its action.
 type Pending struct {
 	db      *sqlx.DB

@@ -22,11 +22,7 @@ import (
 func (s *server) audited(c *gin.Context, e audit.Entry, act func(ctx context.Context) error) error {
 	p := principal(c)
 	e.OrgID, e.UserID, e.TokenID = p.OrgID, p.UserID, p.TokenID
-	ctx, pending := s.Audit.Begin(c.Request.Context(), e)
-	if err := act(ctx); err != nil {
-		return err
-	}
-	return pending.Done(ctx, nil)
+	return s.Audit.Do(c.Request.Context(), e, act)
 }
 
 type auditPage struct {

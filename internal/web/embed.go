@@ -14,7 +14,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/apperr"
-	"treffpunkt/internal/event"
 	"treffpunkt/internal/registration"
 )
 
@@ -186,22 +185,4 @@ func (s *server) embedDone(c *gin.Context, slug string, r *registration.Registra
 
 // embedOrg lists an organisation's upcoming events, each linking to its
 // embedded form.
-func (s *server) embedOrg(c *gin.Context) {
-	l := localizer(c)
-	o, err := s.Orgs.BySlug(c.Request.Context(), c.Param("org"))
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	now := time.Now()
-	evs, err := s.Events.List(c.Request.Context(), event.Filter{OrgSlug: o.Slug, From: now})
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	p := orgPage{Org: o}
-	for i := range evs {
-		p.Events = append(p.Events, newEventView(l, &evs[i], now))
-	}
-	s.render(c, http.StatusOK, "embed_org", o.Name, p)
-}
+func (s *server) embedOrg(c *gin.Context) { s.orgEvents(c, "embed_org") }

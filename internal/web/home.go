@@ -56,7 +56,10 @@ type orgPage struct {
 }
 
 // orgPage shows one organisation and its upcoming events.
-func (s *server) orgPage(c *gin.Context) {
+func (s *server) orgPage(c *gin.Context) { s.orgEvents(c, "org") }
+
+// orgEvents renders an organisation's upcoming events with template tmpl.
+func (s *server) orgEvents(c *gin.Context, tmpl string) {
 	l := localizer(c)
 	o, err := s.Orgs.BySlug(c.Request.Context(), c.Param("org"))
 	if err != nil {
@@ -73,5 +76,5 @@ func (s *server) orgPage(c *gin.Context) {
 	for i := range evs {
 		p.Events = append(p.Events, newEventView(l, &evs[i], now))
 	}
-	s.render(c, http.StatusOK, "org", o.Name, p)
+	s.render(c, http.StatusOK, tmpl, o.Name, p)
 }
