@@ -44,11 +44,11 @@ func startAccessWorkers(ctx context.Context, cfg *config.Config, regs *registrat
 					}
 					return
 				}
-				if n.Registrations == 0 {
+				if n.Registrations == 0 && n.Scans == 0 {
 					m.JobSucceeded(metrics.JobRetention)
 					return
 				}
-				log.Info("retention erased personal data", "registrations", n.Registrations, "events", n.Events, "mails", n.Mails)
+				log.Info("retention erased personal data", "registrations", n.Registrations, "events", n.Events, "mails", n.Mails, "checkin_scans", n.Scans)
 			}
 		})
 	}()

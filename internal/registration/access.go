@@ -6,8 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -172,23 +170,4 @@ FOR NO KEY UPDATE OF r SKIP LOCKED`, id, now)
 		}
 	}
 	return total, nil
-}
-
-// RunHoldExpiry expires holds every interval until ctx ends; `treffpunkt
-// serve` runs it on every instance (SKIP LOCKED shares the work).
-func (s *Service) RunHoldExpiry(ctx context.Context, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if n, err := s.ExpireHolds(ctx, 100); err != nil && ctx.Err() == nil {
-			log.Error("expire holds", "error", err.Error())
-		} else if n > 0 {
-			log.Info("expired holds", "registrations", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

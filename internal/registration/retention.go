@@ -3,7 +3,6 @@ package registration
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -138,31 +137,4 @@ func (s *Service) EraseOne(ctx context.Context, eventID, regID int64) error {
 		return erase(ctx, tx, []int64{r.ID}, s.now(), &out)
 	})
 	return apperr.Wrap(err, "erase registration")
-}
-
-// RunRetention erases expired personal data every interval until ctx ends,
-// logging counts only.
-func (s *Service) RunRetention(ctx context.Context, retention, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		for ctx.Err() == nil {
-			n, err := s.EraseExpired(ctx, retention, 1000)
-			if err != nil {
-				if ctx.Err() == nil {
-					log.Error("retention", "error", err.Error())
-				}
-				break
-			}
-			if n.Registrations == 0 && n.Scans == 0 {
-				break
-			}
-			log.Info("retention erased personal data", "registrations", n.Registrations, "events", n.Events, "mails", n.Mails, "checkin_scans", n.Scans)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
