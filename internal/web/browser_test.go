@@ -118,3 +118,16 @@ func TestBrowserSignupShowsTickets(t *testing.T) {
 		t.Errorf("tickets stored = %d", got)
 	}
 }
+
+// signIn signs a staff account in through the login form (every test
+// account has testapp.StaffPassword) and waits until the form is gone.
+func signIn(a *testapp.App, email string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(a.URL + "/login?lang=de"),
+		chromedp.WaitVisible(`#f-email`),
+		chromedp.SendKeys(`#f-email`, email),
+		chromedp.SendKeys(`#f-password`, testapp.StaffPassword),
+		chromedp.Click(`#login-submit`),
+		chromedp.WaitNotPresent(`#f-password`),
+	}
+}

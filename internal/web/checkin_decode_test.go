@@ -201,16 +201,10 @@ func TestBrowserCameraWithoutBarcodeDetectorChecksIn(t *testing.T) {
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-file-for-fake-video-capture", video),
 	)
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(a.URL+"/login"),
-		chromedp.WaitVisible(`#f-email`),
-		chromedp.SendKeys(`#f-email`, "door@a.example"),
-		chromedp.SendKeys(`#f-password`, testapp.StaffPassword),
-		chromedp.Click(`#login-submit`),
-		chromedp.WaitNotPresent(`#f-password`),
+	err := chromedp.Do(ctx, append(signIn(a, "door@a.example"),
 		chromedp.Navigate(a.URL+"/checkin/events/fest"),
 		chromedp.WaitVisible(`#camera-toggle`),
-	)
+	)...)
 	if err != nil {
 		t.Fatalf("open the door: %v", err)
 	}

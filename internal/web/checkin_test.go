@@ -186,16 +186,10 @@ func TestBrowserDoorScanGreenThenAmber(t *testing.T) {
 			t.Fatalf("browser, %s: %v", step, err)
 		}
 	}
-	must("sign in", chromedp.Do(ctx,
-		chromedp.Navigate(a.URL+"/login?lang=de"),
-		chromedp.WaitVisible(`#f-email`),
-		chromedp.SendKeys(`#f-email`, "door@miso.example"),
-		chromedp.SendKeys(`#f-password`, testapp.StaffPassword),
-		chromedp.Click(`#login-submit`),
-		chromedp.WaitNotPresent(`#f-password`),
+	must("sign in", chromedp.Do(ctx, append(signIn(a, "door@miso.example"),
 		chromedp.Navigate(a.URL+"/checkin"),
 		chromedp.WaitVisible(`#checkin-events`),
-	))
+	)...))
 	must("open the door", chromedp.Do(ctx,
 		chromedp.Navigate(a.URL+"/checkin/events/"+ev.Slug),
 		chromedp.WaitVisible(`#f-code`),

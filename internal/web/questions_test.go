@@ -373,19 +373,13 @@ func TestBrowserDoorShowsDoorAnswers(t *testing.T) {
 			t.Fatalf("browser, %s: %v", step, err)
 		}
 	}
-	must("sign in and open the door", chromedp.Do(ctx,
-		chromedp.Navigate(a.URL+"/login?lang=de"),
-		chromedp.WaitVisible(`#f-email`),
-		chromedp.SendKeys(`#f-email`, "door@miso.example"),
-		chromedp.SendKeys(`#f-password`, testapp.StaffPassword),
-		chromedp.Click(`#login-submit`),
-		chromedp.WaitNotPresent(`#f-password`),
+	must("sign in and open the door", chromedp.Do(ctx, append(signIn(a, "door@miso.example"),
 		chromedp.Navigate(a.URL+"/checkin/events/"+ev.Slug),
 		chromedp.WaitVisible(`#f-code`),
 		chromedp.SendKeys(`#f-code`, code+"\r"),
 		chromedp.WaitVisible(`#result.door-result[data-result="ok"]`),
 		chromedp.WaitVisible(`#result-answers`),
-	))
+	)...))
 	text, err := chromedp.Run(ctx, chromedp.Text(`#result-answers`))
 	must("read the answers", err)
 	if !strings.Contains(text, "Bedarf: Rollstuhlplatz") || !strings.Contains(text, "Fotos erlaubt: Nein") || strings.Contains(text, "Halal") {
