@@ -84,3 +84,11 @@ awk -v a=$((app1 - app0)) -v p=$((pg1 - pg0)) -v n="$n" -v hz="$hz" -v c="$(npro
 uptime
 echo "check-ins stored: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(*) FROM checkins') (distinct tickets: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(DISTINCT ticket_id) FROM checkins')), scans logged: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(*) FROM checkin_scans')"
 echo "scans per transaction (group commit): $(psql -qtA "$DATABASE_URL" -c 'SELECT round(count(*)::numeric / count(DISTINCT xmin::text), 1) FROM checkin_scans')"
+# PG_STATS=1 (with PG_OPTS="-c shared_preload_libraries=pg_stat_statements"):
+# where PostgreSQL's time went, statement by statement.
+if [[ -n ${PG_STATS:-} ]]; then
+	psql -q "$DATABASE_URL" -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements'
+	psql "$DATABASE_URL" -c "SELECT calls, round(total_exec_time::numeric, 1) AS exec_ms, round(total_plan_time::numeric, 1) AS plan_ms,
+    round((total_exec_time / NULLIF(calls, 0))::numeric, 3) AS ms_per_call, left(regexp_replace(query, '\s+', ' ', 'g'), 70) AS query
+FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 8"
+fi
