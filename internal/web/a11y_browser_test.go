@@ -199,7 +199,7 @@ func TestAccessibilityAxe(t *testing.T) {
 		}},
 		{"check-in: scanner", page("/checkin/events/maifest", "#f-code")},
 		{"check-in: scan result", func(lang string) steps {
-			return append(page("/checkin/events/maifest", "#f-code")(lang),
+			return append(page("/checkin/events/maifest", "#scan-form[data-ready] #f-code")(lang),
 				chromedp.SendKeys(`#f-code`, ticketCode), chromedp.Click(`#scan-submit`), chromedp.WaitVisible(`#result-verdict`))
 		}},
 	}

@@ -203,6 +203,7 @@ func TestBrowserCameraWithoutBarcodeDetectorChecksIn(t *testing.T) {
 	)
 	err := chromedp.Do(ctx, append(signIn(a, "door@a.example"),
 		chromedp.Navigate(a.URL+"/checkin/events/fest"),
+		// The page's script shows the camera button once it works.
 		chromedp.WaitVisible(`#camera-toggle`),
 	)...)
 	if err != nil {

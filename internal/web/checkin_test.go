@@ -192,7 +192,7 @@ func TestBrowserDoorScanGreenThenAmber(t *testing.T) {
 	)...))
 	must("open the door", chromedp.Do(ctx,
 		chromedp.Navigate(a.URL+"/checkin/events/"+ev.Slug),
-		chromedp.WaitVisible(`#f-code`),
+		chromedp.WaitVisible(`#scan-form[data-ready] #f-code`),
 	))
 	scan := func(step, wantResult string) {
 		t.Helper()

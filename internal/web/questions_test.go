@@ -375,7 +375,7 @@ func TestBrowserDoorShowsDoorAnswers(t *testing.T) {
 	}
 	must("sign in and open the door", chromedp.Do(ctx, append(signIn(a, "door@miso.example"),
 		chromedp.Navigate(a.URL+"/checkin/events/"+ev.Slug),
-		chromedp.WaitVisible(`#f-code`),
+		chromedp.WaitVisible(`#scan-form[data-ready] #f-code`),
 		chromedp.SendKeys(`#f-code`, code+"\r"),
 		chromedp.WaitVisible(`#result.door-result[data-result="ok"]`),
 		chromedp.WaitVisible(`#result-answers`),

@@ -249,6 +249,10 @@
       });
     }).catch(function (err) { note.hidden = false; note.textContent = msg('camera_unsupported') + ' (' + err.name + ')'; });
   });
+  // The button appears once it works (and never without JavaScript).
+  toggle.hidden = false;
+  // The scan form is handled from here on (tests wait for this mark).
+  $('scan-form').dataset.ready = '1';
 
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/checkin/sw.js', { scope: '/checkin' }).catch(function () {});

@@ -3,7 +3,7 @@
 // queued by checkin.js, never by this worker; JSON calls always go to the
 // network.
 'use strict';
-var CACHE = 'checkin-v2';
+var CACHE = 'checkin-v3';
 var FILES = ['/static/checkin/checkin.js', '/static/checkin/checkin.css', '/static/site.css', '/checkin/manifest.webmanifest'];
 
 self.addEventListener('install', function (e) {
