@@ -6,6 +6,8 @@
 # 18111/18112, creates an event happening now with N confirmed tickets, and
 # checks every ticket in once with cmd/doorload (K clients, T door tokens).
 # Knobs: N (tickets, default 40000), K (clients, 16), T (tokens, 8),
+# RATE (scans per second to offer, latency counted from when each scan is
+# due; 0, the default, scans as fast as answered),
 # PG_OPTS (extra server options, e.g. "-c synchronous_commit=off" to see the
 # ceiling without the commit's fsync).
 set -euo pipefail
@@ -15,7 +17,8 @@ K=${K:-16}
 T=${T:-8}
 PG_PORT=${PG_PORT:-18110}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-PORTS=(18111 18112)
+PORTS=(18111 18112 18113 18114)
+PORTS=("${PORTS[@]:0:${INSTANCES:-2}}")
 
 go build -o bin/treffpunkt ./cmd/treffpunkt
 go build -o bin/doorload ./cmd/doorload
@@ -28,6 +31,8 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	as_pg "$PG_BIN/pg_ctl" -D "$tmp/data" -m fast -w stop >/dev/null 2>&1 || true
+	# PG_LOG=file keeps the server's log (e.g. with auto_explain in PG_OPTS).
+	[[ -n ${PG_LOG:-} ]] && cp "$tmp/pg.log" "$PG_LOG"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -72,15 +77,19 @@ done
 head -n 2000 "$tmp/codes" | bin/doorload -urls "$(IFS=,; echo "${urls[*]}")" -tokens "$(IFS=,; echo "${tokens[*]}")" -event door-bench -c "$K" >/dev/null || true
 # CPU time (clock ticks) of processes: their own and, for the postmaster,
 # that of its reaped children; live backends are counted by their own.
+# sys_ticks is the part spent in the kernel (system calls: sockets, fsync).
 ticks() { local t=0 p; for p in "$@"; do [[ -r /proc/$p/stat ]] && t=$((t + $(awk '{print $14+$15+$16+$17}' "/proc/$p/stat"))); done; echo "$t"; }
+sys_ticks() { local t=0 p; for p in "$@"; do [[ -r /proc/$p/stat ]] && t=$((t + $(awk '{print $15+$17}' "/proc/$p/stat"))); done; echo "$t"; }
 pg_pids() { local pm; pm=$(head -n1 "$tmp/data/postmaster.pid"); echo "$pm" $(pgrep -P "$pm"); }
 app0=$(ticks "${pids[@]}"); pg0=$(ticks $(pg_pids)); t0=$(date +%s.%N)
-tail -n +2001 "$tmp/codes" | bin/doorload -urls "$(IFS=,; echo "${urls[*]}")" -tokens "$(IFS=,; echo "${tokens[*]}")" -event door-bench -c "$K"
+apps0=$(sys_ticks "${pids[@]}"); pgs0=$(sys_ticks $(pg_pids))
+tail -n +2001 "$tmp/codes" | bin/doorload -urls "$(IFS=,; echo "${urls[*]}")" -tokens "$(IFS=,; echo "${tokens[*]}")" -event door-bench -c "$K" -rate "${RATE:-0}"
 app1=$(ticks "${pids[@]}"); pg1=$(ticks $(pg_pids))
+apps1=$(sys_ticks "${pids[@]}"); pgs1=$(sys_ticks $(pg_pids))
 n=$((N - 2000)) hz=$(getconf CLK_TCK)
-awk -v a=$((app1 - app0)) -v p=$((pg1 - pg0)) -v n="$n" -v hz="$hz" -v c="$(nproc)" 'BEGIN {
-	a = a * 1000 / hz / n; p = p * 1000 / hz / n
-	printf "CPU per check-in: app %.2f ms, PostgreSQL %.2f ms (both: %.2f ms, a ceiling of about %d check-ins/s on %d cores without the load tool)\n", a, p, a + p, c * 1000 / (a + p), c }'
+awk -v a=$((app1 - app0)) -v p=$((pg1 - pg0)) -v as=$((apps1 - apps0)) -v ps=$((pgs1 - pgs0)) -v n="$n" -v hz="$hz" -v c="$(nproc)" 'BEGIN {
+	a = a * 1000 / hz / n; p = p * 1000 / hz / n; as = as * 1000 / hz / n; ps = ps * 1000 / hz / n
+	printf "CPU per check-in: app %.2f ms (kernel %.2f), PostgreSQL %.2f ms (kernel %.2f); both: %.2f ms, a ceiling of about %d check-ins/s on %d cores without the load tool\n", a, as, p, ps, a + p, c * 1000 / (a + p), c }'
 uptime
 echo "check-ins stored: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(*) FROM checkins') (distinct tickets: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(DISTINCT ticket_id) FROM checkins')), scans logged: $(psql -qtA "$DATABASE_URL" -c 'SELECT count(*) FROM checkin_scans')"
 echo "scans per transaction (group commit): $(psql -qtA "$DATABASE_URL" -c 'SELECT round(count(*)::numeric / count(DISTINCT xmin::text), 1) FROM checkin_scans')"

@@ -3,6 +3,12 @@
 // through POST /api/v1/checkin, from -c clients spread over -urls and over
 // the comma-separated -tokens (one per door device), and prints throughput,
 // latency percentiles and the verdicts.
+//
+// Without -rate the clients scan as fast as they are answered (the most the
+// service does). With -rate R the scans are due at R per second, whoever
+// is free sends the next one when it is due, and a scan's latency counts
+// from when it was due: a service that falls behind is charged for the
+// wait, not only for the answer (no "coordinated omission").
 package main
 
 import (
@@ -24,7 +30,8 @@ func main() {
 	urls := flag.String("urls", "http://127.0.0.1:18111", "comma-separated base URLs of app instances")
 	tokens := flag.String("tokens", "", "comma-separated door tokens")
 	ev := flag.String("event", "", "event slug")
-	clients := flag.Int("c", 64, "concurrent clients")
+	clients := flag.Int("c", 64, "concurrent clients (with -rate: at most this many scans in flight)")
+	rate := flag.Float64("rate", 0, "scans per second to offer (0: as fast as answered)")
 	flag.Parse()
 	var codes []string
 	sc := bufio.NewScanner(os.Stdin)
@@ -54,11 +61,15 @@ func main() {
 				if i >= len(codes) {
 					return
 				}
+				t0 := time.Now()
+				if *rate > 0 {
+					t0 = start.Add(time.Duration(float64(i) / *rate * float64(time.Second)))
+					time.Sleep(time.Until(t0))
+				}
 				body, _ := json.Marshal(map[string]string{"code": codes[i], "event": *ev})
 				req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/checkin", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+tok)
-				t0 := time.Now()
 				res, err := client.Do(req)
 				if err != nil {
 					verdicts[i] = "error: " + err.Error()
@@ -87,8 +98,12 @@ func main() {
 	for _, v := range verdicts {
 		count[v]++
 	}
-	fmt.Printf("%d check-ins in %.2fs: %.0f check-ins/s, %d clients, %d instances, %d tokens\n",
-		len(codes), elapsed.Seconds(), float64(len(codes))/elapsed.Seconds(), *clients, len(bases), len(toks))
+	offered := "as fast as answered"
+	if *rate > 0 {
+		offered = fmt.Sprintf("%.0f/s offered", *rate)
+	}
+	fmt.Printf("%d check-ins in %.2fs: %.0f check-ins/s (%s), %d clients, %d instances, %d tokens\n",
+		len(codes), elapsed.Seconds(), float64(len(codes))/elapsed.Seconds(), offered, *clients, len(bases), len(toks))
 	fmt.Printf("latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 		ms(pct(.5)), ms(pct(.9)), ms(pct(.99)), ms(lat[len(lat)-1]))
 	fmt.Printf("verdicts %v\n", count)

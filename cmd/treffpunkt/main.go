@@ -23,6 +23,7 @@ import (
 
 	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/cache"
 	"treffpunkt/internal/calendar"
 	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/config"
@@ -164,10 +165,15 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	}
 	members, sessions := wireOrganisers(cfg, db, svc, log)
 	m := metrics.New(db.DB)
+	// API tokens and the door's events are kept in memory until a
+	// notification says they changed (internal/cache).
+	changes := cache.NewWatcher(cfg.DatabaseURL, log)
+	svc.Auth.Changes = changes
+	m.Caches(changes)
 	handler, err := web.NewRouter(web.Deps{
 		Config: cfg, Log: log, Catalogue: cat,
 		Events: svc.Events, Registrations: svc.Registrations, Orgs: svc.Orgs, Auth: svc.Auth,
-		Members: members, SessionStore: sessions, Checkins: &checkin.Service{DB: db},
+		Members: members, SessionStore: sessions, Checkins: &checkin.Service{DB: db, Changes: changes},
 		Calendar: &calendar.Service{DB: db, BaseURL: cfg.BaseURL, DefaultLang: cfg.DefaultLang, SecretKey: cfg.SecretKey},
 		Ready:    db.PingContext,
 		Metrics:  m,
@@ -187,6 +193,11 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	watchCtx, stopWatching := context.WithCancel(context.WithoutCancel(ctx))
+	watching := make(chan struct{})
+	go func() { defer close(watching); changes.Run(watchCtx) }()
+	// Stops once the requests have drained (srv.Shutdown below).
+	defer func() { stopWatching(); <-watching }()
 	if !*noWorkers {
 		// The workers stop at the signal, while requests drain, and have
 		// stopped before the database closes.

@@ -12,11 +12,13 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/cache"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/text"
 )
@@ -64,12 +66,17 @@ type Service struct {
 	// it: under the race detector one hash at the default cost takes a
 	// second.
 	PasswordCost int
+	// Changes, when set, lets the service keep the tokens it has checked
+	// in memory until they change (internal/cache); nil checks every call
+	// against the database.
+	Changes *cache.Watcher
 
 	dummyOnce sync.Once
 	dummy     []byte
 
-	tokenMu   sync.Mutex
-	tokenStmt *sqlx.Stmt
+	tokenMu    sync.Mutex
+	tokenStmt  *sqlx.Stmt
+	tokenCache *cache.Cache[string, Principal]
 }
 
 func (s *Service) cost() int {
@@ -182,8 +189,9 @@ INSERT INTO api_tokens (org_id, role, name, token_hash) VALUES ($1, $2, $3, $4)`
 }
 
 // tokenSQL finds a live token. last_used_at is refreshed at most once a
-// minute: a scanner or script calling many times a second must not cost a
-// commit per call.
+// minute, and only when the token is not in the cache (so it is at most a
+// few minutes old): a scanner or script calling many times a second must
+// not cost a commit per call.
 const tokenSQL = `
 WITH t AS (
     SELECT t.id, t.org_id, o.slug, o.name, t.role, t.is_admin, t.last_used_at
@@ -196,18 +204,20 @@ WITH t AS (
 SELECT org_id, slug AS org_slug, name AS org_name, role, id AS token_id, is_admin FROM t`
 
 // tokenQuery prepares tokenSQL once (planned once per connection instead of
-// per call: API tokens authenticate every request, e.g. every door scan).
-func (s *Service) tokenQuery(ctx context.Context) (*sqlx.Stmt, error) {
+// per call: API tokens authenticate every request, e.g. every door scan)
+// and sets up the token cache, keyed by the token's hash.
+func (s *Service) tokenQuery(ctx context.Context) (*sqlx.Stmt, *cache.Cache[string, Principal], error) {
 	s.tokenMu.Lock()
 	defer s.tokenMu.Unlock()
 	if s.tokenStmt == nil {
 		st, err := s.DB.PreparexContext(context.WithoutCancel(ctx), tokenSQL)
 		if err != nil {
-			return nil, apperr.Wrap(err, "prepare token check")
+			return nil, nil, apperr.Wrap(err, "prepare token check")
 		}
 		s.tokenStmt = st
+		s.tokenCache = cache.New[string, Principal](s.Changes, "api_tokens", 10_000, tokenTTL, "api_tokens", "organisations")
 	}
-	return s.tokenStmt, nil
+	return s.tokenStmt, s.tokenCache, nil
 }
 
 // Authenticate returns the principal of a bearer token. The lookup is by the
@@ -216,17 +226,27 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 100 {
 		return nil, apperr.New(apperr.Unauthorized, "err.token")
 	}
-	stmt, err := s.tokenQuery(ctx)
+	stmt, tokens, err := s.tokenQuery(ctx)
 	if err != nil {
 		return nil, err
 	}
+	hash := hashToken(token)
+	if p, ok := tokens.Get(string(hash)); ok {
+		return &p, nil
+	}
+	gen := tokens.Gen()
 	var p Principal
-	err = stmt.GetContext(ctx, &p, hashToken(token))
+	err = stmt.GetContext(ctx, &p, hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.Unauthorized, "err.token")
 	}
 	if err != nil {
 		return nil, apperr.Wrap(err, "authenticate")
 	}
+	tokens.Add(gen, string(hash), p)
 	return &p, nil
 }
+
+// tokenTTL bounds how long a checked token is believed without asking the
+// database; a change (revocation, a new role) ends it at once.
+const tokenTTL = time.Minute

@@ -41,6 +41,9 @@ UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND
 	if n, _ := res.RowsAffected(); n == 0 {
 		return apperr.New(apperr.NotFound, "err.token_not_found")
 	}
+	// Refused at once here; the other instances hear of it from the
+	// notification (internal/cache).
+	s.Changes.Changed("api_tokens")
 	return nil
 }
 

@@ -102,9 +102,12 @@ func TestBatchedScansGiveEveryVerdictOnce(t *testing.T) {
 		scans = append(scans, scan{ScanInput{Code: offline, ScanID: "offline-1"}, ""})
 	}
 
-	// Hold the collector back until all scans wait, then let it run.
+	// Hold the collectors back until all scans wait, then let one run.
 	f.svc.qMu.Lock()
-	f.svc.collecting = true
+	var held []*batcher
+	for b := f.svc.idleBatcher(); b != nil; b = f.svc.idleBatcher() {
+		held = append(held, b)
+	}
 	f.svc.qMu.Unlock()
 	results := make([]*Result, len(scans))
 	errs := make([]error, len(scans))
@@ -124,7 +127,7 @@ func TestBatchedScansGiveEveryVerdictOnce(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	go f.svc.collect()
+	go f.svc.collect(held[0])
 	wg.Wait()
 
 	oks := map[string]int{}
@@ -238,7 +241,7 @@ func TestFailedBatchRetriesEachScanAlone(t *testing.T) {
 		}}
 	}
 	batch := []*pending{item(f.codes[0], f.ev.ID), item(f.codes[1], f.ev.ID+1000), item(f.codes[2], f.ev.ID), item(f.codes[0], f.ev.ID)}
-	f.svc.runBatch(batch)
+	f.svc.runBatch(&batcher{}, batch)
 	want := []string{OK, "", OK, AlreadyCheckedIn}
 	for i, p := range batch {
 		<-p.done

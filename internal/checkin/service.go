@@ -15,6 +15,7 @@ import (
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/cache"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
 )
@@ -24,20 +25,27 @@ type Service struct {
 	DB *sqlx.DB
 	// Now is the clock (tests set it); nil is time.Now.
 	Now func() time.Time
+	// Changes, when set, lets the service keep the events it looked up in
+	// memory until they change (internal/cache); nil reads the event of
+	// every scan from the database.
+	Changes *cache.Watcher
 
-	prepMu    sync.Mutex
-	batchStmt *sqlx.Stmt
-	lookStmt  *sqlx.Stmt
+	prepMu   sync.Mutex
+	lookStmt *sqlx.Stmt
+	events   *cache.Cache[string, Event]
 
-	// The group commit's queue (batch.go).
-	qMu        sync.Mutex
-	queue      []*pending
-	collecting bool
+	// The group commit's queue and the batchers of the collectors that
+	// are not running (batch.go).
+	qMu          sync.Mutex
+	queue        []*pending
+	idle         []*batcher
+	batchersMade bool
 }
 
-// prepare readies the statements of the hot path once: a prepared
-// statement is planned once per connection instead of per scan, which
-// doubles what PostgreSQL does per core (docs/performance.md, Check-in).
+// prepare readies the event lookup once: a prepared statement is parsed
+// once per connection instead of per scan (docs/performance.md, Check-in).
+// Its one parameter is compared with a unique column, so its plan is the
+// same whatever the tables hold.
 func (s *Service) prepare(ctx context.Context) error {
 	s.prepMu.Lock()
 	defer s.prepMu.Unlock()
@@ -45,18 +53,18 @@ func (s *Service) prepare(ctx context.Context) error {
 		return nil
 	}
 	// A failure (the database is down) is tried again on the next call.
-	scan, err := s.DB.PreparexContext(context.WithoutCancel(ctx), batchSQL)
-	if err != nil {
-		return apperr.Wrap(err, "prepare scan")
-	}
 	look, err := s.DB.PreparexContext(context.WithoutCancel(ctx), lookupSQL)
 	if err != nil {
-		scan.Close()
 		return apperr.Wrap(err, "prepare event lookup")
 	}
-	s.batchStmt, s.lookStmt = scan, look
+	s.lookStmt = look
+	s.events = cache.New[string, Event](s.Changes, "door_events", 1000, eventTTL, "events", "organisations")
 	return nil
 }
+
+// eventTTL bounds how long the door believes an event without asking the
+// database; a change to the event (cancelled, moved) ends it at once.
+const eventTTL = time.Minute
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -143,6 +151,10 @@ func (s *Service) Lookup(ctx context.Context, slug string) (*Event, error) {
 	if err := s.prepare(ctx); err != nil {
 		return nil, err
 	}
+	if e, ok := s.events.Get(slug); ok {
+		return &e, nil
+	}
+	gen := s.events.Gen()
 	var e Event
 	err := s.lookStmt.GetContext(ctx, &e, slug)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -151,6 +163,7 @@ func (s *Service) Lookup(ctx context.Context, slug string) (*Event, error) {
 	if err != nil {
 		return nil, apperr.Wrap(err, "checkin event")
 	}
+	s.events.Add(gen, slug, e)
 	return &e, nil
 }
 
@@ -216,9 +229,6 @@ func (s *Service) Scan(ctx context.Context, p *auth.Principal, ev *Event, in Sca
 	raw := in.Code
 	if utf8.RuneCountInString(raw) > 200 {
 		raw = string([]rune(raw)[:200])
-	}
-	if err := s.prepare(ctx); err != nil {
-		return nil, err
 	}
 	row, err := s.submit(ctx, scanItem{
 		code: code, eventID: ev.ID, day: day, at: now, userID: p.UserID, tokenID: p.TokenID,

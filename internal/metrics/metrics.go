@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/cache"
 )
 
 // Sign-up verdicts besides the registration statuses and the refusals'
@@ -223,4 +224,40 @@ func (m *Metrics) SignUpOutcome(status string, existing bool, err error) {
 	default:
 		m.SignUp(status, "")
 	}
+}
+
+// Caches reports the in-memory caches of w (internal/cache) at each scrape:
+// lookups answered and not answered from memory, and whether the caches
+// are on (their change listener is connected).
+func (m *Metrics) Caches(w *cache.Watcher) {
+	if m == nil || w == nil {
+		return
+	}
+	m.Registry.MustRegister(&cacheCollector{w: w})
+}
+
+var (
+	cacheLookupsDesc = prometheus.NewDesc("treffpunkt_cache_lookups_total",
+		"Lookups of the in-memory caches (api_tokens, door_events) by result (hit, miss).", []string{"cache", "result"}, nil)
+	cacheLiveDesc = prometheus.NewDesc("treffpunkt_cache_live",
+		"1 while the caches' change listener is connected and the caches answer, else 0.", nil, nil)
+)
+
+type cacheCollector struct{ w *cache.Watcher }
+
+func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- cacheLookupsDesc
+	ch <- cacheLiveDesc
+}
+
+func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	c.w.EachCache(func(name string, hits, misses uint64) {
+		ch <- prometheus.MustNewConstMetric(cacheLookupsDesc, prometheus.CounterValue, float64(hits), name, "hit")
+		ch <- prometheus.MustNewConstMetric(cacheLookupsDesc, prometheus.CounterValue, float64(misses), name, "miss")
+	})
+	live := 0.0
+	if c.w.Live() {
+		live = 1
+	}
+	ch <- prometheus.MustNewConstMetric(cacheLiveDesc, prometheus.GaugeValue, live)
 }

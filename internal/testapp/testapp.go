@@ -23,6 +23,7 @@ import (
 
 	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/cache"
 	"treffpunkt/internal/calendar"
 	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/config"
@@ -59,6 +60,8 @@ type App struct {
 	Checkins *checkin.Service
 	// Metrics is what /metrics serves.
 	Metrics *metrics.Metrics
+	// Changes keeps the instance's caches fresh (internal/cache).
+	Changes *cache.Watcher
 }
 
 // New starts an app on a fresh database.
@@ -104,13 +107,25 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 	if configure != nil {
 		configure(a.Config)
 	}
+	// The instance's caches, kept fresh by a change listener of its own,
+	// as in treffpunkt serve; the app is returned once they are on.
+	a.Changes = cache.NewWatcher(testdb.URLOf(t, db), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	watchCtx, stopWatching := context.WithCancel(context.Background())
+	watching := make(chan struct{})
+	go func() { defer close(watching); a.Changes.Run(watchCtx) }()
+	t.Cleanup(func() { stopWatching(); <-watching })
+	for deadline := time.Now().Add(10 * time.Second); !a.Changes.Live(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("testapp: the change listener did not start")
+		}
+	}
 	a.Registrations = &registration.Service{DB: db}
 	a.Events = &event.Service{DB: db, SeatsFreed: a.Registrations.Promote}
 	a.Orgs = &org.Service{DB: db}
 	a.StaffMail = &StaffMailRecorder{}
-	a.Auth = &auth.Service{DB: db, BaseURL: a.URL, Mailer: a.StaffMail, PasswordCost: bcrypt.MinCost}
+	a.Auth = &auth.Service{DB: db, BaseURL: a.URL, Mailer: a.StaffMail, PasswordCost: bcrypt.MinCost, Changes: a.Changes}
 	a.Members = &member.Service{DB: db}
-	a.Checkins = &checkin.Service{DB: db}
+	a.Checkins = &checkin.Service{DB: db, Changes: a.Changes}
 	cat, err := i18n.Load(webfs.FS, "de")
 	if err != nil {
 		t.Fatalf("catalogue: %v", err)
@@ -121,6 +136,7 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 	a.Registrations.Mailer = a.Mail
 	a.Events.Changed = a.Registrations.EventChanged
 	a.Metrics = metrics.New(db.DB)
+	a.Metrics.Caches(a.Changes)
 	h, err := web.NewRouter(web.Deps{
 		Config: a.Config, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Catalogue: cat,
 		Events: a.Events, Registrations: a.Registrations, Orgs: a.Orgs, Auth: a.Auth,

@@ -302,3 +302,18 @@ func randomHex(n int) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// URLOf returns the connection string of the test database that db is
+// connected to, e.g. for a connection of its own that LISTENs.
+func URLOf(t testing.TB, db *sqlx.DB) string {
+	t.Helper()
+	var name string
+	if err := db.Get(&name, `SELECT current_database()`); err != nil {
+		t.Fatalf("testdb: which database: %v", err)
+	}
+	u, err := withDBName(os.Getenv("TEST_DATABASE_URL"), name)
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	return u
+}
