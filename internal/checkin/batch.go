@@ -58,8 +58,10 @@ func (s *Service) submit(ctx context.Context, it scanItem) (scanRow, error) {
 	p := &pending{item: it, done: make(chan struct{})}
 	s.qMu.Lock()
 	s.queue = append(s.queue, p)
-	if b := s.idleBatcher(); b != nil {
-		go s.collect(b)
+	if s.collectors() == 0 || len(s.queue) >= moreAt {
+		if b := s.idleBatcher(); b != nil {
+			go s.collect(b)
+		}
 	}
 	s.qMu.Unlock()
 	select {
@@ -82,6 +84,19 @@ type batcher struct {
 	conn     *sqlx.Conn
 	stmt     *sqlx.Stmt
 	prepared time.Time
+}
+
+// moreAt is how many scans must wait before another collector starts
+// while one runs: for fewer, the batch that follows the running one is
+// soon enough, and larger batches cost less per scan.
+const moreAt = 8
+
+// collectors is how many collectors run. The caller holds qMu.
+func (s *Service) collectors() int {
+	if !s.batchersMade {
+		return 0
+	}
+	return maxCollectors - len(s.idle)
 }
 
 // idleBatcher returns a batcher no collector uses, or nil. The caller
