@@ -193,11 +193,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	watchCtx, stopWatching := context.WithCancel(context.WithoutCancel(ctx))
-	watching := make(chan struct{})
-	go func() { defer close(watching); changes.Run(watchCtx) }()
 	// Stops once the requests have drained (srv.Shutdown below).
-	defer func() { stopWatching(); <-watching }()
+	defer changes.Start()()
 	if !*noWorkers {
 		// The workers stop at the signal, while requests drain, and have
 		// stopped before the database closes.

@@ -111,6 +111,15 @@ func (w *Watcher) Run(ctx context.Context) {
 	w.reset(false)
 }
 
+// Start runs the watcher in the background until the returned stop is
+// called; stop returns once it has stopped.
+func (w *Watcher) Start() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	return func() { cancel(); <-done }
+}
+
 // event follows the listener's connection (called by its goroutine).
 func (w *Watcher) event(ev pq.ListenerEventType, err error) {
 	switch ev {

@@ -1,7 +1,6 @@
 package cache_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"testing"
@@ -17,10 +16,7 @@ import (
 func watch(t *testing.T, db *sqlx.DB) *cache.Watcher {
 	t.Helper()
 	w := cache.NewWatcher(testdb.URLOf(t, db), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(w.Start())
 	waitFor(t, "the watcher to listen", w.Live)
 	return w
 }

@@ -110,10 +110,7 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 	// The instance's caches, kept fresh by a change listener of its own,
 	// as in treffpunkt serve; the app is returned once they are on.
 	a.Changes = cache.NewWatcher(testdb.URLOf(t, db), slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	watchCtx, stopWatching := context.WithCancel(context.Background())
-	watching := make(chan struct{})
-	go func() { defer close(watching); a.Changes.Run(watchCtx) }()
-	t.Cleanup(func() { stopWatching(); <-watching })
+	t.Cleanup(a.Changes.Start())
 	for deadline := time.Now().Add(10 * time.Second); !a.Changes.Live(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("testapp: the change listener did not start")
