@@ -41,7 +41,7 @@ func build(q *queued, c *content, from string) (*gomail.Msg, error) {
 		return nil, errors.New("sender address (MAIL_FROM) does not parse")
 	}
 	m.FromMailAddress(sender)
-	to, err := recipient(q.RecipientName, q.Recipient)
+	to, err := address(q.RecipientName, q.Recipient)
 	if err != nil {
 		return nil, err
 	}
@@ -84,27 +84,11 @@ func build(q *queued, c *content, from string) (*gomail.Msg, error) {
 // header, name and address).
 var errRecipient = errors.New("recipient address does not parse")
 
-// recipient is the To address. The header is written from net/mail's
-// Address, which quotes or encodes the name as it needs (never pasted into
-// `"%s" <%s>`): a name with " , ; < > \ or in any script reaches its owner
-// as typed. A name the header cannot carry is left out rather than the
-// tickets.
-func recipient(name, addr string) (*mail.Address, error) {
-	if a, err := address(name, addr); err == nil {
-		return a, nil
-	}
-	if name == "" {
-		return nil, errRecipient
-	}
-	a, err := address("", addr)
-	if err != nil {
-		return nil, errRecipient
-	}
-	return a, nil
-}
-
-// address is name and addr as one address, and an error unless a reader
-// parses its header form back to the same name and address.
+// address is the To (or Reply-To) address. The header is written from
+// net/mail's Address, which quotes or encodes the name as it needs (never
+// pasted into `"%s" <%s>`): a name with " , ; < > \ or in any script
+// reaches its owner as typed. It is checked by parsing the header form
+// back, as the receiving end will.
 func address(name, addr string) (*mail.Address, error) {
 	a := &mail.Address{Name: name, Address: addr}
 	back, err := mail.ParseAddress(a.String())
