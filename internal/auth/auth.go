@@ -74,6 +74,11 @@ type Service struct {
 	dummyOnce sync.Once
 	dummy     []byte
 
+	// resetKick wakes the worker of password-reset requests
+	// (password_link.go), started with the first request.
+	resetOnce sync.Once
+	resetKick chan struct{}
+
 	tokenMu    sync.Mutex
 	tokenStmt  *sqlx.Stmt
 	tokenCache *cache.Cache[string, Principal]
