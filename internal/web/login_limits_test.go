@@ -40,6 +40,20 @@ func TestOverlongEmailIsRefusedBeforeTheLoginThrottle(t *testing.T) {
 	b.Login(email, testapp.StaffPassword)
 }
 
+// Addresses are stored with the domain in punycode (finding 8): staff of an
+// internationalised domain sign in and ask for a reset as they type it.
+func TestStaffWithAnInternationalDomainSignInAsTheyTypeIt(t *testing.T) {
+	a := testapp.New(t)
+	a.Staff(t, a.Org(t, "a"), "anna@bücher.example", "organiser", false)
+	if n := a.Count(t, `SELECT count(*) FROM staff_users WHERE email = 'anna@xn--bcher-kva.example'`); n != 1 {
+		t.Fatalf("the account's domain is not stored in punycode")
+	}
+	a.Browser(t).Login("Anna@BÜCHER.example", testapp.StaffPassword)
+	a.Browser(t).Login("anna@xn--bcher-kva.example", testapp.StaffPassword)
+	_, _ = a.Browser(t).Post("/login/reset", "/login/reset", url.Values{"email": {"anna@Bücher.example"}})
+	a.StaffMail.Last(t, "password_reset", "anna@xn--bcher-kva.example")
+}
+
 // The measurement of finding 1: distinct 60,000-character emails posted to
 // /login from one IP must not pile up in memory. It reports the live heap
 // after a GC and the process's RSS before and after; LOGIN_FLOOD_N sets the
