@@ -22,6 +22,7 @@ targets=(
 	"./internal/calendar FuzzInviteText"
 	"./internal/member FuzzParseCSV"
 	"./internal/checkin FuzzTicketCode"
+	"./internal/text FuzzEmail"
 )
 for t in "${targets[@]}"; do
 	read -r pkg fn <<<"$t"

@@ -43,6 +43,10 @@ func startSessionSweeper(ctx context.Context, a *auth.Service, log *slog.Logger)
 			if err := a.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
 				log.Error("sweep sessions", "error", err.Error())
 			}
+			// Reset requests left by a crash or a failed try.
+			if err := a.ProcessResets(ctx); err != nil && ctx.Err() == nil {
+				log.Error("password reset requests", "error", err.Error())
+			}
 			select {
 			case <-ctx.Done():
 				return

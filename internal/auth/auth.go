@@ -74,6 +74,11 @@ type Service struct {
 	dummyOnce sync.Once
 	dummy     []byte
 
+	// resetKick wakes the worker of password-reset requests
+	// (password_link.go), started with the first request.
+	resetOnce sync.Once
+	resetKick chan struct{}
+
 	tokenMu    sync.Mutex
 	tokenStmt  *sqlx.Stmt
 	tokenCache *cache.Cache[string, Principal]
@@ -154,7 +159,14 @@ func (s *Service) CheckPassword(ctx context.Context, email, password string) (in
 		ID   int64  `db:"id"`
 		Hash string `db:"password_hash"`
 	}
-	err := s.DB.GetContext(ctx, &u, `SELECT id, password_hash FROM staff_users WHERE lower(email) = lower($1)`, strings.TrimSpace(email))
+	// Accounts are stored as text.Email returns them (punycode domain):
+	// look up what was typed in that form, so that an internationalised
+	// domain signs in however it is typed.
+	email = strings.TrimSpace(email)
+	if addr, p := text.Email(email); p == "" {
+		email = addr
+	}
+	err := s.DB.GetContext(ctx, &u, `SELECT id, password_hash FROM staff_users WHERE lower(email) = lower($1)`, email)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check so that timing tells nothing.
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))

@@ -1,11 +1,9 @@
 package auth
 
 import (
-	"strings"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"treffpunkt/internal/ratelimit"
 )
 
 // LoginThrottle limits password attempts per account and per client IP, so
@@ -14,14 +12,20 @@ import (
 // successful login refills its account's bucket, so that a person who
 // mistyped a few times is not punished once they get in.
 //
+// The per-IP limit is asked first, and an attempt it refuses never reaches
+// the per-account buckets: one client can add at most its own allowance of
+// account buckets, each keyed by a 32-byte digest of the address
+// (ratelimit.EmailKey), and both limiters hold at most ratelimit.MaxKeys
+// buckets. Memory stays bounded whatever is typed.
+//
 // The buckets live in the process: behind a load balancer with n instances
 // an attacker gets at most n times the rate, which still makes guessing
 // hopeless. Per-account limits let anyone lock an account out for minutes
 // by guessing wrong on purpose; the per-IP limit bounds how many accounts
-// one address can do that to.
+// one address (one IPv6 /64) can do that to.
 type LoginThrottle struct {
-	account *buckets
-	ip      *buckets
+	account *ratelimit.Keyed
+	ip      *ratelimit.Keyed
 }
 
 // Limit is a burst and how often one more attempt is allowed after it.
@@ -39,20 +43,33 @@ var (
 
 // NewLoginThrottle returns a throttle with the given limits.
 func NewLoginThrottle(account, ip Limit) *LoginThrottle {
-	return &LoginThrottle{account: newBuckets(account), ip: newBuckets(ip)}
+	return &LoginThrottle{account: account.keyed(), ip: ip.keyed()}
 }
 
-// Allow takes one attempt for the account (an email address, compared
-// case-insensitively) from ip. When either limit is spent it takes nothing
-// and says how long to wait.
-func (t *LoginThrottle) Allow(email, ip string, now time.Time) (bool, time.Duration) {
-	account := strings.ToLower(strings.TrimSpace(email))
-	ra := t.account.reserve(account, now)
-	ri := t.ip.reserve(ip, now)
-	wait := max(ra.DelayFrom(now), ri.DelayFrom(now))
-	if wait > 0 {
-		ra.CancelAt(now)
-		ri.CancelAt(now)
+// keyed is the limit as a ratelimit.Keyed: Burst attempts per the time a
+// whole burst takes to refill.
+func (l Limit) keyed() *ratelimit.Keyed {
+	return ratelimit.New(l.Burst, time.Duration(l.Burst)*l.Every)
+}
+
+// Allow takes one attempt for the account (an email address, compared as
+// stored, case-insensitively) from client (ratelimit.ClientKey of the
+// peer). When either limit is spent it takes nothing and says how long to
+// wait. Input longer than any address is refused and counted nowhere (wait
+// 0); callers refuse it first, with a message of its own.
+func (t *LoginThrottle) Allow(email, client string, now time.Time) (bool, time.Duration) {
+	account, ok := ratelimit.EmailKey(email)
+	if !ok {
+		return false, 0
+	}
+	ok, wait, ri := t.ip.Reserve(client, now)
+	if !ok {
+		return false, wait
+	}
+	if ok, wait := t.account.Allow(account, now); !ok {
+		if ri != nil {
+			ri.CancelAt(now)
+		}
 		return false, wait
 	}
 	return true, 0
@@ -60,50 +77,12 @@ func (t *LoginThrottle) Allow(email, ip string, now time.Time) (bool, time.Durat
 
 // Succeeded forgets the account's failed attempts.
 func (t *LoginThrottle) Succeeded(email string) {
-	t.account.forget(strings.ToLower(strings.TrimSpace(email)))
-}
-
-type buckets struct {
-	limit     Limit
-	mu        sync.Mutex
-	byKey     map[string]*bucket
-	lastSweep time.Time
-}
-
-type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-func newBuckets(l Limit) *buckets {
-	return &buckets{limit: l, byKey: map[string]*bucket{}}
-}
-
-func (b *buckets) reserve(key string, now time.Time) *rate.Reservation {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	// A bucket untouched for a full refill is full again: forget it, so the
-	// map holds only recent keys.
-	full := time.Duration(b.limit.Burst) * b.limit.Every
-	if now.Sub(b.lastSweep) > full {
-		for k, x := range b.byKey {
-			if now.Sub(x.seen) > full {
-				delete(b.byKey, k)
-			}
-		}
-		b.lastSweep = now
+	if account, ok := ratelimit.EmailKey(email); ok {
+		t.account.Forget(account)
 	}
-	x, ok := b.byKey[key]
-	if !ok {
-		x = &bucket{lim: rate.NewLimiter(rate.Every(b.limit.Every), b.limit.Burst)}
-		b.byKey[key] = x
-	}
-	x.seen = now
-	return x.lim.ReserveN(now, 1)
 }
 
-func (b *buckets) forget(key string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.byKey, key)
+// Buckets is how many per-account and per-IP buckets the throttle keeps.
+func (t *LoginThrottle) Buckets() (account, ip int) {
+	return t.account.Len(), t.ip.Len()
 }

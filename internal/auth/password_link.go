@@ -58,21 +58,91 @@ func checkNewPassword(f apperr.Fields, password string) {
 	}
 }
 
-// RequestReset sends a one-time link for a new password to email when an
-// account has that address. An unknown address gets the same answer (nil),
-// so that the form does not tell who has an account. Only the newest reset
-// link of an account is valid.
+// RequestReset asks for a one-time link for a new password to email, sent
+// when an account has that address. An unknown address gets the same
+// answer (nil) after the same work: the request is written to
+// password_reset_requests for every well-formed address, and the service's
+// worker (ProcessResets) does what only a known account causes — the link,
+// the mail — after the answer. Only the newest reset link of an account is
+// valid.
 func (s *Service) RequestReset(ctx context.Context, email, lang string) error {
 	addr, p := text.Email(email)
 	if p != "" {
 		return apperr.Field("email", p)
 	}
+	if _, err := s.DB.ExecContext(ctx, `INSERT INTO password_reset_requests (email, lang) VALUES ($1, $2)`, addr, lang); err != nil {
+		return apperr.Wrap(err, "request password reset")
+	}
+	s.resetOnce.Do(func() {
+		s.resetKick = make(chan struct{}, 1)
+		go s.resetWorker()
+	})
+	select {
+	case s.resetKick <- struct{}{}:
+	default: // the worker is already due to look
+	}
+	return nil
+}
+
+// resetWorker works through the waiting requests whenever RequestReset
+// wrote one. It lives as long as the process; requests left by a crash or
+// a failure are picked up by the next request or by ProcessResets in the
+// sweeper (cmd).
+func (s *Service) resetWorker() {
+	for range s.resetKick {
+		if err := s.ProcessResets(context.Background()); err != nil && s.Log != nil {
+			s.Log.Error("password reset requests", "error", err.Error())
+		}
+	}
+}
+
+// ProcessResets does the work of the waiting password-reset requests, one
+// transaction each, until none is due. Several instances may run it at once.
+func (s *Service) ProcessResets(ctx context.Context) error {
+	for {
+		id, err := s.processReset(ctx)
+		if err != nil {
+			if id != 0 {
+				// Try it again later, behind the others.
+				_, _ = s.DB.ExecContext(ctx, `UPDATE password_reset_requests SET not_before = now() + interval '1 minute' WHERE id = $1`, id)
+			}
+			return err
+		}
+		if id == 0 {
+			return nil
+		}
+	}
+}
+
+// processReset takes the oldest due request and, for a known account,
+// replaces its reset link and writes the mail to the outbox; the request is
+// gone when the transaction commits. It returns the request's id (0 when
+// none was due).
+func (s *Service) processReset(ctx context.Context) (int64, error) {
+	var id int64
 	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		var r struct {
+			ID    int64  `db:"id"`
+			Email string `db:"email"`
+			Lang  string `db:"lang"`
+		}
+		err := tx.GetContext(ctx, &r, `
+DELETE FROM password_reset_requests WHERE id = (
+  SELECT id FROM password_reset_requests WHERE not_before <= now()
+  ORDER BY not_before, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+RETURNING id, email, lang`)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("take reset request: %w", err)
+		}
+		id = r.ID
 		var u struct {
 			ID    int64  `db:"id"`
 			Email string `db:"email"`
 		}
-		err := tx.GetContext(ctx, &u, `SELECT id, email FROM staff_users WHERE lower(email) = lower($1) FOR UPDATE`, addr)
+		err = tx.GetContext(ctx, &u, `SELECT id, email FROM staff_users WHERE lower(email) = lower($1) FOR UPDATE`, r.Email)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -86,9 +156,9 @@ func (s *Service) RequestReset(ctx context.Context, email, lang string) error {
 		if err != nil {
 			return err
 		}
-		return s.sendStaffMail(ctx, tx, StaffMail{Kind: MailPasswordReset, To: u.Email, Lang: lang, URL: s.linkURL(tok), Expires: expires})
+		return s.sendStaffMail(ctx, tx, StaffMail{Kind: MailPasswordReset, To: u.Email, Lang: r.Lang, URL: s.linkURL(tok), Expires: expires})
 	})
-	return apperr.Wrap(err, "request password reset")
+	return id, apperr.Wrap(err, "password reset request")
 }
 
 func insertLink(ctx context.Context, tx *sqlx.Tx, userID int64, purpose string, ttl time.Duration) (string, time.Time, error) {
@@ -178,6 +248,11 @@ func (s *Service) DeleteExpired(ctx context.Context) error {
 	if _, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE expiry < now()`); err != nil {
 		return apperr.Wrap(err, "delete expired sessions")
 	}
-	_, err := s.DB.ExecContext(ctx, `DELETE FROM password_tokens WHERE expires_at < now() - interval '1 day'`)
-	return apperr.Wrap(err, "delete expired password links")
+	if _, err := s.DB.ExecContext(ctx, `DELETE FROM password_tokens WHERE expires_at < now() - interval '1 day'`); err != nil {
+		return apperr.Wrap(err, "delete expired password links")
+	}
+	// A reset request that failed for a day is of no use any more: whoever
+	// asked has asked again or given up.
+	_, err := s.DB.ExecContext(ctx, `DELETE FROM password_reset_requests WHERE created_at < now() - interval '1 day'`)
+	return apperr.Wrap(err, "delete stale reset requests")
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -22,6 +23,9 @@ const StaffPassword = "correct horse battery"
 type StaffMailRecorder struct {
 	mu    sync.Mutex
 	mails []auth.StaffMail
+	// db, when set, is where password-reset requests wait for the auth
+	// service's worker; Mails waits until they are done.
+	db *sqlx.DB
 }
 
 // EnqueueStaff implements auth.StaffMailer.
@@ -34,6 +38,7 @@ func (r *StaffMailRecorder) EnqueueStaff(_ context.Context, _ *sqlx.Tx, m auth.S
 
 // Mails returns the recorded emails, oldest first.
 func (r *StaffMailRecorder) Mails() []auth.StaffMail {
+	r.settle()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]auth.StaffMail(nil), r.mails...)
@@ -79,4 +84,18 @@ func (a *App) LoggedIn(t testing.TB, email string) *Browser {
 	b := a.Browser(t)
 	b.Login(email, StaffPassword)
 	return b
+}
+
+// settle waits (up to 10 s) until no password-reset request waits: the
+// auth service writes their mails after answering.
+func (r *StaffMailRecorder) settle() {
+	if r.db == nil {
+		return
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		var n int
+		if err := r.db.Get(&n, `SELECT count(*) FROM password_reset_requests`); err != nil || n == 0 {
+			return
+		}
+	}
 }

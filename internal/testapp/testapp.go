@@ -121,7 +121,7 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 	a.Registrations = &registration.Service{DB: db}
 	a.Events = &event.Service{DB: db, SeatsFreed: a.Registrations.Promote}
 	a.Orgs = &org.Service{DB: db}
-	a.StaffMail = &StaffMailRecorder{}
+	a.StaffMail = &StaffMailRecorder{db: db}
 	a.Auth = &auth.Service{DB: db, BaseURL: a.URL, Mailer: a.StaffMail, PasswordCost: bcrypt.MinCost, Changes: a.Changes}
 	a.Members = &member.Service{DB: db}
 	a.Checkins = &checkin.Service{DB: db, Changes: a.Changes}

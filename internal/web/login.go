@@ -11,6 +11,7 @@ import (
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/text"
 )
 
 func (s *server) loginRoutes(r *gin.Engine) {
@@ -93,6 +94,10 @@ func (s *server) login(c *gin.Context) {
 	l := localizer(c)
 	email, password := strings.TrimSpace(c.PostForm("email")), c.PostForm("password")
 	p := loginPage{Email: strings.ToValidUTF8(email, ""), Next: safeNext(c.PostForm("next"))}
+	if s.emailTooLong(c, &p, email) {
+		s.renderLogin(c, http.StatusUnprocessableEntity, p)
+		return
+	}
 	if !s.allowAttempt(c, email) {
 		p.Problem = l.T("err.login_throttled", nil)
 		s.renderLogin(c, http.StatusTooManyRequests, p)
@@ -125,10 +130,21 @@ func (s *server) login(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, p.Next)
 }
 
+// emailTooLong refuses input longer than any address before the throttle
+// sees it (so that it costs no memory), and sets the page's field error.
+func (s *server) emailTooLong(c *gin.Context, p *loginPage, email string) bool {
+	if len(email) <= text.MaxEmail {
+		return false
+	}
+	p.Email = ""
+	p.Errors = map[string]string{"email": localizer(c).T("err.email.too_long", nil)}
+	return true
+}
+
 // allowAttempt takes one attempt from the login throttle; when it is spent
 // it sets Retry-After and says no.
 func (s *server) allowAttempt(c *gin.Context, email string) bool {
-	ok, wait := s.throttle.Allow(email, c.ClientIP(), time.Now())
+	ok, wait := s.throttle.Allow(email, clientKey(c), time.Now())
 	if !ok {
 		s.Metrics.RateLimited("login")
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
@@ -158,6 +174,10 @@ func (s *server) requestReset(c *gin.Context) {
 	email := strings.TrimSpace(c.PostForm("email"))
 	p := loginPage{Email: strings.ToValidUTF8(email, "")}
 	title := l.T("login.reset_title", nil)
+	if s.emailTooLong(c, &p, email) {
+		s.render(c, http.StatusUnprocessableEntity, "login_reset", title, p)
+		return
+	}
 	if !s.allowAttempt(c, email) {
 		p.Problem = l.T("err.login_throttled", nil)
 		s.render(c, http.StatusTooManyRequests, "login_reset", title, p)

@@ -2,7 +2,6 @@ package web
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -22,7 +21,7 @@ func (s *server) limitSignups() gin.HandlerFunc {
 		return func(c *gin.Context) { c.Next() }
 	}
 	return func(c *gin.Context) {
-		if ok, wait := l.Allow(c.ClientIP(), time.Now()); !ok {
+		if ok, wait := l.Allow(clientKey(c), time.Now()); !ok {
 			refuseRate(c, s.Metrics, "signup_ip", "err.rate_limited", wait)
 			s.Metrics.SignUp(metrics.SignupRefused, apperr.RateLimited)
 			return
@@ -31,17 +30,26 @@ func (s *server) limitSignups() gin.HandlerFunc {
 	}
 }
 
+// clientKey is the key of the client in every per-IP limit: its IP as gin
+// sees it (X-Forwarded-For only from TRUSTED_PROXIES), an IPv6 client's
+// /64 (ratelimit.ClientKey).
+func clientKey(c *gin.Context) string { return ratelimit.ClientKey(c.ClientIP()) }
+
 // allowSignupEmail takes one sign-up of the address from the
 // SIGNUP_RATE_PER_EMAIL limit (per hour); when it is spent it answers 429.
+// Input longer than any address passes uncounted: the sign-up refuses it
+// (422) and the limiter never keeps it.
 func (s *server) allowSignupEmail(c *gin.Context, email string) bool {
-	if ok, wait := s.signupEmail.Allow(emailKey(email), time.Now()); !ok {
+	key, ok := ratelimit.EmailKey(email)
+	if !ok {
+		return true
+	}
+	if ok, wait := s.signupEmail.Allow(key, time.Now()); !ok {
 		refuseRate(c, s.Metrics, "signup_email", "err.rate_limited_email", wait)
 		return false
 	}
 	return true
 }
-
-func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // refuseRate answers 429 rate_limited with Retry-After, through the error
 // middleware (a JSON error for the API, an error page otherwise).
