@@ -41,6 +41,22 @@ func (s *server) allowSignupEmail(c *gin.Context, email string) bool {
 	return true
 }
 
+// allowMemberNumber takes one attempt from the client IP's
+// MEMBER_NUMBER_RATE_PER_IP limit (per hour) when the sign-up carries a
+// member number: each attempt with a member's number mails that member and
+// holds seats, so guessing numbers must be slow. When the limit is spent it
+// answers 429.
+func (s *server) allowMemberNumber(c *gin.Context, number string) bool {
+	if strings.TrimSpace(number) == "" {
+		return true
+	}
+	if ok, wait := s.memberNumbers.Allow(c.ClientIP(), time.Now()); !ok {
+		refuseRate(c, s.Metrics, "member_number_ip", "err.rate_limited", wait)
+		return false
+	}
+	return true
+}
+
 func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // refuseRate answers 429 rate_limited with Retry-After, through the error

@@ -67,6 +67,8 @@ type server struct {
 	throttle *auth.LoginThrottle
 	// signupEmail is SIGNUP_RATE_PER_EMAIL, shared by form and API.
 	signupEmail *ratelimit.Keyed
+	// memberNumbers is MEMBER_NUMBER_RATE_PER_IP, shared by form and API.
+	memberNumbers *ratelimit.Keyed
 	embed       embedKeys
 }
 
@@ -104,6 +106,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 		s.Metrics = metrics.New(nil)
 	}
 	s.signupEmail = ratelimit.New(d.Config.SignupRatePerEmail, time.Hour)
+	s.memberNumbers = ratelimit.New(d.Config.MemberNumberRatePerIP, time.Hour)
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -156,6 +159,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 		Checkins:      d.Checkins,
 		SignupLimit:   signupLimit,
 		EmailLimit:    s.allowSignupEmail,
+		NumberLimit:   s.allowMemberNumber,
 		Metrics:       s.Metrics,
 		Audit:         d.Audit,
 	})
