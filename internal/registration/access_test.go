@@ -121,7 +121,11 @@ func TestMembersOnlyRefusesNonMembersAndLapsedMemberships(t *testing.T) {
 	}{
 		{"not on the list", "eve@example.org", applicant("Eve", "eve@example.org")},
 		{"membership ended the day before", "cem@example.org", applicant("Cem", "cem@example.org")},
-		{"unknown number", "eve2@example.org", func() map[string]any { b := applicant("Eve", "eve2@example.org"); b["member_number"] = "M-99"; return b }()},
+		{"unknown number", "eve2@example.org", func() map[string]any {
+			b := applicant("Eve", "eve2@example.org")
+			b["member_number"] = "M-99"
+			return b
+		}()},
 	} {
 		code, ans := signUp(t, a, "ag", tc.body)
 		if code != http.StatusAccepted || !ans.CheckEmail {

@@ -22,7 +22,7 @@ type signupAnswer struct {
 	ManageURL        string `json:"manage_url"`
 	// CheckEmail is the one answer of a members-only event (docs/access.md).
 	CheckEmail bool `json:"check_email"`
-	Tickets          []struct {
+	Tickets    []struct {
 		Code string `json:"code"`
 		URL  string `json:"url"`
 	} `json:"tickets"`

@@ -69,7 +69,7 @@ type server struct {
 	signupEmail *ratelimit.Keyed
 	// memberNumbers is MEMBER_NUMBER_RATE_PER_IP, shared by form and API.
 	memberNumbers *ratelimit.Keyed
-	embed       embedKeys
+	embed         embedKeys
 }
 
 // maxBodyBytes bounds every request body; sign-up forms and API calls are a
