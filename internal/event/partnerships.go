@@ -20,6 +20,7 @@ type Partnership struct {
 	Title       Texts      `db:"title" json:"title"`
 	DefaultLang string     `db:"default_lang" json:"-"`
 	StartsAt    time.Time  `db:"starts_at" json:"starts_at"`
+	Timezone    string     `db:"timezone" json:"-"`
 	Access      string     `db:"access" json:"access"`
 	OrgSlug     string     `db:"org_slug" json:"org"`
 	OrgName     string     `db:"org_name" json:"org_name"`
@@ -28,7 +29,7 @@ type Partnership struct {
 }
 
 const selectPartnership = `
-SELECT e.slug AS event_slug, e.title, e.default_lang, e.starts_at, e.access,
+SELECT e.slug AS event_slug, e.title, e.default_lang, e.starts_at, e.timezone, e.access,
        o.slug AS org_slug, o.name AS org_name, ep.status, ep.decided_at
 FROM event_partners ep
 JOIN events e ON e.id = ep.event_id

@@ -33,7 +33,7 @@ func (s *server) partnershipsPage(c *gin.Context) {
 	for _, ps := range ps {
 		title, _ := ps.Title.In(l.Lang, ps.DefaultLang)
 		p.Partnerships = append(p.Partnerships, partnershipRow{Partnership: ps, Title: title,
-			When: ps.StartsAt.In(event.Zone("Europe/Berlin")).Format("2006-01-02 15:04")})
+			When: ps.StartsAt.In(event.Zone(ps.Timezone)).Format("2006-01-02 15:04")})
 	}
 	s.render(c, http.StatusOK, "admin_partnerships", l.T("admin.partnerships.title", nil), p)
 }
