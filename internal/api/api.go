@@ -37,6 +37,9 @@ type Deps struct {
 	// limit (shared with the HTML form); when it is spent it has answered
 	// 429 and says false. nil means no limit.
 	EmailLimit func(c *gin.Context, email string) bool
+	// NumberLimit takes one attempt with a member number from the client
+	// IP's limit (shared with the HTML form), like EmailLimit.
+	NumberLimit func(c *gin.Context, number string) bool
 	// Metrics counts sign-up and check-in verdicts; nil counts nothing.
 	Metrics *metrics.Metrics
 	// Audit logs staff actions; nil records nothing.
@@ -72,6 +75,10 @@ func Register(g *gin.RouterGroup, d Deps) {
 	staff.GET("/events/:slug/registrations.csv", h.registrationsCSV)
 	staff.PUT("/members", h.putMembers)
 	g.GET("/orgs/:org/audit", h.requireStaff(auth.Owner), h.auditLog)
+	owner := g.Group("/orgs/:org/partnerships", h.requireStaff(auth.Owner))
+	owner.GET("", h.listPartnerships)
+	owner.POST("/:slug/accept", h.decidePartnership(true))
+	owner.POST("/:slug/decline", h.decidePartnership(false))
 
 	registerCheckin(g, h)
 }

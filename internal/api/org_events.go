@@ -19,11 +19,14 @@ type staffEventJSON struct {
 	CreatedAt      time.Time `json:"created_at"`
 	// PartnerOrgs are the slugs of the partner organisations.
 	PartnerOrgs []string `json:"partner_orgs"`
+	// Partners say which partners have accepted: only their members may
+	// sign up (docs/access.md).
+	Partners []partnerJSON `json:"partners"`
 }
 
 func (h *handler) toStaffEventJSON(e *event.Event, lang string, now time.Time) staffEventJSON {
 	return staffEventJSON{eventJSON: h.toEventJSON(e, lang, now), SeatsConfirmed: e.SeatsConfirmed, CreatedAt: e.CreatedAt.UTC(),
-		PartnerOrgs: e.Partners.Slugs()}
+		PartnerOrgs: e.Partners.Slugs(), Partners: partnersJSON(e.Partners)}
 }
 
 func (h *handler) staffEventURL(e *event.Event) string {

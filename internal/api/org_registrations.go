@@ -18,16 +18,19 @@ type staffTicketJSON struct {
 
 // staffRegistrationJSON is a registration as the organiser sees it.
 type staffRegistrationJSON struct {
-	ID               int64             `json:"id"`
-	Name             string            `json:"name"`
-	Email            string            `json:"email"`
-	Lang             string            `json:"lang"`
-	PartySize        int               `json:"party_size"`
-	Status           string            `json:"status"`
-	WaitlistPosition *int              `json:"waitlist_position"`
-	CreatedAt        time.Time         `json:"created_at"`
-	Answers          map[string]any    `json:"answers"`
-	Tickets          []staffTicketJSON `json:"tickets"`
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	// AwaitingConfirmation: the confirmation link was not followed yet, so
+	// email is "" (docs/access.md).
+	AwaitingConfirmation bool              `json:"awaiting_confirmation"`
+	Lang                 string            `json:"lang"`
+	PartySize            int               `json:"party_size"`
+	Status               string            `json:"status"`
+	WaitlistPosition     *int              `json:"waitlist_position"`
+	CreatedAt            time.Time         `json:"created_at"`
+	Answers              map[string]any    `json:"answers"`
+	Tickets              []staffTicketJSON `json:"tickets"`
 	// Mail is every email to the registration, oldest first; MailState
 	// sums it up (see mail_state.go).
 	Mail      []mailJSON `json:"mail"`
@@ -64,7 +67,7 @@ func (h *handler) listRegistrations(c *gin.Context) {
 	out := make([]staffRegistrationJSON, len(rs))
 	for i, r := range rs {
 		j := staffRegistrationJSON{
-			ID: r.ID, Name: r.Name, Email: r.Email, Lang: r.Lang, PartySize: r.PartySize,
+			ID: r.ID, Name: r.Name, Email: r.Email, AwaitingConfirmation: r.AddressUnconfirmed, Lang: r.Lang, PartySize: r.PartySize,
 			Status: r.Status, WaitlistPosition: waitlistPosition(r), CreatedAt: r.CreatedAt.UTC(),
 			Answers: answersOf(r), Tickets: make([]staffTicketJSON, len(r.Tickets)),
 		}

@@ -114,17 +114,29 @@ func (h *handler) signUp(c *gin.Context) {
 		h.Metrics.SignUp(metrics.SignupRefused, apperr.RateLimited)
 		return
 	}
+	if h.NumberLimit != nil && !h.NumberLimit(c, req.MemberNumber) {
+		h.Metrics.SignUp(metrics.SignupRefused, apperr.RateLimited)
+		return
+	}
 	res, err := h.Registrations.SignUp(ctx, slug, req.input())
 	if err != nil {
 		h.Metrics.SignUpOutcome("", false, err)
 		_ = c.Error(err)
 		return
 	}
-	h.Metrics.SignUpOutcome(res.Registration.Status, res.Existing, nil)
 	c.Header("Cache-Control", "no-store")
+	if res.CheckMail {
+		// Members-only: member or not, registered before or not, the same
+		// answer; the email to the address concerned tells which.
+		h.Metrics.SignUpOutcome(registration.Pending, false, nil)
+		c.JSON(http.StatusAccepted, gin.H{"check_email": true, "event": slug})
+		return
+	}
+	h.Metrics.SignUpOutcome(res.Registration.Status, res.Existing, nil)
 	if res.Existing {
 		// Whoever knows an address must not get its owner's manage link or
-		// tickets: those went to the address when it signed up.
+		// tickets: those went to the address when it signed up, and the
+		// address is told of this attempt (at most hourly).
 		c.JSON(http.StatusOK, gin.H{"existing": true, "event": res.Registration.EventSlug})
 		return
 	}

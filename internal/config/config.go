@@ -30,6 +30,9 @@ type Config struct {
 	SignupRatePerIP int
 	// SignupRatePerEmail is sign-ups per email address per hour (0 = off).
 	SignupRatePerEmail int
+	// MemberNumberRatePerIP is sign-ups carrying a member number per client
+	// IP per hour (0 = off): guessing numbers is slow (issue 16).
+	MemberNumberRatePerIP int
 	// LoginAttemptsPerAccount and LoginAttemptsPerIP are the bursts of
 	// password attempts before the login throttle slows them down (to one
 	// every 2 minutes per account, one every 15 seconds per IP).
@@ -111,6 +114,9 @@ func parse(get func(string) string, needDB bool) (*Config, error) {
 	}
 	if c.SignupRatePerEmail, err = intVar(get, "SIGNUP_RATE_PER_EMAIL", 10); err != nil || c.SignupRatePerEmail < 0 {
 		bad("SIGNUP_RATE_PER_EMAIL", "must be a whole number ≥ 0 (sign-ups per address per hour; 0 turns the limit off)")
+	}
+	if c.MemberNumberRatePerIP, err = intVar(get, "MEMBER_NUMBER_RATE_PER_IP", 10); err != nil || c.MemberNumberRatePerIP < 0 {
+		bad("MEMBER_NUMBER_RATE_PER_IP", "must be a whole number ≥ 0 (sign-ups with a member number per client IP per hour; 0 turns the limit off)")
 	}
 	if c.LoginAttemptsPerAccount, err = intVar(get, "LOGIN_ATTEMPTS_PER_ACCOUNT", 5); err != nil || c.LoginAttemptsPerAccount < 1 {
 		bad("LOGIN_ATTEMPTS_PER_ACCOUNT", "must be a whole number ≥ 1 (password attempts per account before they slow down)")

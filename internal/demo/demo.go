@@ -105,6 +105,16 @@ func load(ctx context.Context, s Services, now time.Time) error {
 		if _, err := s.Events.Create(ctx, ids[d.org], d.in); err != nil {
 			return fmt.Errorf("demo event %s: %w", *d.in.Slug, apperr.From(err))
 		}
+		if d.in.PartnerOrgs == nil {
+			continue
+		}
+		// In the demo the partners have said yes, as their owners would on
+		// their partnerships page (docs/access.md).
+		for _, p := range *d.in.PartnerOrgs {
+			if _, err := s.Events.DecidePartnership(ctx, ids[p], *d.in.Slug, true, 0); err != nil {
+				return fmt.Errorf("demo partnership %s/%s: %w", *d.in.Slug, p, apperr.From(err))
+			}
+		}
 	}
 	return nil
 }

@@ -23,7 +23,18 @@ type Partner struct {
 	Slug  string `json:"slug"`
 	Name  string `json:"name"`
 	Email string `json:"email"`
+	// Status is PartnerRequested until an owner of the partner
+	// organisation accepts (or declines) being named: only an accepted
+	// partner's member list is consulted.
+	Status string `json:"status"`
 }
+
+// Partnership states (event_partners.status).
+const (
+	PartnerRequested = "requested"
+	PartnerAccepted  = "accepted"
+	PartnerDeclined  = "declined"
+)
 
 // Partners are an event's partner organisations in the order the organiser
 // gave, stored in event_partners and read as one jsonb array.
@@ -55,6 +66,17 @@ func (p Partners) Slugs() []string {
 	return out
 }
 
+// Accepted are the partners that have accepted being named, in order.
+func (p Partners) Accepted() Partners {
+	var out Partners
+	for _, o := range p {
+		if o.Status == PartnerAccepted {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // Names are the partners' names joined for a sentence.
 func (p Partners) Names() string {
 	names := make([]string, len(p))
@@ -66,18 +88,19 @@ func (p Partners) Names() string {
 
 // MemberOrgIDs are the organisations whose member lists a members-only
 // sign-up is matched against: the presenting organisation first, then the
-// partners.
+// partners that have accepted. A partnership one organisation merely
+// requested must not open another's member list to its sign-ups.
 func (e *Event) MemberOrgIDs() []int64 {
 	ids := make([]int64, 0, 1+len(e.Partners))
 	ids = append(ids, e.OrgID)
-	for _, p := range e.Partners {
+	for _, p := range e.Partners.Accepted() {
 		ids = append(ids, p.ID)
 	}
 	return ids
 }
 
 // partnersColumn reads an event's partners in selectEvent.
-const partnersColumn = `COALESCE((SELECT jsonb_agg(jsonb_build_object('id', po.id, 'slug', po.slug, 'name', po.name, 'email', po.email) ORDER BY ep.position)
+const partnersColumn = `COALESCE((SELECT jsonb_agg(jsonb_build_object('id', po.id, 'slug', po.slug, 'name', po.name, 'email', po.email, 'status', ep.status) ORDER BY ep.position)
         FROM event_partners ep JOIN organisations po ON po.id = ep.org_id WHERE ep.event_id = e.id), '[]') AS partners`
 
 // partnerSlugs takes the slugs an organiser gave (trimmed, any case) as
@@ -146,21 +169,25 @@ func check(ctx context.Context, q sqlx.QueryerContext, e *Event) error {
 	return f.Err()
 }
 
-// writePartners makes the event's partner list exactly e.Partners.
+// writePartners makes the event's partner list exactly e.Partners. A
+// partner named again keeps its answer (an editor saving the event must not
+// undo an acceptance, nor turn a refusal into a fresh request); a newly
+// named one is requested.
 func writePartners(ctx context.Context, tx *sqlx.Tx, e *Event) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM event_partners WHERE event_id = $1`, e.ID); err != nil {
+	ids := make([]int64, len(e.Partners))
+	for i, p := range e.Partners {
+		ids[i] = p.ID
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM event_partners WHERE event_id = $1 AND NOT org_id = ANY($2)`, e.ID, pq.Array(ids)); err != nil {
 		return fmt.Errorf("clear partners of event %d: %w", e.ID, err)
 	}
 	if len(e.Partners) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(e.Partners))
-	for i, p := range e.Partners {
-		ids[i] = p.ID
-	}
 	_, err := tx.ExecContext(ctx, `
 INSERT INTO event_partners (event_id, org_id, position)
-SELECT $1, u.org_id, u.position FROM unnest($2::bigint[]) WITH ORDINALITY AS u(org_id, position)`, e.ID, pq.Array(ids))
+SELECT $1, u.org_id, u.position FROM unnest($2::bigint[]) WITH ORDINALITY AS u(org_id, position)
+ON CONFLICT (event_id, org_id) DO UPDATE SET position = EXCLUDED.position`, e.ID, pq.Array(ids))
 	if err != nil {
 		return fmt.Errorf("save partners of event %d: %w", e.ID, err)
 	}

@@ -28,7 +28,7 @@ var rawID = regexp.MustCompile(`\bmail[._][a-z_.]+`)
 // dir, and a message that parses.
 func TestEveryKindRendersInEveryLanguage(t *testing.T) {
 	o := testOutbox(t, "de")
-	kinds := append(append([]string{}, registration.MailKinds...), staffKinds...)
+	kinds := append(append([]string{registration.MailNotMember}, registration.MailKinds...), staffKinds...)
 	for _, lang := range config.Languages {
 		greeting := greetings[lang]
 		if greeting == "" {

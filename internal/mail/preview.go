@@ -30,6 +30,11 @@ func (o *Outbox) Preview(w io.Writer, kind, lang, format, from string) error {
 		if m, err = o.compose(n, r, newCalendars()); err == nil {
 			m.MessageID = o.newMessageID()
 		}
+	case kind == registration.MailNotMember:
+		n, r := sample(registration.MailConfirmEmail, lang, o.now())
+		if m, err = o.composeNotMember(n.Event, registration.Stranger{Name: r.Name, Email: r.Email, Lang: lang}); err == nil {
+			m.MessageID = o.newMessageID()
+		}
 	case slices.Contains(staffKinds, kind):
 		sm := auth.StaffMail{
 			Kind: kind, To: "anna@miso.example", Lang: lang, URL: o.baseURL + "/login/reset/SAMPLELINKTOKEN",
@@ -40,7 +45,7 @@ func (o *Outbox) Preview(w io.Writer, kind, lang, format, from string) error {
 		}
 		m, err = o.composeStaff(sm)
 	default:
-		return fmt.Errorf("unknown kind %q; kinds: %s", kind, strings.Join(append(slices.Clone(registration.MailKinds), staffKinds...), ", "))
+		return fmt.Errorf("unknown kind %q; kinds: %s", kind, strings.Join(append(slices.Clone(registration.MailKinds), append([]string{registration.MailNotMember}, staffKinds...)...), ", "))
 	}
 	if err != nil {
 		return err

@@ -14,17 +14,6 @@ import (
 	"treffpunkt/internal/event"
 )
 
-// membersOnly is the refusal of a sign-up that matches no member: it names
-// the presenting organisation and its address, so that the person knows
-// whom to ask, and the partner organisations whose members may come too.
-func membersOnly(e *event.Event) error {
-	if len(e.Partners) > 0 {
-		return apperr.New(apperr.MembersOnly, "err.not_a_member_partners",
-			"Org", e.OrgName, "Email", e.OrgEmail, "Partners", e.Partners.Names())
-	}
-	return apperr.New(apperr.MembersOnly, "err.not_a_member", "Org", e.OrgName, "Email", e.OrgEmail)
-}
-
 // hashToken is how a confirmation link's secret is stored: a leaked table
 // confirms nobody. Unlike manage tokens the link is never re-sent, so the
 // plain secret need not be kept.
@@ -101,6 +90,11 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Registration, err
 		}
 		if err := setStatus(ctx, tx, r.ID, status); err != nil {
 			return err
+		}
+		// The link was followed: the address is its owner's, and the
+		// organisers may see it.
+		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET address_unconfirmed = false WHERE id = $1`, r.ID); err != nil {
+			return fmt.Errorf("address confirmed: %w", err)
 		}
 		if status == Confirmed {
 			// The seats are counted already (held, or added just above).

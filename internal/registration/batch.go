@@ -219,13 +219,15 @@ func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, job
 	// The rules that need only the event, and the member list.
 	sus := make([]signup, len(jobs))
 	live := make([]int, 0, len(jobs)) // indexes of sign-ups still in the running
+	members := e.Access == event.AccessMembers
+	notMember := map[int]bool{}
 	for i, j := range jobs {
 		sus[i] = j.su
 		if err := s.checkEvent(e, &sus[i], apperr.Fields{}); err != nil {
 			outs[i].err = err
 			continue
 		}
-		if e.Access == event.AccessMembers {
+		if members {
 			// The member list decides, and the link goes to the listed
 			// address: for a member-number match never to the typed one, so
 			// the registration carries the listed address from the start.
@@ -234,19 +236,22 @@ func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, job
 				return nil, err
 			}
 			if m == nil {
-				outs[i].err = membersOnly(e)
-				continue
+				notMember[i] = true
+			} else {
+				sus[i].Email = m.Email
 			}
-			sus[i].Email = m.Email
 		}
 		live = append(live, i)
 	}
 
 	// One address, one live registration: against the table, and within
-	// the batch (the first one wins, as it would one at a time).
+	// the batch (the first one wins, as it would one at a time). Someone
+	// who is no member has no registration to find.
 	emails := make([]string, len(live))
 	for k, i := range live {
-		emails[k] = sus[i].Email
+		if !notMember[i] {
+			emails[k] = sus[i].Email
+		}
 	}
 	keys, existingIDs := batchKeys(emails), make([]int64, len(emails))
 	if lookUp {
@@ -260,10 +265,28 @@ func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, job
 	var dupOf = make(map[int]int) // job index → job index of the batch's earlier sign-up
 	seats := 0
 	holdUntil := s.now().Add(s.hold())
+	var strangers []Stranger
+	var again []int64 // existing registrations whose address is told
 	for k, i := range live {
 		su := &sus[i]
+		if members {
+			// On a members-only event every sign-up that passes the event's
+			// rules gets the same answer, "check your mail", and the mail
+			// tells the difference (docs/access.md). Full is told before the
+			// member list is read, alike to members and others.
+			if decide(e, su.PartySize) == "" {
+				outs[i].err = apperr.New(apperr.Full, "err.full")
+				continue
+			}
+			if notMember[i] {
+				strangers = append(strangers, Stranger{Name: su.Name, Email: su.Email, Lang: su.Lang})
+				outs[i].res = &Result{CheckMail: true}
+				continue
+			}
+		}
 		if id := existingIDs[k]; id != 0 {
-			outs[i].res = &Result{Registration: &Registration{ID: id, EventID: e.ID, EventSlug: e.Slug, Email: su.Email}, Existing: true}
+			outs[i].res = &Result{Registration: &Registration{ID: id, EventID: e.ID, EventSlug: e.Slug, Email: su.Email}, Existing: true, CheckMail: members}
+			again = append(again, id)
 			continue
 		}
 		if first, seen := firstOf[keys[k]]; seen {
@@ -317,9 +340,15 @@ func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, job
 			e.WaitlistLength++
 			r.WaitlistPosition = e.WaitlistLength
 		}
-		outs[i].res = &Result{Registration: r}
+		outs[i].res = &Result{Registration: r, CheckMail: members}
 		newRegs = append(newRegs, r)
 		rows = append(rows, n)
+	}
+	if err := s.mailNotMembers(ctx, tx, e, strangers); err != nil {
+		return nil, err
+	}
+	if err := s.mailAgain(ctx, tx, e, again); err != nil {
+		return nil, err
 	}
 	if len(rows) == 0 {
 		for i, first := range dupOf {
@@ -372,7 +401,8 @@ func existingOf(first outcome, e *event.Event) outcome {
 		return first
 	}
 	r := first.res.Registration
-	return outcome{res: &Result{Registration: &Registration{ID: r.ID, EventID: e.ID, EventSlug: e.Slug, Email: r.Email}, Existing: true}}
+	return outcome{res: &Result{Registration: &Registration{ID: r.ID, EventID: e.ID, EventSlug: e.Slug, Email: r.Email},
+		Existing: true, CheckMail: first.res.CheckMail}}
 }
 
 // newTickets returns the tickets of a party of n, codes from crypto/rand.
@@ -481,11 +511,11 @@ func insertRegistrations(ctx context.Context, tx *sqlx.Tx, eventID int64, consen
 	q, err := tx.QueryContext(ctx, `
 INSERT INTO registrations (event_id, name, email, lang, party_size, member_number,
     birth_date, status, manage_token, consent_at, confirmed_at,
-    confirm_token_hash, seats_held, hold_expires_at, answers)
+    confirm_token_hash, seats_held, hold_expires_at, answers, address_unconfirmed)
 SELECT $1, u.name, u.email, u.lang, u.party, u.member, u.birth::date, u.status, u.token, $2,
     CASE WHEN u.status = 'confirmed' THEN now() END,
     decode(u.hash, 'hex'), u.held, CASE WHEN u.status = 'pending' THEN $3::timestamptz END,
-    u.answers::jsonb
+    u.answers::jsonb, u.status = 'pending'
 FROM unnest($4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[],
             $10::text[], $11::text[], $12::text[], $13::int[], $14::text[])
      WITH ORDINALITY AS u(name, email, lang, party, member, birth, status, token, hash, held, answers, ord)

@@ -26,10 +26,15 @@ const (
 	// registration; MailHoldExpired says that it was not followed in time.
 	MailConfirmEmail = "confirm_email"
 	MailHoldExpired  = "hold_expired"
+	// MailRegisteredAgain tells the address of a live registration that
+	// someone signed up with it again; MailNotMember tells the address a
+	// non-member typed on a members-only event whom to ask.
+	MailRegisteredAgain = "registered_again"
+	MailNotMember       = "not_a_member"
 )
 
-// MailKinds lists every kind.
-var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder, MailConfirmEmail, MailHoldExpired}
+// MailKinds lists every kind about a registration.
+var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder, MailConfirmEmail, MailHoldExpired, MailRegisteredAgain}
 
 // Notice is one change that the participants of Registrations are told
 // about by email.
@@ -51,6 +56,58 @@ type Mailer interface {
 	Enqueue(ctx context.Context, tx *sqlx.Tx, n Notice) error
 	// States returns the emails of each registration, oldest first.
 	States(ctx context.Context, registrationIDs []int64) (map[int64][]MailState, error)
+	// EnqueueNotMember writes, in tx, a MailNotMember email to each of
+	// strangers about the members-only event e.
+	EnqueueNotMember(ctx context.Context, tx *sqlx.Tx, e *event.Event, strangers []Stranger) error
+}
+
+// Stranger is a sign-up for a members-only event that matched no member:
+// there is no registration, only the address typed, which is told so.
+type Stranger struct {
+	Name, Email, Lang string
+}
+
+// AgainInterval is how often at most the address of a registration is told
+// that someone signed up with it again.
+const AgainInterval = time.Hour
+
+// mailNotMembers tells each of strangers, at the address typed, that it is
+// not on the member list and whom to ask.
+func (s *Service) mailNotMembers(ctx context.Context, tx *sqlx.Tx, e *event.Event, strangers []Stranger) error {
+	if s.Mailer == nil || len(strangers) == 0 {
+		return nil
+	}
+	for i := range strangers {
+		if strangers[i].Lang == "" {
+			strangers[i].Lang = e.DefaultLang
+		}
+	}
+	return s.Mailer.EnqueueNotMember(ctx, tx, e, strangers)
+}
+
+// mailAgain tells the addresses of the live registrations ids that someone
+// signed up with them again, each at most once per AgainInterval, so that
+// knowing an address never tells a stranger silently that it is
+// registered (issue 16).
+func (s *Service) mailAgain(ctx context.Context, tx *sqlx.Tx, e *event.Event, ids []int64) error {
+	if s.Mailer == nil || len(ids) == 0 {
+		return nil
+	}
+	var rs []*Registration
+	now := s.now()
+	err := tx.SelectContext(ctx, &rs, `
+WITH due AS (
+    UPDATE registrations SET reminded_again_at = $2
+    WHERE id = ANY($1) AND (reminded_again_at IS NULL OR reminded_again_at <= $2::timestamptz - $3 * interval '1 second')
+    RETURNING id)`+selectRegistration+` WHERE r.id IN (SELECT id FROM due) ORDER BY r.id`,
+		pq.Array(ids), now, AgainInterval.Seconds())
+	if err != nil {
+		return fmt.Errorf("registrations signed up again: %w", err)
+	}
+	if err := loadTickets(ctx, tx, rs); err != nil {
+		return err
+	}
+	return s.mail(ctx, tx, Notice{Kind: MailRegisteredAgain, Event: e, Registrations: rs})
 }
 
 // MailState is what became of one email to a registration.

@@ -54,9 +54,9 @@ func (s *Service) Attendees(ctx context.Context, eventID int64, f AttendeeFilter
 	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
 		return nil, apperr.Field("status", "err.choice")
 	}
-	rs, err := listByEvent(ctx, s.DB, eventID)
+	rs, err := s.ListForEvent(ctx, eventID)
 	if err != nil {
-		return nil, apperr.Wrap(err, "attendees")
+		return nil, err
 	}
 	out := &Attendees{All: len(rs)}
 	q := strings.ToLower(strings.TrimSpace(f.Query))

@@ -44,6 +44,11 @@ type Registration struct {
 	// Answers answer the event's questions (questions.go); retention
 	// empties them.
 	Answers Answers `db:"answers"`
+	// AddressUnconfirmed marks a registration whose confirmation link was
+	// never followed: its address may be a member's listed one, put there
+	// by whoever typed the member's number, so organisers do not see it
+	// (ListForEvent).
+	AddressUnconfirmed bool `db:"address_unconfirmed"`
 
 	Tickets []Ticket `db:"-"`
 }

@@ -51,6 +51,12 @@ type Result struct {
 	// Existing is true when the email already had a live registration for
 	// the event and that one is returned instead of a new one.
 	Existing bool
+	// CheckMail is set for every sign-up to a members-only event that
+	// passed the event's own rules: member or not, registered before or
+	// not, the answer must be the same ("check your mail"), and only the
+	// email to the address concerned tells which (docs/access.md).
+	// Registration is nil for someone who is not a member.
+	CheckMail bool
 }
 
 // SignUp registers a party for the event slug: in one transaction, lock the
@@ -251,8 +257,19 @@ func (s *Service) ByTicket(ctx context.Context, code string) (*Registration, *Ti
 	return r, t, apperr.Wrap(err, "ticket")
 }
 
-// ListForEvent returns every registration of an event, oldest first.
+// ListForEvent returns every registration of an event, oldest first, as
+// its organisers see them: without the address of a registration whose
+// confirmation link was not followed (docs/access.md), so that typing a
+// member's number never shows the presenting organisation another
+// organisation's member's address.
 func (s *Service) ListForEvent(ctx context.Context, eventID int64) ([]*Registration, error) {
 	rs, err := listByEvent(ctx, s.DB, eventID)
+	for _, r := range rs {
+		// An erased row has no address left to hide.
+		r.AddressUnconfirmed = r.AddressUnconfirmed && r.Email != ""
+		if r.AddressUnconfirmed {
+			r.Email = ""
+		}
+	}
 	return rs, apperr.Wrap(err, "list registrations")
 }

@@ -33,6 +33,9 @@ type admOrg struct {
 	Confirmed, Waitlisted           *registration.Registration
 	TokenID                         int64 // of DoorTok
 	OwnerTok, OrganiserTok, DoorTok string
+	// PartnerEvent is the other organisation's event, which names this
+	// one as partner (the partnership routes).
+	PartnerEvent string
 }
 
 func admNewWorld(t *testing.T) *admWorld {
@@ -40,6 +43,15 @@ func admNewWorld(t *testing.T) *admWorld {
 	w := &admWorld{App: testapp.New(t), t: t}
 	w.A = w.org("a")
 	w.B = w.org("b")
+	for _, x := range []struct {
+		of      *admOrg
+		partner string
+	}{{&w.A, "b"}, {&w.B, "a"}} {
+		if _, err := w.Events.Update(context.Background(), x.of.Org.ID, x.of.Event.Slug, event.Input{PartnerOrgs: &[]string{x.partner}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.A.PartnerEvent, w.B.PartnerEvent = w.B.Event.Slug, w.A.Event.Slug
 	w.AdminEml = "admin@network.example"
 	w.Staff(t, w.B.Org, w.AdminEml, auth.Door, true)
 	// The admin's door role in B must not matter: admins act as owner.

@@ -22,7 +22,8 @@ func (s *server) pendingNotice(c *gin.Context, slug string) {
 	l := localizer(c)
 	id := "access.pending_notice"
 	if e.Access == event.AccessMembers {
-		id = "access.pending_notice_member"
+		// Said alike to members and others (docs/access.md).
+		id = "access.check_mail_notice"
 	}
 	p := eventPage{
 		Event: newEventView(l, e, time.Now()), Form: signupForm{PartySize: "1"},

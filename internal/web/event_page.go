@@ -156,6 +156,10 @@ func (s *server) register(c *gin.Context) {
 		s.Metrics.SignUp(metrics.SignupRefused, apperr.RateLimited)
 		return
 	}
+	if !s.allowMemberNumber(c, in.MemberNumber) {
+		s.Metrics.SignUp(metrics.SignupRefused, apperr.RateLimited)
+		return
+	}
 	res, err := s.Registrations.SignUp(c.Request.Context(), slug, in)
 	if !partyOK {
 		if err == nil {
@@ -163,6 +167,13 @@ func (s *server) register(c *gin.Context) {
 		} else if ae := apperr.From(err); ae.Code == apperr.Invalid {
 			ae.Fields["party_size"] = apperr.M("err.number")
 		}
+	}
+	if res != nil && res.CheckMail && partyOK {
+		// Members-only: one answer for members and others, registered
+		// before or not; the email to the address concerned tells which.
+		s.Metrics.SignUpOutcome(registration.Pending, false, nil)
+		s.pendingNotice(c, slug)
+		return
 	}
 	s.Metrics.SignUpOutcome(signupStatus(res), res != nil && res.Existing, err)
 	if err != nil {

@@ -90,8 +90,8 @@ func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
 	}
 
 	loc := e.Location()
-	if e.Access == event.AccessMembers && len(e.Partners) > 0 {
-		v.Notes = append(v.Notes, l.T("event.members_only_partners", map[string]any{"Org": e.OrgName, "Partners": e.Partners.Names()}))
+	if partners := e.Partners.Accepted(); e.Access == event.AccessMembers && len(partners) > 0 {
+		v.Notes = append(v.Notes, l.T("event.members_only_partners", map[string]any{"Org": e.OrgName, "Partners": partners.Names()}))
 		v.MemberHint = l.T("access.member_number_hint_partners", nil)
 	} else if e.Access == event.AccessMembers {
 		v.Notes = append(v.Notes, l.T("event.members_only", map[string]any{"Org": e.OrgName}))

@@ -2,6 +2,7 @@ package web
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -46,6 +47,22 @@ func (s *server) allowSignupEmail(c *gin.Context, email string) bool {
 	}
 	if ok, wait := s.signupEmail.Allow(key, time.Now()); !ok {
 		refuseRate(c, s.Metrics, "signup_email", "err.rate_limited_email", wait)
+		return false
+	}
+	return true
+}
+
+// allowMemberNumber takes one attempt from the client IP's
+// MEMBER_NUMBER_RATE_PER_IP limit (per hour) when the sign-up carries a
+// member number: each attempt with a member's number mails that member and
+// holds seats, so guessing numbers must be slow. When the limit is spent it
+// answers 429.
+func (s *server) allowMemberNumber(c *gin.Context, number string) bool {
+	if strings.TrimSpace(number) == "" {
+		return true
+	}
+	if ok, wait := s.memberNumbers.Allow(clientKey(c), time.Now()); !ok {
+		refuseRate(c, s.Metrics, "member_number_ip", "err.rate_limited", wait)
 		return false
 	}
 	return true

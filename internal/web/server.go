@@ -67,7 +67,9 @@ type server struct {
 	throttle *auth.LoginThrottle
 	// signupEmail is SIGNUP_RATE_PER_EMAIL, shared by form and API.
 	signupEmail *ratelimit.Keyed
-	embed       embedKeys
+	// memberNumbers is MEMBER_NUMBER_RATE_PER_IP, shared by form and API.
+	memberNumbers *ratelimit.Keyed
+	embed         embedKeys
 	// routes are the router's patterns, for logs written before Gin has
 	// matched a request (the CSRF check).
 	routes gin.RoutesInfo
@@ -107,6 +109,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 		s.Metrics = metrics.New(nil)
 	}
 	s.signupEmail = ratelimit.New(d.Config.SignupRatePerEmail, time.Hour)
+	s.memberNumbers = ratelimit.New(d.Config.MemberNumberRatePerIP, time.Hour)
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -159,6 +162,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 		Checkins:      d.Checkins,
 		SignupLimit:   signupLimit,
 		EmailLimit:    s.allowSignupEmail,
+		NumberLimit:   s.allowMemberNumber,
 		Metrics:       s.Metrics,
 		Audit:         d.Audit,
 	})
