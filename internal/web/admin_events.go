@@ -213,7 +213,7 @@ func savedMessage(e *event.Event) string {
 func (s *server) editorFailed(c *gin.Context, e *event.Event, form eventForm, err error) {
 	switch ae := apperr.From(err); ae.Code {
 	case apperr.Invalid, apperr.Conflict:
-		s.renderEditor(c, ae.Status(), e, form, err)
+		s.renderEditor(c, httpStatus(ae), e, form, err)
 	default:
 		_ = c.Error(err)
 	}
