@@ -122,6 +122,24 @@ func (in *Input) apply(e *Event) {
 	applyNull(&e.MaxAge, in.MaxAge)
 	applyNull(&e.RegistrationOpensAt, in.RegistrationOpensAt)
 	applyNull(&e.RegistrationClosesAt, in.RegistrationClosesAt)
+	if e.AllDay {
+		e.StartsAt, e.EndsAt = allDay(e.StartsAt, e.EndsAt, e.Location())
+	}
+}
+
+// allDay is the span of an all-day event: from 00:00 of its first day to
+// 23:59 of its last, in its own zone, whatever times were sent, so that the
+// API and the form store the same event.
+func allDay(start, end time.Time, loc *time.Location) (time.Time, time.Time) {
+	if !start.IsZero() {
+		y, m, d := start.In(loc).Date()
+		start = time.Date(y, m, d, 0, 0, 0, 0, loc)
+	}
+	if !end.IsZero() {
+		y, m, d := end.In(loc).Date()
+		end = time.Date(y, m, d, 23, 59, 0, 0, loc)
+	}
+	return start, end
 }
 
 func applyNull[T any](dst **T, n Null[T]) {

@@ -243,11 +243,6 @@ func (s *server) updateEvent(c *gin.Context) {
 		return
 	}
 	form, in, err := s.formInput(c, e.Slug)
-	if err == nil && e.Status == event.Cancelled {
-		// The service refuses only to un-cancel; the editor, which sends
-		// every field, keeps a cancelled event as it was announced.
-		err = apperr.New(apperr.Conflict, "err.event_cancelled_final")
-	}
 	if err == nil {
 		applyAction(c, &in)
 		var changed *event.Event
