@@ -27,7 +27,7 @@ var languageNames = map[string]string{
 
 // commonZones are offered in the time zone field; any IANA zone is accepted.
 var commonZones = []string{
-	"Europe/Berlin", "Europe/Vienna", "Europe/Zurich", "Europe/Amsterdam", "Europe/Brussels",
+	event.DefaultTimezone, "Europe/Vienna", "Europe/Zurich", "Europe/Amsterdam", "Europe/Brussels",
 	"Europe/Paris", "Europe/London", "Europe/Istanbul", "Europe/Kyiv", "Europe/Moscow",
 	"Asia/Tehran", "Asia/Baghdad", "Asia/Damascus", "UTC",
 }
