@@ -122,7 +122,11 @@ func (in *Input) apply(e *Event) {
 	applyNull(&e.MaxAge, in.MaxAge)
 	applyNull(&e.RegistrationOpensAt, in.RegistrationOpensAt)
 	applyNull(&e.RegistrationClosesAt, in.RegistrationClosesAt)
-	if e.AllDay {
+	// Only an input that touches the span shapes it: a change of capacity
+	// alone leaves an event stored before this rule as it is (and its
+	// calendars and attendees undisturbed).
+	touched := in.StartsAt != nil || in.EndsAt != nil || in.AllDay != nil || in.Timezone != nil
+	if e.AllDay && touched {
 		e.StartsAt, e.EndsAt = allDay(e.StartsAt, e.EndsAt, e.Location())
 	}
 }
