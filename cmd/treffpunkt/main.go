@@ -184,7 +184,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		Config: cfg, Log: log, Catalogue: cat,
 		Events: svc.Events, Registrations: svc.Registrations, Orgs: svc.Orgs, Auth: svc.Auth,
 		Members: members, SessionStore: sessions, Checkins: &checkin.Service{DB: db, Changes: changes},
-		Calendar: &calendar.Service{DB: db, BaseURL: cfg.BaseURL, DefaultLang: cfg.DefaultLang, SecretKey: cfg.SecretKey},
+		Calendar: &calendar.Service{DB: db, Catalogue: cat, BaseURL: cfg.BaseURL, DefaultLang: cfg.DefaultLang, SecretKey: cfg.SecretKey},
 		Ready:    db.PingContext,
 		Metrics:  m,
 		Audit:    &audit.Log{DB: db},

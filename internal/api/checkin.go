@@ -70,7 +70,12 @@ func (h *handler) checkinDecode(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	d, err := checkin.DecodeFrame(c.Request.Context(), c.Writer, c.Request.Body, c.GetHeader("Content-Type"))
+	frame, err := readLimited(c, checkin.MaxFrameBytes, "checkin.err.image")
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	d, err := checkin.DecodeFrame(c.Request.Context(), c.GetHeader("Content-Type"), frame)
 	if err != nil {
 		_ = c.Error(err)
 		return

@@ -91,17 +91,21 @@ func checkContentType(ct string) error {
 	return nil
 }
 
-func readBody(c *gin.Context) ([]byte, error) {
+func readBody(c *gin.Context) ([]byte, error) { return readLimited(c, maxBody, "err.json") }
+
+// readLimited reads the request body, at most limit bytes; a body it cannot
+// read is a bad request with the message badMsg.
+func readLimited(c *gin.Context, limit int64, badMsg string) ([]byte, error) {
 	if c.Request.Body == nil {
 		return nil, nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return nil, apperr.New(apperr.TooLarge, "err.too_large")
 	}
 	if err != nil {
-		return nil, &apperr.Error{Code: apperr.BadRequest, Msg: apperr.M("err.json"), Cause: err}
+		return nil, &apperr.Error{Code: apperr.BadRequest, Msg: apperr.M(badMsg), Cause: err}
 	}
 	return body, nil
 }

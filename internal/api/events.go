@@ -197,15 +197,9 @@ func langParam(c *gin.Context) (string, error) {
 	return lang, nil
 }
 
-// dateZone is where a bare date in a query starts and ends: the network is
-// in Hannover, and events default to Europe/Berlin as well.
-var dateZone = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}()
+// dateZone is where a bare date in a query starts and ends: the network's
+// home, which events default to as well.
+var dateZone = event.Zone(event.DefaultTimezone)
 
 // parseMoment accepts RFC 3339 or YYYY-MM-DD. A date means the start of that
 // day, or with endOfDay the start of the next, so that to=2026-05-01

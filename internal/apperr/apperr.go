@@ -1,6 +1,7 @@
-// Package apperr is the one error type of Treffpunkt: a code that maps to an
-// HTTP status, a message that is safe to show, optional field errors, and an
-// internal cause that only the log sees.
+// Package apperr is the one error type of Treffpunkt: a code, a message
+// that is safe to show, optional field errors, and an internal cause that
+// only the log sees. Which HTTP status a code becomes is for the faces to
+// decide (internal/web and internal/api), not for the domain.
 //
 // Messages are message-catalogue ids (with template data) rather than text,
 // so that pages, JSON and mails show them in the reader's language.
@@ -9,7 +10,6 @@ package apperr
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Codes are part of the public JSON API; keep them stable.
@@ -30,24 +30,6 @@ const (
 	Unavailable      = "unavailable"
 	Internal         = "internal"
 )
-
-var statusByCode = map[string]int{
-	Invalid:          http.StatusUnprocessableEntity,
-	NotFound:         http.StatusNotFound,
-	Full:             http.StatusConflict,
-	Closed:           http.StatusGone,
-	MembersOnly:      http.StatusForbidden,
-	Age:              http.StatusForbidden,
-	Conflict:         http.StatusConflict,
-	Forbidden:        http.StatusForbidden,
-	Unauthorized:     http.StatusUnauthorized,
-	RateLimited:      http.StatusTooManyRequests,
-	TooLarge:         http.StatusRequestEntityTooLarge,
-	UnsupportedMedia: http.StatusUnsupportedMediaType,
-	BadRequest:       http.StatusBadRequest,
-	Unavailable:      http.StatusServiceUnavailable,
-	Internal:         http.StatusInternalServerError,
-}
 
 // Msg is a message-catalogue id with the data its text needs.
 type Msg struct {
@@ -90,20 +72,12 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Cause }
 
-// Status is the HTTP status for the error's code.
-func (e *Error) Status() int {
-	if s, ok := statusByCode[e.Code]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
-
 // New returns an error with a code and a message id (plus template data).
 func New(code, msgID string, kv ...any) *Error {
 	return &Error{Code: code, Msg: M(msgID, kv...)}
 }
 
-// Field is a 422 for a single field.
+// Field is an invalid-input error (422) for a single field.
 func Field(field, msgID string, kv ...any) *Error {
 	return &Error{Code: Invalid, Msg: M("err.invalid"), Fields: map[string]Msg{field: M(msgID, kv...)}}
 }

@@ -28,7 +28,6 @@ const (
 	EventUpdate         = "events.update"
 	EventCancel         = "events.cancel"
 	EventDuplicate      = "events.duplicate"
-	RegistrationsView   = "registrations.view"
 	RegistrationsExport = "registrations.export"
 	RegistrationCancel  = "registration.cancel"
 	RegistrationMoveUp  = "registration.move_up"
@@ -68,14 +67,6 @@ type Entry struct {
 
 // Log writes and reads the audit log.
 type Log struct{ DB *sqlx.DB }
-
-// Record writes e on its own.
-func (l *Log) Record(ctx context.Context, e Entry) error {
-	if l == nil {
-		return nil
-	}
-	return apperr.Wrap(insert(ctx, l.DB, e), "audit log")
-}
 
 // Begin returns a context under which the action's transaction (the first
 // that commits) also writes e, and the pending entry to finish with Done.

@@ -73,10 +73,14 @@ func TestEntryJoinsTheActionsTransaction(t *testing.T) {
 	// A nil log records nothing and does not fail.
 	var none *audit.Log
 	nctx, np := none.Begin(ctx, e)
-	if err := np.Done(nctx, nil); err != nil || none.Record(ctx, e) != nil {
+	if err := np.Done(nctx, nil); err != nil || none.Do(ctx, e, noAction) != nil {
 		t.Fatal("nil log failed")
 	}
 }
+
+// noAction is an audited action without a transaction of its own: Do
+// writes the entry after it.
+func noAction(context.Context) error { return nil }
 
 // Pages are newest first, PageSize long, and end.
 func TestListPages(t *testing.T) {
@@ -87,11 +91,11 @@ func TestListPages(t *testing.T) {
 	_ = db.Get(&a, `INSERT INTO organisations (slug, name) VALUES ('a', 'A') RETURNING id`)
 	_ = db.Get(&b, `INSERT INTO organisations (slug, name) VALUES ('b', 'B') RETURNING id`)
 	for i := range audit.PageSize*2 + 7 {
-		if err := l.Record(ctx, audit.Entry{OrgID: a, Action: audit.EventUpdate, Target: "e", Details: map[string]any{"i": i}}); err != nil {
+		if err := l.Do(ctx, audit.Entry{OrgID: a, Action: audit.EventUpdate, Target: "e", Details: map[string]any{"i": i}}, noAction); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_ = l.Record(ctx, audit.Entry{OrgID: b, Action: audit.EventUpdate, Target: "other"})
+	_ = l.Do(ctx, audit.Entry{OrgID: b, Action: audit.EventUpdate, Target: "other"}, noAction)
 	var seen []int64
 	before := int64(0)
 	for page := 0; ; page++ {

@@ -27,6 +27,7 @@ func FuzzInviteText(f *testing.F) {
 		f.Fatal(err)
 	}
 	start := time.Date(2026, 5, 1, 14, 0, 0, 0, loc)
+	cat := testCatalogue(f)
 	f.Fuzz(func(t *testing.T, title, desc, venue string) {
 		if strings.TrimSpace(title) == "" {
 			t.Skip("an event always has a title")
@@ -34,7 +35,7 @@ func FuzzInviteText(f *testing.F) {
 		e := sampleEvent(t, title, start, start.Add(8*time.Hour))
 		e.Description = event.Texts{"de": desc}
 		e.Venue.Name = venue
-		body, err := Invite(e, "de", "https://treffpunkt.example")
+		body, err := Invite(cat, e, "de", "https://treffpunkt.example")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -15,7 +14,6 @@ import (
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/registration"
-	webfs "treffpunkt/web"
 )
 
 // formatVersion is part of every ETag: change it whenever the rendering
@@ -30,12 +28,6 @@ const refresh = "PT1H"
 
 // maxOctets is the longest content line RFC 5545 allows, without its CRLF.
 const maxOctets = 75
-
-// catalogue holds the calendar's own words (SUMMARY markers, calendar
-// names); the calendar renders outside a request, e.g. for emails.
-var catalogue = sync.OnceValues(func() (*i18n.Catalogue, error) {
-	return i18n.Load(webfs.FS, "de")
-})
 
 // entry is one VEVENT: an event and, in a personal feed, the participant's
 // registration of it.
@@ -64,19 +56,16 @@ type doc struct {
 // in the feeds of that language (same UID, SEQUENCE, LAST-MODIFIED, DTSTAMP, STATUS,
 // SUMMARY, …), so that calendar apps merge the two. Texts are in lang, else in
 // the event's default language; links start with baseURL (BASE_URL). Lines
-// end in CRLF and are folded at 75 octets. Attach it as
+// end in CRLF and are folded at 75 octets. The calendar's own words (SUMMARY
+// markers, kinds) come from cat. Attach it as
 // `text/calendar; charset=utf-8; method=PUBLISH`.
-func Invite(e *event.Event, lang, baseURL string) ([]byte, error) {
-	return render(doc{Lang: lang, BaseURL: baseURL, Entries: []entry{{Event: e}}})
+func Invite(cat *i18n.Catalogue, e *event.Event, lang, baseURL string) ([]byte, error) {
+	return render(cat, doc{Lang: lang, BaseURL: baseURL, Entries: []entry{{Event: e}}})
 }
 
 // render writes a VCALENDAR with golang-ical, which escapes TEXT values,
 // and folds its lines.
-func render(d doc) ([]byte, error) {
-	cat, err := catalogue()
-	if err != nil {
-		return nil, fmt.Errorf("calendar catalogue: %w", err)
-	}
+func render(cat *i18n.Catalogue, d doc) ([]byte, error) {
 	base, err := url.Parse(d.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("calendar base URL: %w", err)

@@ -10,7 +10,20 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/i18n"
+	webfs "treffpunkt/web"
 )
+
+// testCatalogue is the app's catalogue with German as the default, as
+// cmd/treffpunkt builds it for DEFAULT_LANG=de.
+func testCatalogue(t testing.TB) *i18n.Catalogue {
+	t.Helper()
+	cat, err := i18n.Load(webfs.FS, "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
 
 func berlin(t testing.TB) *time.Location {
 	t.Helper()
@@ -76,7 +89,7 @@ func prop(v *ics.VEvent, p ics.ComponentProperty) string {
 func TestInviteIsOnePublishedEventWithTheFeedsFields(t *testing.T) {
 	loc := berlin(t)
 	e := sampleEvent(t, "Internationales 1. Mai-Fest", time.Date(2026, 5, 1, 14, 0, 0, 0, loc), time.Date(2026, 5, 1, 22, 0, 0, 0, loc))
-	body, err := Invite(e, "de", "https://treffpunkt.example")
+	body, err := Invite(testCatalogue(t), e, "de", "https://treffpunkt.example")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +132,7 @@ func TestTextIsEscapedIncludingCR(t *testing.T) {
 	e := sampleEvent(t, nasty, time.Date(2026, 5, 1, 14, 0, 0, 0, loc), time.Date(2026, 5, 1, 22, 0, 0, 0, loc))
 	e.Description = event.Texts{"de": nasty}
 	e.Venue.Name = "Saal; Haus, 1 \\ 2"
-	body, err := Invite(e, "de", "https://treffpunkt.example")
+	body, err := Invite(testCatalogue(t), e, "de", "https://treffpunkt.example")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +166,7 @@ func TestUTF8TitlesFoldWithoutBreakingCharacters(t *testing.T) {
 		e := sampleEvent(t, "x", time.Date(2026, 1, 19, 15, 0, 0, 0, loc), time.Date(2026, 1, 19, 18, 0, 0, 0, loc))
 		e.DefaultLang = lang
 		e.Title = event.Texts{lang: title}
-		body, err := Invite(e, lang, "https://treffpunkt.example")
+		body, err := Invite(testCatalogue(t), e, lang, "https://treffpunkt.example")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +190,7 @@ func TestInstantsAreUTCInSummerWinterAndAcrossDays(t *testing.T) {
 		"friday to sunday":        {time.Date(2026, 1, 23, 17, 0, 0, 0, loc), time.Date(2026, 1, 25, 14, 0, 0, 0, loc), "20260123T160000Z", "20260125T130000Z"},
 		"across the clock change": {time.Date(2026, 3, 28, 10, 0, 0, 0, loc), time.Date(2026, 3, 29, 16, 0, 0, 0, loc), "20260328T090000Z", "20260329T140000Z"},
 	} {
-		body, err := Invite(sampleEvent(t, "x", c.start, c.end), "de", "https://treffpunkt.example")
+		body, err := Invite(testCatalogue(t), sampleEvent(t, "x", c.start, c.end), "de", "https://treffpunkt.example")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,7 +219,7 @@ func TestAllDayEventsUseDatesWithExclusiveEnd(t *testing.T) {
 	} {
 		e := sampleEvent(t, "Wochenende in Loccum", c.start, c.end)
 		e.AllDay = true
-		body, err := Invite(e, "de", "https://treffpunkt.example")
+		body, err := Invite(testCatalogue(t), e, "de", "https://treffpunkt.example")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +242,7 @@ func TestCancelledEventSaysSoInItsLanguage(t *testing.T) {
 	e.Title["en"] = "Brain Battle"
 	e.Status = event.Cancelled
 	for lang, want := range map[string]string{"de": "Abgesagt: Hirnschmalz-Battle", "en": "Cancelled: Brain Battle", "tr": "İptal edildi: Hirnschmalz-Battle", "ar": "ملغاة: Hirnschmalz-Battle", "ru": "Отменено: Hirnschmalz-Battle"} {
-		body, err := Invite(e, lang, "https://treffpunkt.example")
+		body, err := Invite(testCatalogue(t), e, lang, "https://treffpunkt.example")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -208,10 +208,7 @@ func (s *Service) PersonalFeed(ctx context.Context, token, lang string) (Stamp, 
 	for i := range evs {
 		byID[evs[i].ID] = &evs[i]
 	}
-	l, err := s.localizer(lang)
-	if err != nil {
-		return Stamp{}, nil, apperr.Wrap(err, "personal feed")
-	}
+	l := s.localizer(lang)
 	d := doc{
 		Name: l.T("event.ics_personal_name", nil), Desc: l.T("event.ics_personal_desc", nil),
 		Lang: lang, BaseURL: s.BaseURL,
@@ -221,7 +218,7 @@ func (s *Service) PersonalFeed(ctx context.Context, token, lang string) (Stamp, 
 			d.Entries = append(d.Entries, entry{Event: e, Registration: r.Status, RegSequence: r.Sequence, RegChangedAt: r.ChangedAt})
 		}
 	}
-	body, err := render(d)
+	body, err := render(s.Catalogue, d)
 	if err != nil {
 		return Stamp{}, nil, apperr.Wrap(err, "personal feed")
 	}

@@ -10,10 +10,22 @@ import (
 
 	"treffpunkt/internal/calendar"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
 	"treffpunkt/internal/testdb"
+	webfs "treffpunkt/web"
 )
+
+// testCatalogue is the app's catalogue with German as the default.
+func testCatalogue(t testing.TB) *i18n.Catalogue {
+	t.Helper()
+	cat, err := i18n.Load(webfs.FS, "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
 
 var tokenRE = regexp.MustCompile(`^[a-z2-7]{32}$`)
 
@@ -41,7 +53,7 @@ func TestPersonalTokensAreStoredHashedAndRevocable(t *testing.T) {
 	reg := res.Registration
 
 	for _, key := range []string{"", "a-secret-key-of-at-least-32-characters!"} {
-		s := &calendar.Service{DB: db, BaseURL: "https://treffpunkt.example", DefaultLang: "de", SecretKey: key}
+		s := &calendar.Service{DB: db, Catalogue: testCatalogue(t), BaseURL: "https://treffpunkt.example", DefaultLang: "de", SecretKey: key}
 		if _, err := db.Exec(`DELETE FROM calendar_feed_registrations; DELETE FROM calendar_feeds`); err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +96,7 @@ func TestPersonalTokensAreStoredHashedAndRevocable(t *testing.T) {
 		}
 	}
 	// A changed SECRET_KEY invalidates links; the page then offers a new one.
-	s := &calendar.Service{DB: db, BaseURL: "https://treffpunkt.example", SecretKey: "another-secret-key-of-32-characters!!"}
+	s := &calendar.Service{DB: db, Catalogue: testCatalogue(t), BaseURL: "https://treffpunkt.example", SecretKey: "another-secret-key-of-32-characters!!"}
 	if link, err := s.LinkFor(ctx, reg.ID, reg.Email, ""); err != nil || link.Token != "" {
 		t.Errorf("after a key change LinkFor = %+v, %v", link, err)
 	}

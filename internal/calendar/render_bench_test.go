@@ -23,10 +23,11 @@ func BenchmarkRenderFeed1000(b *testing.B) {
 		e.AllDay = i%10 == 0
 		d.Entries = append(d.Entries, entry{Event: e})
 	}
+	cat := testCatalogue(b)
 	b.ReportAllocs()
 	var size int
 	for b.Loop() {
-		body, err := render(d)
+		body, err := render(cat, d)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -31,7 +31,10 @@ type Service struct {
 	DB *sqlx.DB
 	// BaseURL (BASE_URL) starts every link and names the UIDs' host.
 	BaseURL string
-	// DefaultLang speaks for feeds asked for without ?lang=.
+	// Catalogue holds the calendar's words (calendar names, SUMMARY
+	// markers, kinds); its default language should be DefaultLang.
+	Catalogue *i18n.Catalogue
+	// DefaultLang (DEFAULT_LANG) speaks for feeds asked for without ?lang=.
 	DefaultLang string
 	// SecretKey (SECRET_KEY) derives the personal feeds' tokens; when
 	// empty, a secret is generated once and kept in the database.
@@ -163,10 +166,7 @@ func (s *Service) Feed(ctx context.Context, q Query) (Stamp, []byte, error) {
 	for i := range evs {
 		d.Entries[i] = entry{Event: &evs[i]}
 	}
-	l, err := s.localizer(q.Lang)
-	if err != nil {
-		return Stamp{}, nil, apperr.Wrap(err, "calendar feed")
-	}
+	l := s.localizer(q.Lang)
 	switch {
 	case q.EventSlug != "":
 		d.Name, _ = evs[0].Title.In(q.Lang, evs[0].DefaultLang)
@@ -181,7 +181,7 @@ func (s *Service) Feed(ctx context.Context, q Query) (Stamp, []byte, error) {
 	if q.Kind != "" {
 		d.Name = l.T("event.ics_kind", map[string]any{"Name": d.Name, "Kind": l.T("kind."+q.Kind, nil)})
 	}
-	body, err := render(d)
+	body, err := render(s.Catalogue, d)
 	if err != nil {
 		return Stamp{}, nil, apperr.Wrap(err, "calendar feed")
 	}
@@ -223,13 +223,9 @@ func (s *Service) snapshot(ctx context.Context, fn func(tx *sqlx.Tx) error) erro
 }
 
 // localizer speaks lang, or the default language for feeds without one.
-func (s *Service) localizer(lang string) (*i18n.Localizer, error) {
-	cat, err := catalogue()
-	if err != nil {
-		return nil, err
-	}
-	if lang == "" || !cat.Has(lang) {
+func (s *Service) localizer(lang string) *i18n.Localizer {
+	if lang == "" || !s.Catalogue.Has(lang) {
 		lang = s.DefaultLang
 	}
-	return cat.For(lang), nil
+	return s.Catalogue.For(lang)
 }

@@ -3,13 +3,10 @@ package checkin
 import (
 	"bytes"
 	"context"
-	"errors"
 	"image"
 	_ "image/jpeg" // camera frames
 	_ "image/png"
-	"io"
 	"mime"
-	"net/http"
 	"runtime"
 
 	"github.com/makiuchi-d/gozxing"
@@ -40,22 +37,19 @@ type Decoded struct {
 // and a door of many phones must not starve the check-ins.
 var decodeSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 
-// DecodeFrame reads a JPEG or PNG image (contentType) from body and
-// returns the QR code in it. A body that is not such an image is 415, too
-// large 413, not a readable image or one without a QR code 422.
-func DecodeFrame(ctx context.Context, w http.ResponseWriter, body io.Reader, contentType string) (*Decoded, error) {
+// DecodeFrame returns the QR code in frame, a JPEG or PNG image
+// (contentType) that the caller read with a limit of MaxFrameBytes. A frame
+// that is not such an image is unsupported_media_type, a longer one
+// too_large, one not readable or without a QR code invalid.
+func DecodeFrame(ctx context.Context, contentType string, frame []byte) (*Decoded, error) {
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil || (mt != "image/jpeg" && mt != "image/png") {
 		return nil, apperr.New(apperr.UnsupportedMedia, "checkin.err.image_type")
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, io.NopCloser(body), MaxFrameBytes))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	if len(frame) > MaxFrameBytes {
 		return nil, apperr.New(apperr.TooLarge, "err.too_large")
 	}
-	if err != nil {
-		return nil, &apperr.Error{Code: apperr.BadRequest, Msg: apperr.M("checkin.err.image"), Cause: err}
-	}
+	b := frame
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(b))
 	if err != nil || "image/"+format != mt || cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxFramePixels {
 		return nil, apperr.Field("image", "checkin.err.image")

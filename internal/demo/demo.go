@@ -125,7 +125,7 @@ type demoEvent struct {
 }
 
 func program(now time.Time) []demoEvent {
-	berlin, _ := time.LoadLocation("Europe/Berlin")
+	berlin := event.Zone(event.DefaultTimezone)
 	today := now.In(berlin)
 	day := func(weeks int, wd time.Weekday, hour, minute int) time.Time {
 		d := time.Date(today.Year(), today.Month(), today.Day(), hour, minute, 0, 0, berlin).AddDate(0, 0, 7*weeks)

@@ -21,6 +21,19 @@ const (
 	Cancelled = "cancelled"
 )
 
+// DefaultTimezone is the network's home (Hannover): events default to it,
+// and staff pages, mails and API date filters read times in it.
+const DefaultTimezone = "Europe/Berlin"
+
+// Defaults is a new event before an organiser's input: a draft in
+// DefaultTimezone, German, waitlist on, parties of one, public access.
+func Defaults() Event {
+	return Event{
+		Kind: "other", DefaultLang: "de", Timezone: DefaultTimezone, Status: Draft,
+		Waitlist: true, MaxPartySize: 1, Access: AccessPublic,
+	}
+}
+
 // Access rules.
 const (
 	AccessPublic  = "public"

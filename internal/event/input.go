@@ -122,6 +122,28 @@ func (in *Input) apply(e *Event) {
 	applyNull(&e.MaxAge, in.MaxAge)
 	applyNull(&e.RegistrationOpensAt, in.RegistrationOpensAt)
 	applyNull(&e.RegistrationClosesAt, in.RegistrationClosesAt)
+	// Only an input that touches the span shapes it: a change of capacity
+	// alone leaves an event stored before this rule as it is (and its
+	// calendars and attendees undisturbed).
+	touched := in.StartsAt != nil || in.EndsAt != nil || in.AllDay != nil || in.Timezone != nil
+	if e.AllDay && touched {
+		e.StartsAt, e.EndsAt = allDay(e.StartsAt, e.EndsAt, e.Location())
+	}
+}
+
+// allDay is the span of an all-day event: from 00:00 of its first day to
+// 23:59 of its last, in its own zone, whatever times were sent, so that the
+// API and the form store the same event.
+func allDay(start, end time.Time, loc *time.Location) (time.Time, time.Time) {
+	if !start.IsZero() {
+		y, m, d := start.In(loc).Date()
+		start = time.Date(y, m, d, 0, 0, 0, 0, loc)
+	}
+	if !end.IsZero() {
+		y, m, d := end.In(loc).Date()
+		end = time.Date(y, m, d, 23, 59, 0, 0, loc)
+	}
+	return start, end
 }
 
 func applyNull[T any](dst **T, n Null[T]) {

@@ -26,10 +26,8 @@ FROM venues WHERE org_id = $1 ORDER BY lower(name), street, id`, orgID)
 func (s *Service) Preview(ctx context.Context, orgID int64, slug string, in Input) (*Event, error) {
 	var e *Event
 	if slug == "" {
-		e = &Event{
-			OrgID: orgID, Kind: "other", DefaultLang: "de", Timezone: "Europe/Berlin",
-			Status: Draft, Waitlist: true, MaxPartySize: 1, Access: AccessPublic,
-		}
+		e = new(Defaults())
+		e.OrgID = orgID
 		err := s.DB.GetContext(ctx, e, `SELECT slug AS org_slug, name AS org_name FROM organisations WHERE id = $1`, orgID)
 		if err != nil {
 			return nil, apperr.Wrap(err, "preview event")

@@ -67,19 +67,10 @@ func (s *Service) GetForOrg(ctx context.Context, orgID int64, slug string) (*Eve
 	return e, nil
 }
 
-// Create adds an event presented by orgID. Absent fields take defaults: draft,
-// Europe/Berlin, German, waitlist on, parties of one, public access.
+// Create adds an event presented by orgID. Absent fields take Defaults.
 func (s *Service) Create(ctx context.Context, orgID int64, in Input) (*Event, error) {
-	e := &Event{
-		OrgID:        orgID,
-		Kind:         "other",
-		DefaultLang:  "de",
-		Timezone:     "Europe/Berlin",
-		Status:       Draft,
-		Waitlist:     true,
-		MaxPartySize: 1,
-		Access:       AccessPublic,
-	}
+	e := new(Defaults())
+	e.OrgID = orgID
 	in.apply(e)
 	if e.Status == Cancelled {
 		return nil, apperr.Field("status", "err.create_cancelled")
@@ -120,6 +111,7 @@ func (s *Service) Update(ctx context.Context, orgID int64, slug string, in Input
 		}
 		if e.Status == Cancelled {
 			// Attendees were told it is off; a later edit would reach nobody.
+			// The one home of the rule: the API and the editor both end here.
 			return apperr.New(apperr.Conflict, "err.event_cancelled_final")
 		}
 		before := *e

@@ -225,7 +225,7 @@ func (c *calendars) get(o *Outbox, e *event.Event, lang string) (string, error) 
 	if cal, ok := c.m[key]; ok {
 		return cal, nil
 	}
-	ics, err := calendar.Invite(e, lang, o.baseURL)
+	ics, err := calendar.Invite(o.catalogue, e, lang, o.baseURL)
 	if err != nil {
 		return "", err
 	}

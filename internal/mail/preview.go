@@ -74,7 +74,7 @@ func (o *Outbox) Preview(w io.Writer, kind, lang, format, from string) error {
 // sample is a notice of kind to a made-up participant of a made-up event
 // in a week (the reference network's festival).
 func sample(kind, lang string, now time.Time) (registration.Notice, *registration.Registration) {
-	berlin, _ := time.LoadLocation("Europe/Berlin")
+	berlin := event.Zone(event.DefaultTimezone)
 	day := now.In(berlin).AddDate(0, 0, 7)
 	start := time.Date(day.Year(), day.Month(), day.Day(), 14, 0, 0, 0, berlin)
 	venueID, capacity := int64(1), 200
@@ -84,7 +84,7 @@ func sample(kind, lang string, now time.Time) (registration.Notice, *registratio
 		Title: event.Texts{"de": "Internationales 1. Mai-Fest", "en": "International May Day Festival"},
 		Description: event.Texts{"de": "Musik, Essen und Gespräche aus aller Welt.",
 			"en": "Music, food and conversation from all over the world."},
-		StartsAt: start.UTC(), EndsAt: start.Add(8 * time.Hour).UTC(), Timezone: "Europe/Berlin",
+		StartsAt: start.UTC(), EndsAt: start.Add(8 * time.Hour).UTC(), Timezone: event.DefaultTimezone,
 		Venue: event.Venue{ID: &venueID, Name: "Kulturzentrum Faust", Street: "Zur Bettfedernfabrik 3",
 			Postcode: "30451", City: "Hannover", AccessibilityNotes: "Stufenloser Zugang, barrierefreies WC."},
 		Status: event.Published, Capacity: &capacity, Waitlist: true, MaxPartySize: 4,

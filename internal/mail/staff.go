@@ -2,11 +2,11 @@ package mail
 
 import (
 	"context"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
 )
 
@@ -22,13 +22,7 @@ type StaffData struct {
 }
 
 // staffZone is where staff read a link's expiry: the network's home.
-var staffZone = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}()
+var staffZone = event.Zone(event.DefaultTimezone)
 
 // staffKinds are the emails to staff.
 var staffKinds = []string{auth.MailPasswordReset, auth.MailStaffInvite, auth.MailStaffAdded}

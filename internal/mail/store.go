@@ -13,12 +13,11 @@ import (
 	"treffpunkt/internal/registration"
 )
 
-// Outbox statuses.
+// Outbox statuses the code compares with; markSent and markFailed write
+// 'sent' and 'failed' in their SQL.
 const (
 	statusQueued  = "queued"
 	statusSending = "sending"
-	statusSent    = "sent"
-	statusFailed  = "failed"
 )
 
 // maxRows is the most rows one INSERT writes (PostgreSQL allows 65,535

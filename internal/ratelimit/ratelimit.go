@@ -109,16 +109,6 @@ func (k *Keyed) sweep(now time.Time) {
 	k.lastSweep = now
 }
 
-// Len is the number of buckets kept.
-func (k *Keyed) Len() int {
-	if k == nil {
-		return 0
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return len(k.buckets)
-}
-
 // RetryAfter is a wait as the whole seconds of a Retry-After header (≥ 1).
 func RetryAfter(d time.Duration) int {
 	return max(1, int(math.Ceil(d.Seconds())))

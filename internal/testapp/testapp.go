@@ -125,7 +125,7 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 	a.Auth = &auth.Service{DB: db, BaseURL: a.URL, Mailer: a.StaffMail, PasswordCost: bcrypt.MinCost, Changes: a.Changes}
 	a.Members = &member.Service{DB: db}
 	a.Checkins = &checkin.Service{DB: db, Changes: a.Changes}
-	cat, err := i18n.Load(webfs.FS, "de")
+	cat, err := i18n.Load(webfs.FS, a.Config.DefaultLang)
 	if err != nil {
 		t.Fatalf("catalogue: %v", err)
 	}
@@ -140,7 +140,7 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 		Config: a.Config, Log: slog.New(slog.NewJSONHandler(a.Logs, nil)), Catalogue: cat,
 		Events: a.Events, Registrations: a.Registrations, Orgs: a.Orgs, Auth: a.Auth,
 		Members: a.Members, Checkins: a.Checkins, SessionStore: postgresstore.NewWithCleanupInterval(db.DB, 0),
-		Calendar: &calendar.Service{DB: db, BaseURL: a.Config.BaseURL, DefaultLang: a.Config.DefaultLang, SecretKey: a.Config.SecretKey},
+		Calendar: &calendar.Service{DB: db, Catalogue: cat, BaseURL: a.Config.BaseURL, DefaultLang: a.Config.DefaultLang, SecretKey: a.Config.SecretKey},
 		Ready:    db.PingContext,
 		Metrics:  a.Metrics,
 		Audit:    &audit.Log{DB: db},

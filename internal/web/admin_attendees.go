@@ -207,7 +207,7 @@ func (s *server) attendeeAction(c *gin.Context, done, action string, act func(ct
 	if err != nil {
 		switch ae := apperr.From(err); ae.Code {
 		case apperr.Conflict, apperr.Unavailable:
-			s.renderAttendees(c, ae.Status(), e, f, localizer(c).T(ae.Msg.ID, ae.Msg.Data))
+			s.renderAttendees(c, httpStatus(ae), e, f, localizer(c).T(ae.Msg.ID, ae.Msg.Data))
 		default:
 			_ = c.Error(err)
 		}

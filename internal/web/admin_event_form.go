@@ -27,7 +27,7 @@ var languageNames = map[string]string{
 
 // commonZones are offered in the time zone field; any IANA zone is accepted.
 var commonZones = []string{
-	"Europe/Berlin", "Europe/Vienna", "Europe/Zurich", "Europe/Amsterdam", "Europe/Brussels",
+	event.DefaultTimezone, "Europe/Vienna", "Europe/Zurich", "Europe/Amsterdam", "Europe/Brussels",
 	"Europe/Paris", "Europe/London", "Europe/Istanbul", "Europe/Kyiv", "Europe/Moscow",
 	"Asia/Tehran", "Asia/Baghdad", "Asia/Damascus", "UTC",
 }
@@ -61,12 +61,7 @@ type eventForm struct {
 	PartnerOrgs string
 }
 
-func newEventForm() eventForm {
-	return eventForm{
-		Kind: "other", DefaultLang: "de", Title: map[string]string{}, Description: map[string]string{},
-		Timezone: "Europe/Berlin", Waitlist: true, MaxPartySize: "1", Access: event.AccessPublic,
-	}
-}
+func newEventForm() eventForm { return formFromEvent(new(event.Defaults())) }
 
 func formFromEvent(e *event.Event) eventForm {
 	loc := e.Location()
@@ -150,7 +145,7 @@ func (f eventForm) input(create bool, venues []event.Venue) (event.Input, apperr
 	loc, err := time.LoadLocation(f.Timezone)
 	if err != nil || f.Timezone == "" || f.Timezone == "Local" {
 		bad.Add("timezone", "err.timezone")
-		loc, _ = time.LoadLocation("Europe/Berlin")
+		loc = event.Zone(event.DefaultTimezone)
 	}
 	parse := func(field, v string, required bool) *time.Time {
 		v = strings.TrimSpace(v)
@@ -173,20 +168,6 @@ func (f eventForm) input(create bool, venues []event.Venue) (event.Input, apperr
 	}
 	in.StartsAt = parse("starts_at", f.StartsAt, true)
 	in.EndsAt = parse("ends_at", f.EndsAt, true)
-	if f.AllDay {
-		// An all-day event runs from the start of its first day to the end
-		// of its last, in its own zone.
-		if in.StartsAt != nil {
-			y, m, d := in.StartsAt.Date()
-			t := time.Date(y, m, d, 0, 0, 0, 0, loc)
-			in.StartsAt = &t
-		}
-		if in.EndsAt != nil {
-			y, m, d := in.EndsAt.Date()
-			t := time.Date(y, m, d, 23, 59, 0, 0, loc)
-			in.EndsAt = &t
-		}
-	}
 	setNull := func(dst *event.Null[time.Time], field, v string) {
 		dst.Set = true
 		if t := parse(field, v, false); t != nil {

@@ -213,7 +213,7 @@ func savedMessage(e *event.Event) string {
 func (s *server) editorFailed(c *gin.Context, e *event.Event, form eventForm, err error) {
 	switch ae := apperr.From(err); ae.Code {
 	case apperr.Invalid, apperr.Conflict:
-		s.renderEditor(c, ae.Status(), e, form, err)
+		s.renderEditor(c, httpStatus(ae), e, form, err)
 	default:
 		_ = c.Error(err)
 	}
@@ -243,11 +243,6 @@ func (s *server) updateEvent(c *gin.Context) {
 		return
 	}
 	form, in, err := s.formInput(c, e.Slug)
-	if err == nil && e.Status == event.Cancelled {
-		// The service refuses only to un-cancel; the editor, which sends
-		// every field, keeps a cancelled event as it was announced.
-		err = apperr.New(apperr.Conflict, "err.event_cancelled_final")
-	}
 	if err == nil {
 		applyAction(c, &in)
 		var changed *event.Event

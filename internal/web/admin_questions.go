@@ -275,7 +275,7 @@ func (s *server) saveQuestions(c *gin.Context) {
 		ae := apperr.From(err)
 		switch ae.Code {
 		case apperr.Invalid, apperr.Conflict:
-			s.renderQuestions(c, ae.Status(), e, slots, from, err)
+			s.renderQuestions(c, httpStatus(ae), e, slots, from, err)
 		default:
 			_ = c.Error(err)
 		}

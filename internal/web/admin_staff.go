@@ -70,10 +70,10 @@ func (s *server) staffFailed(c *gin.Context, p staffPage, err error) {
 	switch ae := apperr.From(err); ae.Code {
 	case apperr.Invalid:
 		p.Errors = translateFields(l, ae)
-		s.renderStaff(c, ae.Status(), p)
+		s.renderStaff(c, httpStatus(ae), p)
 	case apperr.Conflict:
 		p.Problem = l.T(ae.Msg.ID, ae.Msg.Data)
-		s.renderStaff(c, ae.Status(), p)
+		s.renderStaff(c, httpStatus(ae), p)
 	default:
 		_ = c.Error(err)
 	}

@@ -61,7 +61,7 @@ func (s *server) createToken(c *gin.Context) {
 	if err != nil {
 		if ae := apperr.From(err); ae.Code == apperr.Invalid {
 			p.Errors = translateFields(localizer(c), ae)
-			s.renderTokens(c, ae.Status(), p)
+			s.renderTokens(c, httpStatus(ae), p)
 			return
 		}
 		_ = c.Error(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/audit"
+	"treffpunkt/internal/event"
 )
 
 // audited runs act as an audited action of the request's principal: the
@@ -39,12 +40,7 @@ type auditRow struct {
 }
 
 // auditZone is the time zone of the page: the network's.
-var auditZone = func() *time.Location {
-	if loc, err := time.LoadLocation("Europe/Berlin"); err == nil {
-		return loc
-	}
-	return time.UTC
-}()
+var auditZone = event.Zone(event.DefaultTimezone)
 
 func toAuditRows(rows []audit.Row) []auditRow {
 	out := make([]auditRow, len(rows))

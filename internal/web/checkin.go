@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"time"
@@ -72,7 +73,7 @@ func (s *server) checkinJSONError(c *gin.Context, err error) {
 	if ae.Code == apperr.Internal {
 		s.Log.Error("internal error", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "error", ae.Error())
 	}
-	c.JSON(ae.Status(), errorJSON(localizer(c), ae))
+	c.JSON(httpStatus(ae), errorJSON(localizer(c), ae))
 }
 
 // checkinFile serves a file of the scanner app from web/static/checkin
@@ -171,12 +172,30 @@ func (s *server) checkinScan(c *gin.Context) {
 // (image/jpeg or image/png) as the body: {"text","code"} of the QR code in
 // it, for browsers without BarcodeDetector. The page then scans the code.
 func (s *server) checkinDecode(c *gin.Context) {
-	d, err := checkin.DecodeFrame(c.Request.Context(), c.Writer, c.Request.Body, c.GetHeader("Content-Type"))
+	frame, err := readFrame(c)
+	if err != nil {
+		s.checkinJSONError(c, err)
+		return
+	}
+	d, err := checkin.DecodeFrame(c.Request.Context(), c.GetHeader("Content-Type"), frame)
 	if err != nil {
 		s.checkinJSONError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, d)
+}
+
+// readFrame reads a camera frame's body, at most checkin.MaxFrameBytes.
+func readFrame(c *gin.Context) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, checkin.MaxFrameBytes))
+	var tooLarge *http.MaxBytesError
+	if asMaxBytes(err, &tooLarge) {
+		return nil, apperr.New(apperr.TooLarge, "err.too_large")
+	}
+	if err != nil {
+		return nil, &apperr.Error{Code: apperr.BadRequest, Msg: apperr.M("checkin.err.image"), Cause: err}
+	}
+	return b, nil
 }
 
 // checkinUndo is POST /checkin/events/:slug/undo {"code","day"}.

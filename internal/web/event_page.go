@@ -191,7 +191,7 @@ func (s *server) register(c *gin.Context) {
 			if !utf8.ValidString(form.Email) {
 				form.Email = strings.ToValidUTF8(form.Email, "")
 			}
-			s.renderEvent(c, ae.Status(), e, form, ae)
+			s.renderEvent(c, httpStatus(ae), e, form, ae)
 		default:
 			_ = c.Error(err)
 		}

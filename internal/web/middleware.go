@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"treffpunkt/internal/api"
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/i18n"
 )
@@ -195,10 +196,10 @@ func (s *server) writeError(c *gin.Context) {
 		c.Header("Retry-After", "60")
 	}
 	if isAPI(c) {
-		c.JSON(ae.Status(), errorJSON(l, ae))
+		c.JSON(api.Status(ae), errorJSON(l, ae))
 		return
 	}
-	s.render(c, ae.Status(), "error", l.T("title.error", nil), errorPage{Message: l.T(ae.Msg.ID, ae.Msg.Data), Status: ae.Status()})
+	s.render(c, httpStatus(ae), "error", l.T("title.error", nil), errorPage{Message: l.T(ae.Msg.ID, ae.Msg.Data), Status: httpStatus(ae)})
 }
 
 // errorJSON is the API's error body of DESIGN.md:

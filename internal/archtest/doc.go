@@ -1,0 +1,3 @@
+// Package archtest holds the test of the package map of
+// docs/architecture.md: which package may import which.
+package archtest
