@@ -90,6 +90,13 @@ func (k *Keyed) Reserve(key string, now time.Time) (bool, time.Duration, *rate.R
 	return true, 0, r
 }
 
+// Len is the number of buckets kept; tests use it to show the limiters stay bounded.
+func (k *Keyed) Len() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.buckets)
+}
+
 // Forget drops key's bucket: its next event finds a full one.
 func (k *Keyed) Forget(key string) {
 	if k == nil {

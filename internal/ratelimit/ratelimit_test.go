@@ -44,25 +44,18 @@ func TestOffAllowsEverything(t *testing.T) {
 	}
 }
 
-// keys is the number of buckets kept.
-func (k *Keyed) keys() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return len(k.buckets)
-}
-
 func TestIdleKeysAreForgotten(t *testing.T) {
 	k := New(5, time.Minute)
 	now := time.Unix(1_000_000, 0)
 	for i := range 1000 {
 		k.Allow(fmt.Sprint("ip", i), now)
 	}
-	if k.keys() != 1000 {
-		t.Fatalf("len %d", k.keys())
+	if k.Len() != 1000 {
+		t.Fatalf("len %d", k.Len())
 	}
 	k.Allow("late", now.Add(2*time.Minute))
-	if k.keys() != 1 {
-		t.Fatalf("after a window of idleness %d keys are left, want 1", k.keys())
+	if k.Len() != 1 {
+		t.Fatalf("after a window of idleness %d keys are left, want 1", k.Len())
 	}
 }
 
@@ -72,8 +65,8 @@ func TestMemoryIsBounded(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
 	for i := range 1000 {
 		k.Allow(fmt.Sprint("ip", i), now)
-		if k.keys() > 100 {
-			t.Fatalf("%d keys kept, bound is 100", k.keys())
+		if k.Len() > 100 {
+			t.Fatalf("%d keys kept, bound is 100", k.Len())
 		}
 	}
 }
