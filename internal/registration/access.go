@@ -2,7 +2,6 @@ package registration
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/secret"
 )
 
 // membersOnly is the refusal of a sign-up that matches no member: it names
@@ -25,18 +25,10 @@ func membersOnly(e *event.Event) error {
 	return apperr.New(apperr.MembersOnly, "err.not_a_member", "Org", e.OrgName, "Email", e.OrgEmail)
 }
 
-// hashToken is how a confirmation link's secret is stored: a leaked table
-// confirms nobody. Unlike manage tokens the link is never re-sent, so the
-// plain secret need not be kept.
-func hashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
-}
-
 // byConfirmToken returns the registration behind a confirmation link.
 func byConfirmToken(ctx context.Context, q sqlx.QueryerContext, token string) (*Registration, error) {
 	var r Registration
-	err := sqlx.GetContext(ctx, q, &r, selectRegistration+` WHERE r.confirm_token_hash = $1`, hashToken(token))
+	err := sqlx.GetContext(ctx, q, &r, selectRegistration+` WHERE r.confirm_token_hash = $1`, secret.Hash(token))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "err.confirm_link_invalid")
 	}

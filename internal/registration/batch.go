@@ -19,6 +19,7 @@ import (
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/member"
+	"treffpunkt/internal/secret"
 )
 
 // Group commit of sign-ups (docs/performance.md, "The registration rush").
@@ -303,7 +304,7 @@ func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, job
 				n.SeatsHeld = su.PartySize
 			}
 			r.ConfirmToken = newSecret()
-			n.Status, n.ConfirmHash, n.HoldExpiresAt = Pending, hashToken(r.ConfirmToken), &holdUntil
+			n.Status, n.ConfirmHash, n.HoldExpiresAt = Pending, secret.Hash(r.ConfirmToken), &holdUntil
 			r.Status, r.SeatsHeld, r.HoldExpiresAt = Pending, n.SeatsHeld, &holdUntil
 			seats += n.SeatsHeld
 			e.SeatsConfirmed += n.SeatsHeld

@@ -13,6 +13,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/secret"
 )
 
 // Statuses lists every registration status, in the order lists show them.
@@ -190,7 +191,7 @@ func (s *Service) ResendConfirmation(ctx context.Context, eventID, regID int64) 
 			// The link's secret is kept only hashed, so a resend is a new
 			// link; the old one stops working. The hold keeps its expiry.
 			kind, r.ConfirmToken = MailConfirmEmail, newSecret()
-			res, err := tx.ExecContext(ctx, `UPDATE registrations SET confirm_token_hash = $2 WHERE id = $1 AND status = 'pending'`, r.ID, hashToken(r.ConfirmToken))
+			res, err := tx.ExecContext(ctx, `UPDATE registrations SET confirm_token_hash = $2 WHERE id = $1 AND status = 'pending'`, r.ID, secret.Hash(r.ConfirmToken))
 			if err != nil {
 				return fmt.Errorf("new confirmation link: %w", err)
 			}

@@ -1,0 +1,129 @@
+// Package secret holds what every secret link of Treffpunkt rests on: the
+// installation's key (SECRET_KEY), the keys derived from it per purpose, and
+// the one hash by which a secret is stored and looked up.
+//
+// The rule (docs/operations.md, Security): a copy of the database alone
+// yields no working link. So the database keeps only SHA-256 hashes of
+// secrets, and where a secret must be shown again (a manage link in a mail
+// rendered at send time, the ticket codes on the registration page) a
+// random nonce from which the secret is derived with a key that is not in
+// the database.
+package secret
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"fmt"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Hash is how a secret token is stored and looked up: its SHA-256. The
+// tokens carry at least 128 random bits, so no salt or slow hash is needed.
+func Hash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// generatedName names the secret generated and kept in app_secrets when
+// SECRET_KEY is empty (development only). The name is the one the calendar
+// feeds used first, so that their links survive.
+const generatedName = "calendar_feeds"
+
+// Source gives the keys derived from the installation's secret: SECRET_KEY,
+// or when it is empty a secret generated on first use and kept in the
+// database (development only: then the database does hold everything a
+// link needs, and `serve` refuses an https BASE_URL without SECRET_KEY).
+// The zero value with DB set works; it loads the secret once.
+type Source struct {
+	DB        *sqlx.DB
+	SecretKey string
+
+	mu   sync.Mutex
+	root []byte
+	keys map[string][]byte
+}
+
+// Root returns the installation's secret.
+func (s *Source) Root(ctx context.Context) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rootLocked(ctx)
+}
+
+func (s *Source) rootLocked(ctx context.Context) ([]byte, error) {
+	if s.root != nil {
+		return s.root, nil
+	}
+	if s.SecretKey != "" {
+		s.root = []byte(s.SecretKey)
+		return s.root, nil
+	}
+	fresh := make([]byte, 32)
+	_, _ = rand.Read(fresh)
+	if _, err := s.DB.ExecContext(ctx, `
+INSERT INTO app_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, generatedName, fresh); err != nil {
+		return nil, fmt.Errorf("store generated secret: %w", err)
+	}
+	var root []byte
+	if err := s.DB.GetContext(ctx, &root, `SELECT value FROM app_secrets WHERE name = $1`, generatedName); err != nil {
+		return nil, fmt.Errorf("read generated secret: %w", err)
+	}
+	s.root = root
+	return root, nil
+}
+
+// Key returns HMAC-SHA256(root, purpose): a key of its own per purpose, so
+// that a secret of one kind is never valid as another.
+func (s *Source) Key(ctx context.Context, purpose string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k, ok := s.keys[purpose]; ok {
+		return k, nil
+	}
+	root, err := s.rootLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k := MAC(root, []byte(purpose))
+	if s.keys == nil {
+		s.keys = make(map[string][]byte)
+	}
+	s.keys[purpose] = k
+	return k, nil
+}
+
+// MAC is HMAC-SHA256(key, msg).
+func MAC(key, msg []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(msg)
+	return m.Sum(nil)
+}
+
+// Purposes of the derived secrets. Changing one invalidates every secret
+// of its kind.
+const (
+	ManageTokens = "treffpunkt manage tokens v1"
+	TicketCodes  = "treffpunkt ticket codes v1"
+)
+
+// textEncoding is the alphabet of crypto/rand.Text, which made the manage
+// tokens and ticket codes before they were derived: upper-case base32.
+var textEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// Text derives a secret of 128 bits from key and msg as 26 characters of
+// upper-case base32, the format of manage tokens and ticket codes.
+func Text(key, msg []byte) string {
+	return textEncoding.EncodeToString(MAC(key, msg)[:16])
+}
+
+// Nonce returns 16 random bytes from crypto/rand.
+func Nonce() []byte {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return b
+}
