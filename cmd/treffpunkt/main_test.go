@@ -94,7 +94,7 @@ func TestDemoLoadsTheReferenceNetworkOnce(t *testing.T) {
 	if !strings.Contains(out, demo.MemberEmail) || !strings.Contains(out, demo.MemberNumber) {
 		t.Fatalf("demo does not print a demo member: %s", out)
 	}
-	res, err := services(db).Registrations.SignUp(context.Background(), "ag-partizipation", registration.SignupInput{
+	res, err := services(db, "").Registrations.SignUp(context.Background(), "ag-partizipation", registration.SignupInput{
 		Name: "Demo", Email: "typed@elsewhere.example", MemberNumber: demo.MemberNumber, PartySize: 1, Consent: true,
 	})
 	if err != nil || res.Registration.Status != registration.Pending || res.Registration.Email != demo.MemberEmail {

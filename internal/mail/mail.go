@@ -28,6 +28,7 @@ import (
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/registration"
+	"treffpunkt/internal/secret"
 )
 
 // Outbox writes emails into the outbox and renders them. It implements
@@ -39,6 +40,9 @@ type Outbox struct {
 	catalogue *i18n.Catalogue
 	tpl       *templates
 	now       func() time.Time
+	// secrets derives the manage links and ticket codes that a mail shows
+	// (the database keeps only their hashes).
+	secrets *secret.Source
 }
 
 var _ registration.Mailer = (*Outbox)(nil)
@@ -53,7 +57,8 @@ func NewOutbox(db *sqlx.DB, cfg *config.Config, cat *i18n.Catalogue) (*Outbox, e
 	if err != nil {
 		return nil, err
 	}
-	return &Outbox{db: db, baseURL: cfg.BaseURL, host: u.Hostname(), catalogue: cat, tpl: tpl, now: time.Now}, nil
+	return &Outbox{db: db, baseURL: cfg.BaseURL, host: u.Hostname(), catalogue: cat, tpl: tpl, now: time.Now,
+		secrets: &secret.Source{DB: db, SecretKey: cfg.SecretKey}}, nil
 }
 
 // message is one row of the outbox as it is written: a participant's

@@ -49,7 +49,7 @@ func (o *Outbox) load(ctx context.Context, db sqlx.QueryerContext, msgs []queued
 		return src, nil
 	}
 	var err error
-	src.regs, err = registration.ForMail(ctx, db, regIDs)
+	src.regs, err = registration.ForMail(ctx, db, o.secrets, regIDs)
 	return src, err
 }
 

@@ -55,6 +55,10 @@ func (s *Service) ByConfirmToken(ctx context.Context, token string) (*Registrati
 // waitlisted. A link past its hold is refused with 410; the expiry job
 // releases its seats.
 func (s *Service) Confirm(ctx context.Context, token string) (*Registration, error) {
+	k, err := s.keys(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "confirm")
+	}
 	r, err := byConfirmToken(ctx, s.DB, token)
 	if err != nil {
 		return nil, apperr.Wrap(err, "confirm")
@@ -96,7 +100,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Registration, err
 		}
 		if status == Confirmed {
 			// The seats are counted already (held, or added just above).
-			if r.Tickets, err = insertTickets(ctx, tx, r.ID, e.ID, r.PartySize); err != nil {
+			if r.Tickets, err = insertTickets(ctx, tx, k, r, e.ID, r.PartySize); err != nil {
 				return err
 			}
 		} else {
@@ -109,6 +113,9 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Registration, err
 		return nil, apperr.Wrap(err, "confirm")
 	}
 	out, err := getByID(ctx, s.DB, r.ID)
+	if err == nil {
+		k.reveal(out)
+	}
 	return out, apperr.Wrap(err, "read registration")
 }
 

@@ -56,6 +56,9 @@ func (s *Service) Attendees(ctx context.Context, eventID int64, f AttendeeFilter
 		return nil, apperr.Field("status", "err.choice")
 	}
 	rs, err := listByEvent(ctx, s.DB, eventID)
+	if err == nil {
+		err = s.reveal(ctx, rs...)
+	}
 	if err != nil {
 		return nil, apperr.Wrap(err, "attendees")
 	}
@@ -118,6 +121,9 @@ func ofEvent(ctx context.Context, q sqlx.QueryerContext, eventID, regID int64, l
 // freed, waitlist moved up, the person told).
 func (s *Service) CancelByOrganiser(ctx context.Context, eventID, regID int64) (*Registration, error) {
 	r, err := ofEvent(ctx, s.DB, eventID, regID, false)
+	if err == nil {
+		err = s.reveal(ctx, r)
+	}
 	if err != nil {
 		return nil, apperr.Wrap(err, "cancel by organiser")
 	}
@@ -130,7 +136,11 @@ func (s *Service) CancelByOrganiser(ctx context.Context, eventID, regID int64) (
 // with the waitlist off, or on an event that is not published; a party that
 // does not fit is refused with the number of free seats, never squeezed in.
 func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registration, error) {
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	k, err := s.keys(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "move up")
+	}
+	err = database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		e, err := event.LockByID(ctx, tx, eventID)
 		if err != nil {
 			return err
@@ -151,7 +161,7 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 		if err := setStatus(ctx, tx, r.ID, Confirmed); err != nil {
 			return err
 		}
-		if r.Tickets, err = confirmSeats(ctx, tx, e, r.ID, r.PartySize); err != nil {
+		if r.Tickets, err = confirmSeats(ctx, tx, k, e, r, r.PartySize); err != nil {
 			return err
 		}
 		r.Status, r.WaitlistPosition = Confirmed, 0
@@ -161,6 +171,9 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 		return nil, apperr.Wrap(err, "move up")
 	}
 	r, err := getByID(ctx, s.DB, regID)
+	if err == nil {
+		k.reveal(r)
+	}
 	return r, apperr.Wrap(err, "read registration")
 }
 

@@ -16,6 +16,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -126,4 +127,23 @@ func Nonce() []byte {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return b
+}
+
+// ManageToken derives a registration's manage token from its nonce with the
+// ManageTokens key; "" without a nonce.
+func ManageToken(key, nonce []byte) string {
+	if nonce == nil {
+		return ""
+	}
+	return Text(key, nonce)
+}
+
+// TicketCode derives the code of a registration's seat from its nonce with
+// the TicketCodes key; "" without a nonce.
+func TicketCode(key, nonce []byte, seat int) string {
+	if nonce == nil {
+		return ""
+	}
+	msg := binary.BigEndian.AppendUint32(append(make([]byte, 0, len(nonce)+4), nonce...), uint32(seat))
+	return Text(key, msg)
 }
