@@ -41,6 +41,18 @@ WHERE s.code <> '' AND EXISTS (
     WHERE t.legacy_code_hash = sha256(convert_to(
         split_part(split_part(split_part(regexp_replace(btrim(s.code), '^.*/t/', ''), '?', 1), '#', 1), '/', 1), 'UTF8')));
 
+-- The outbox: a confirm_email row kept the confirmation link's secret in
+-- its payload, a staff email its password or invitation link in its
+-- bodies, and rows from before 00011 the manage link and ticket codes in
+-- theirs. New rows keep them sealed with a key derived from SECRET_KEY
+-- (internal/mail); of the old rows, those already sent or given up need
+-- them no more. Rows still queued keep them until sent.
+UPDATE mail_outbox SET payload = payload - 'confirm'
+WHERE status IN ('sent', 'failed') AND payload ? 'confirm';
+UPDATE mail_outbox SET body_text = '', body_html = ''
+WHERE status IN ('sent', 'failed') AND (body_text <> '' OR body_html <> '')
+  AND (registration_id IS NOT NULL OR kind IN ('password_reset', 'staff_invite'));
+
 -- +goose Down
 -- The plain secrets are gone for good: going down issues new random ones,
 -- and every link mailed before no longer works.

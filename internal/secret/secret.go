@@ -12,12 +12,17 @@ package secret
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
@@ -146,4 +151,45 @@ func TicketCode(key, nonce []byte, seat int) string {
 	}
 	msg := binary.BigEndian.AppendUint32(append(make([]byte, 0, len(nonce)+4), nonce...), uint32(seat))
 	return Text(key, msg)
+}
+
+// Outbox is the purpose of the key that seals the secrets an outbox row
+// carries until it is sent (a confirmation link, a staff member's password
+// or invitation link).
+const Outbox = "treffpunkt outbox secrets v1"
+
+// Seal encrypts and authenticates plain with AES-256-GCM under key (32
+// bytes, from Key) and returns it base64url-encoded: what the database may
+// keep of a secret that must be shown once more.
+func Seal(key []byte, plain string) string {
+	g := gcm(key)
+	nonce := make([]byte, g.NonceSize())
+	_, _ = rand.Read(nonce)
+	return base64.RawURLEncoding.EncodeToString(g.Seal(nonce, nonce, []byte(plain), nil))
+}
+
+// Open reverses Seal; it fails for a sealed text made under another key.
+func Open(key []byte, sealed string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(sealed)
+	g := gcm(key)
+	if err != nil || len(b) < g.NonceSize() {
+		return "", errors.New("secret: malformed sealed text")
+	}
+	plain, err := g.Open(nil, b[:g.NonceSize()], b[g.NonceSize():], nil)
+	if err != nil {
+		return "", errors.New("secret: sealed under another key")
+	}
+	return string(plain), nil
+}
+
+func gcm(key []byte) cipher.AEAD {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		panic("secret: key of " + strconv.Itoa(len(key)) + " bytes") // Key returns 32
+	}
+	g, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	return g
 }
