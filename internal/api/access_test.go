@@ -103,7 +103,7 @@ func TestRetentionBlanksCheckinScansAndKeepsTotals(t *testing.T) {
 	// A scan at the later event, whose data must stay.
 	d.scan(map[string]any{"code": "Anna Later", "event": later.Slug})
 	// Scans that matched a ticket keep no text from the start (it is the
-	// ticket's code, docs/operations.md "Security"); the other two do.
+	// ticket's code, docs/operations.md "Secret links and SECRET_KEY"); the other two do.
 	if got := d.count(`SELECT count(*) FROM checkin_scans WHERE code <> ''`); got != 2 {
 		t.Fatalf("%d scans with text, want 2", got)
 	}
