@@ -327,7 +327,7 @@ func tokenAdd(ctx context.Context, args []string, stdout io.Writer) error {
 // requireSecretKey refuses a public (https) installation without
 // SECRET_KEY: the generated stand-in lives in the database, and then a copy
 // of the database alone would yield every manage link, ticket code and
-// feed (docs/operations.md, Security).
+// feed (docs/operations.md, "Secret links and SECRET_KEY").
 func requireSecretKey(cfg *config.Config) error {
 	if cfg.SecretKey == "" && strings.HasPrefix(strings.ToLower(cfg.BaseURL), "https:") {
 		return errors.New("SECRET_KEY is empty but BASE_URL is https: set SECRET_KEY to a random string of at least 32 characters " +

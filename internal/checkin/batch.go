@@ -193,7 +193,7 @@ func (s *Service) runBatch(b *batcher, batch []*pending) {
 // so a replayed offline scan has no second effect. Candidates are inserted
 // in ticket order, so two batches on the same tickets wait for each other
 // rather than deadlock. Tickets are found by the SHA-256 of the scanned
-// code (the table keeps no codes, docs/operations.md "Security"): the
+// code (the table keeps no codes, docs/operations.md "Secret links and SECRET_KEY"): the
 // current code's, else a code mailed before migration 00016; each is one
 // probe of a unique index. The scanned text is logged only when it matched
 // no ticket, so that the log holds no working code either.

@@ -23,7 +23,7 @@ import (
 )
 
 // A copy of the database alone yields no working link (DESIGN rule 9,
-// docs/operations.md "Security"): the tests below read every row of every
+// docs/operations.md "Secret links and SECRET_KEY"): the tests below read every row of every
 // table, as a thief of a backup would.
 
 const (

@@ -11,8 +11,9 @@ import (
 )
 
 // Manage tokens and ticket codes are derived, not stored (docs/operations.md,
-// Security): a registration keeps a random nonce; its manage token is
-// HMAC(key, nonce) and the code of seat n is HMAC(key', nonce || n), with
+// "Secret links and SECRET_KEY"): a registration keeps a random nonce; its
+// manage token is HMAC(key, nonce) and the code of seat n is
+// HMAC(key', nonce || n), with
 // keys derived from SECRET_KEY (internal/secret). The tables keep only the
 // SHA-256 of each, by which a link is looked up. So the pages and the mails
 // rendered at send time can show them again, and a copy of the database
@@ -85,9 +86,9 @@ func (s *Service) reveal(ctx context.Context, rs ...*Registration) error {
 	return nil
 }
 
-// ensureNonce gives r a nonce (and so a manage token) when it has none
-// yet: a registration from before migration 00016 that UpgradeSecrets has
-// not reached.
+// ensureNonce gives r a nonce (and so a manage token and ticket codes)
+// when it has none yet: a registration from before migration 00016 that
+// UpgradeSecrets has not reached.
 func (k keys) ensureNonce(ctx context.Context, tx *sqlx.Tx, r *Registration) error {
 	if r.ManageNonce != nil {
 		return nil
@@ -102,6 +103,19 @@ WHERE id = $1 RETURNING manage_nonce`, r.ID, nonce, secret.Hash(k.manageToken(no
 		return fmt.Errorf("registration %d nonce: %w", r.ID, err)
 	}
 	r.ManageNonce = got
+	// Tickets it has already (from before 00016) get their new codes' hashes.
+	var ts []struct {
+		ID   int64 `db:"id"`
+		Seat int   `db:"seat"`
+	}
+	if err := tx.SelectContext(ctx, &ts, `SELECT id, seat FROM tickets WHERE registration_id = $1 AND code_hash IS NULL`, r.ID); err != nil {
+		return fmt.Errorf("registration %d tickets: %w", r.ID, err)
+	}
+	for _, t := range ts {
+		if _, err := tx.ExecContext(ctx, `UPDATE tickets SET code_hash = $2 WHERE id = $1`, t.ID, secret.Hash(k.ticketCode(got, t.Seat))); err != nil {
+			return fmt.Errorf("registration %d tickets: %w", r.ID, err)
+		}
+	}
 	return nil
 }
 

@@ -2,7 +2,7 @@
 // installation's key (SECRET_KEY), the keys derived from it per purpose, and
 // the one hash by which a secret is stored and looked up.
 //
-// The rule (docs/operations.md, Security): a copy of the database alone
+// The rule (docs/operations.md, "Secret links and SECRET_KEY"): a copy of the database alone
 // yields no working link. So the database keeps only SHA-256 hashes of
 // secrets, and where a secret must be shown again (a manage link in a mail
 // rendered at send time, the ticket codes on the registration page) a
