@@ -52,14 +52,20 @@ psql -q "$DATABASE_URL" <<SQL
 INSERT INTO events (org_id, slug, kind, default_lang, title, starts_at, ends_at, status)
 SELECT id, 'door-bench', 'conference', 'de', '{"de":"Door"}', now() - interval '1 hour', now() + interval '3 hours', 'published'
 FROM organisations WHERE slug = 'door';
-INSERT INTO registrations (event_id, name, email, lang, party_size, status, manage_token, consent_at, confirmed_at)
-SELECT e.id, 'Gast ' || g, 'gast' || g || '@example.org', 'de', 1, 'confirmed', md5(g::text || random()::text) || md5(random()::text), now(), now()
+-- The tables keep only hashes of manage tokens and ticket codes (migration
+-- 00016); the door finds a ticket by the SHA-256 of its code, so plain
+-- codes kept in bench_codes serve as well as derived ones.
+INSERT INTO registrations (event_id, name, email, lang, party_size, status, manage_nonce, manage_hash, consent_at, confirmed_at)
+SELECT e.id, 'Gast ' || g, 'gast' || g || '@example.org', 'de', 1, 'confirmed',
+       decode(md5(g::text || random()::text), 'hex'), sha256(decode(md5(random()::text), 'hex')), now(), now()
 FROM events e, generate_series(1, $N) g WHERE e.slug = 'door-bench';
-INSERT INTO tickets (registration_id, event_id, seat, code)
-SELECT r.id, r.event_id, 1, upper(md5(r.id::text || random()::text)) FROM registrations r;
+DROP TABLE IF EXISTS bench_codes;
+CREATE TABLE bench_codes AS SELECT r.id AS registration_id, r.event_id, upper(md5(r.id::text || random()::text)) AS code FROM registrations r;
+INSERT INTO tickets (registration_id, event_id, seat, code_hash)
+SELECT registration_id, event_id, 1, sha256(convert_to(code, 'UTF8')) FROM bench_codes;
 ANALYZE;
 SQL
-psql -qtA "$DATABASE_URL" -c "SELECT code FROM tickets ORDER BY random()" >"$tmp/codes"
+psql -qtA "$DATABASE_URL" -c "SELECT code FROM bench_codes ORDER BY random()" >"$tmp/codes"
 
 urls=()
 for port in "${PORTS[@]}"; do

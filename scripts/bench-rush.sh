@@ -88,8 +88,8 @@ script=$(mktemp)
 cat >"$script" <<SQL
 BEGIN;
 UPDATE events SET seats_confirmed = seats_confirmed + 1 WHERE id = $event_id;
-INSERT INTO registrations (event_id, name, email, lang, party_size, status, manage_token, consent_at)
-VALUES ($event_id, 'Baseline', 'b' || :client_id || '-' || random() || '@example.org', 'de', 1, 'confirmed', md5(random()::text) || md5(random()::text), now());
+INSERT INTO registrations (event_id, name, email, lang, party_size, status, manage_nonce, manage_hash, consent_at)
+VALUES ($event_id, 'Baseline', 'b' || :client_id || '-' || random() || '@example.org', 'de', 1, 'confirmed', decode(md5(random()::text), 'hex'), sha256(decode(md5(random()::text), 'hex')), now());
 COMMIT;
 SQL
 baseline=$("$PG_BIN/pgbench" -n -c 16 -j 2 -T "$SECONDS_BASELINE" -f "$script" "$DATABASE_URL" 2>/dev/null | awk '/^tps/ {print $3; exit}')

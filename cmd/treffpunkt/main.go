@@ -35,6 +35,7 @@ import (
 	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
+	"treffpunkt/internal/secret"
 	"treffpunkt/internal/web"
 	webfs "treffpunkt/web"
 )
@@ -89,12 +90,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 			if err := database.Migrate(ctx, db.DB); err != nil {
 				return err
 			}
+			if err := upgradeSecrets(ctx, db, cfg, log); err != nil {
+				return err
+			}
 			fmt.Fprintln(stdout, "database is up to date")
 			return nil
 		})
 	case "demo":
 		return withDB(ctx, func(cfg *config.Config, db *sqlx.DB) error {
-			return demo.Load(ctx, services(db), stdout, cfg.BaseURL, time.Now())
+			return demo.Load(ctx, services(db, cfg.SecretKey), stdout, cfg.BaseURL, time.Now())
 		})
 	case "org add":
 		return orgAdd(ctx, rest, stdout)
@@ -128,9 +132,10 @@ func withDB(ctx context.Context, fn func(*config.Config, *sqlx.DB) error) error 
 	return fn(cfg, db)
 }
 
-// services wires the domain services on one database.
-func services(db *sqlx.DB) demo.Services {
-	regs := &registration.Service{DB: db}
+// services wires the domain services on one database; secretKey is
+// SECRET_KEY, from which manage tokens and ticket codes are derived.
+func services(db *sqlx.DB, secretKey string) demo.Services {
+	regs := &registration.Service{DB: db, Secrets: &secret.Source{DB: db, SecretKey: secretKey}}
 	return demo.Services{
 		Orgs:          &org.Service{DB: db},
 		Events:        &event.Service{DB: db, SeatsFreed: regs.Promote},
@@ -151,6 +156,9 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if err != nil {
 		return err
 	}
+	if err := requireSecretKey(cfg); err != nil {
+		return err
+	}
 	db, err := database.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -164,11 +172,14 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if err != nil {
 		return err
 	}
+	if err := upgradeSecrets(ctx, db, cfg, log); err != nil {
+		return err
+	}
 	cat, err := i18n.Load(webfs.FS, cfg.DefaultLang)
 	if err != nil {
 		return err
 	}
-	svc := services(db)
+	svc := services(db, cfg.SecretKey)
 	svc.Registrations.Hold = time.Duration(cfg.HoldHours) * time.Hour
 	if err := wireMail(cfg, db, cat, svc); err != nil {
 		return err
@@ -183,7 +194,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	handler, err := web.NewRouter(web.Deps{
 		Config: cfg, Log: log, Catalogue: cat,
 		Events: svc.Events, Registrations: svc.Registrations, Orgs: svc.Orgs, Auth: svc.Auth,
-		Members: members, SessionStore: sessions, Checkins: &checkin.Service{DB: db, Changes: changes},
+		Members: members, SessionStore: sessions, Checkins: &checkin.Service{DB: db, Changes: changes, Secrets: svc.Registrations.Secrets},
 		Calendar: &calendar.Service{DB: db, Catalogue: cat, BaseURL: cfg.BaseURL, DefaultLang: cfg.DefaultLang, SecretKey: cfg.SecretKey},
 		Ready:    db.PingContext,
 		Metrics:  m,
@@ -280,7 +291,7 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	}
 	password := strings.TrimRight(line, "\r\n")
 	return withDB(ctx, func(_ *config.Config, db *sqlx.DB) error {
-		svc := services(db)
+		svc := services(db, "")
 		o, err := svc.Orgs.BySlug(ctx, *orgSlug)
 		if err != nil {
 			return cliError(err)
@@ -303,7 +314,7 @@ func tokenAdd(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	return withDB(ctx, func(_ *config.Config, db *sqlx.DB) error {
-		svc := services(db)
+		svc := services(db, "")
 		o, err := svc.Orgs.BySlug(ctx, *orgSlug)
 		if err != nil {
 			return cliError(err)
@@ -321,4 +332,27 @@ func tokenAdd(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "API token for %s (%s); it is shown only now:\n%s\n", o.Slug, *role, tok)
 		return nil
 	})
+}
+
+// requireSecretKey refuses a public (https) installation without
+// SECRET_KEY: the generated stand-in lives in the database, and then a copy
+// of the database alone would yield every manage link, ticket code and
+// feed (docs/operations.md, "Secret links and SECRET_KEY").
+func requireSecretKey(cfg *config.Config) error {
+	if cfg.SecretKey == "" && strings.HasPrefix(strings.ToLower(cfg.BaseURL), "https:") {
+		return errors.New("SECRET_KEY is empty but BASE_URL is https: set SECRET_KEY to a random string of at least 32 characters " +
+			"(for example `openssl rand -base64 48`) before serving the public; without it the database alone would yield every " +
+			"manage link, ticket code and calendar feed. An empty SECRET_KEY is for development over http only")
+	}
+	return nil
+}
+
+// upgradeSecrets gives the registrations made before migration 00016 their
+// derived manage tokens and ticket codes (internal/registration, tokens.go).
+func upgradeSecrets(ctx context.Context, db *sqlx.DB, cfg *config.Config, log *slog.Logger) error {
+	n, err := registration.UpgradeSecrets(ctx, db, &secret.Source{DB: db, SecretKey: cfg.SecretKey})
+	if n > 0 {
+		log.Info("registrations given derived manage tokens and ticket codes", "registrations", n)
+	}
+	return err
 }

@@ -94,7 +94,7 @@ func TestDemoLoadsTheReferenceNetworkOnce(t *testing.T) {
 	if !strings.Contains(out, demo.MemberEmail) || !strings.Contains(out, demo.MemberNumber) {
 		t.Fatalf("demo does not print a demo member: %s", out)
 	}
-	res, err := services(db).Registrations.SignUp(context.Background(), "ag-partizipation", registration.SignupInput{
+	res, err := services(db, "").Registrations.SignUp(context.Background(), "ag-partizipation", registration.SignupInput{
 		Name: "Demo", Email: "typed@elsewhere.example", MemberNumber: demo.MemberNumber, PartySize: 1, Consent: true,
 	})
 	if err != nil || res.Registration.Status != registration.Pending || res.Registration.Email != demo.MemberEmail {
@@ -125,5 +125,24 @@ func TestConfigErrorsStopTheCommand(t *testing.T) {
 	_, err := cli(t, "", "serve")
 	if err == nil || !strings.Contains(err.Error(), "BASE_URL") || !strings.Contains(err.Error(), "SIGNUP_RATE_PER_IP") {
 		t.Fatalf("serve with bad config: %v", err)
+	}
+}
+
+// A public installation without SECRET_KEY would keep the stand-in secret
+// in the database, and a copy of the database would open every link: serve
+// refuses to start, and says what to set. Over http (development) it may.
+func TestServeRefusesHTTPSWithoutSecretKey(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://x@127.0.0.1:1/x")
+	t.Setenv("BASE_URL", "https://treffpunkt.example.org")
+	t.Setenv("SECRET_KEY", "")
+	_, err := cli(t, "", "serve")
+	if err == nil || !strings.Contains(err.Error(), "SECRET_KEY is empty but BASE_URL is https") {
+		t.Fatalf("serve over https without SECRET_KEY: %v", err)
+	}
+	// Over http the refusal does not apply: serve goes on (and fails here
+	// only because the database does not answer).
+	t.Setenv("BASE_URL", "http://localhost:8080")
+	if _, err := cli(t, "", "serve"); err == nil || strings.Contains(err.Error(), "SECRET_KEY") {
+		t.Fatalf("serve over http without SECRET_KEY: %v, want only the database to fail", err)
 	}
 }

@@ -26,8 +26,8 @@ func tokenList(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return withDB(ctx, func(_ *config.Config, db *sqlx.DB) error {
-		svc := services(db)
+	return withDB(ctx, func(cfg *config.Config, db *sqlx.DB) error {
+		svc := services(db, cfg.SecretKey)
 		o, err := svc.Orgs.BySlug(ctx, *orgSlug)
 		if err != nil {
 			return cliError(err)
@@ -59,8 +59,8 @@ func tokenRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return withDB(ctx, func(_ *config.Config, db *sqlx.DB) error {
-		svc := services(db)
+	return withDB(ctx, func(cfg *config.Config, db *sqlx.DB) error {
+		svc := services(db, cfg.SecretKey)
 		o, err := svc.Orgs.BySlug(ctx, *orgSlug)
 		if err != nil {
 			return cliError(err)

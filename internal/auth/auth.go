@@ -5,7 +5,6 @@ package auth
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/cache"
 	"treffpunkt/internal/database"
+	"treffpunkt/internal/secret"
 	"treffpunkt/internal/text"
 )
 
@@ -102,11 +102,6 @@ func (s *Service) dummyHash() []byte {
 
 // tokenPrefix marks Treffpunkt tokens so that secret scanners can find leaks.
 const tokenPrefix = "tp_"
-
-func hashToken(tok string) []byte {
-	h := sha256.Sum256([]byte(tok))
-	return h[:]
-}
 
 // AddUser creates a staff account (or updates its password) and gives it a
 // role in the organisation orgID; admin makes it a network admin.
@@ -193,7 +188,7 @@ func (s *Service) AddToken(ctx context.Context, orgID int64, role, name string) 
 	tok := tokenPrefix + rand.Text() + rand.Text()
 	_, err := s.DB.ExecContext(ctx, `
 INSERT INTO api_tokens (org_id, role, name, token_hash) VALUES ($1, $2, $3, $4)`,
-		orgID, role, name, hashToken(tok))
+		orgID, role, name, secret.Hash(tok))
 	if err != nil {
 		return "", apperr.Wrap(err, "add token")
 	}
@@ -242,7 +237,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	if err != nil {
 		return nil, err
 	}
-	hash := hashToken(token)
+	hash := secret.Hash(token)
 	if p, ok := tokens.Get(string(hash)); ok {
 		return &p, nil
 	}

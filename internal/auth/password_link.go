@@ -14,6 +14,7 @@ import (
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/database"
+	"treffpunkt/internal/secret"
 	"treffpunkt/internal/text"
 )
 
@@ -41,7 +42,7 @@ type PasswordLink struct {
 // newLinkToken returns a token of 260 random bits and its stored hash.
 func newLinkToken() (string, []byte) {
 	tok := rand.Text() + rand.Text()
-	return tok, hashToken(tok)
+	return tok, secret.Hash(tok)
 }
 
 func (s *Service) linkURL(tok string) string { return s.BaseURL + "/login/reset/" + tok }
@@ -186,7 +187,7 @@ func (s *Service) CheckPasswordLink(ctx context.Context, tok string) (*PasswordL
 	err := s.DB.GetContext(ctx, &l, `
 SELECT t.user_id, u.email, t.purpose, t.expires_at
 FROM password_tokens t JOIN staff_users u ON u.id = t.user_id
-WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > now()`, hashToken(tok))
+WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > now()`, secret.Hash(tok))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, linkInvalid()
 	}
@@ -222,7 +223,7 @@ func (s *Service) SetPasswordWithLink(ctx context.Context, tok, password string)
 		err := tx.GetContext(ctx, &userID, `
 UPDATE password_tokens SET used_at = now()
 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
-RETURNING user_id`, hashToken(tok))
+RETURNING user_id`, secret.Hash(tok))
 		if errors.Is(err, sql.ErrNoRows) {
 			return linkInvalid()
 		}
@@ -234,7 +235,7 @@ UPDATE staff_users SET password_hash = $2, password_set = true, session_version 
 WHERE id = $1`, userID, string(hash)); err != nil {
 			return fmt.Errorf("set password: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM password_tokens WHERE user_id = $1 AND token_hash <> $2`, userID, hashToken(tok)); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM password_tokens WHERE user_id = $1 AND token_hash <> $2`, userID, secret.Hash(tok)); err != nil {
 			return fmt.Errorf("drop other links: %w", err)
 		}
 		return nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/secret"
 	"treffpunkt/internal/text"
 )
 
@@ -64,7 +65,7 @@ func (s *Service) AddAdminToken(ctx context.Context, orgID int64, name string) (
 	tok := tokenPrefix + rand.Text() + rand.Text()
 	_, err := s.DB.ExecContext(ctx, `
 INSERT INTO api_tokens (org_id, role, name, token_hash, is_admin) VALUES ($1, 'owner', $2, $3, true)`,
-		orgID, name, hashToken(tok))
+		orgID, name, secret.Hash(tok))
 	if err != nil {
 		return "", apperr.Wrap(err, "add admin token")
 	}

@@ -2,9 +2,7 @@ package calendar
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
 	"encoding/base32"
@@ -19,6 +17,7 @@ import (
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/registration"
+	"treffpunkt/internal/secret"
 )
 
 // A personal feed holds the registrations whose manage links were used to
@@ -41,51 +40,30 @@ var tokenEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithP
 
 var tokenLen = tokenEncoding.EncodedLen(tokenBytes)
 
-// secretName names the generated secret in app_secrets.
-const secretName = "calendar_feeds"
-
 type keyCache struct {
 	mu  sync.Mutex
-	key []byte
+	src *secret.Source
 }
 
 // key is the HMAC key of the feed tokens, derived from SECRET_KEY, or from a
 // secret generated on first use and kept in the database when SECRET_KEY is
-// empty (development). Changing SECRET_KEY invalidates every personal link;
-// registration pages then offer a new one.
+// empty (development; internal/secret). Changing SECRET_KEY invalidates
+// every personal link; registration pages then offer a new one.
 func (s *Service) key(ctx context.Context) ([]byte, error) {
 	s.keys.mu.Lock()
-	defer s.keys.mu.Unlock()
-	if s.keys.key != nil {
-		return s.keys.key, nil
+	if s.keys.src == nil {
+		s.keys.src = &secret.Source{DB: s.DB, SecretKey: s.SecretKey}
 	}
-	secret := []byte(s.SecretKey)
-	if len(secret) == 0 {
-		fresh := make([]byte, 32)
-		_, _ = rand.Read(fresh)
-		if _, err := s.DB.ExecContext(ctx, `
-INSERT INTO app_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, secretName, fresh); err != nil {
-			return nil, fmt.Errorf("store feed secret: %w", err)
-		}
-		if err := s.DB.GetContext(ctx, &secret, `SELECT value FROM app_secrets WHERE name = $1`, secretName); err != nil {
-			return nil, fmt.Errorf("read feed secret: %w", err)
-		}
-	}
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("treffpunkt calendar feed tokens v1"))
-	s.keys.key = m.Sum(nil)
-	return s.keys.key, nil
+	src := s.keys.src
+	s.keys.mu.Unlock()
+	return src.Key(ctx, feedPurpose)
 }
+
+// feedPurpose derives the feed tokens' key; it predates internal/secret.
+const feedPurpose = "treffpunkt calendar feed tokens v1"
 
 func tokenFor(key, nonce []byte) string {
-	m := hmac.New(sha256.New, key)
-	m.Write(nonce)
-	return tokenEncoding.EncodeToString(m.Sum(nil)[:tokenBytes])
-}
-
-func hashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
+	return tokenEncoding.EncodeToString(secret.MAC(key, nonce)[:tokenBytes])
 }
 
 // wellFormed spares the database tokens that cannot exist.
@@ -116,7 +94,7 @@ func feedByToken(ctx context.Context, q sqlx.QueryerContext, token string) (*fee
 	if !wellFormed(token) {
 		return nil, nil
 	}
-	h := hashToken(token)
+	h := secret.Hash(token)
 	var f feedRow
 	err := sqlx.GetContext(ctx, q, &f, selectFeed+` WHERE f.token_hash = $1 GROUP BY f.id`, h)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -265,7 +243,7 @@ func (s *Service) working(ctx context.Context, f *feedRow) (string, error) {
 		return "", err
 	}
 	tok := tokenFor(key, f.Nonce)
-	if subtle.ConstantTimeCompare(hashToken(tok), f.TokenHash) != 1 {
+	if subtle.ConstantTimeCompare(secret.Hash(tok), f.TokenHash) != 1 {
 		return "", nil
 	}
 	return tok, nil
@@ -281,7 +259,7 @@ func (s *Service) CreateLink(ctx context.Context, regID int64) (string, error) {
 			return "", err
 		}
 		if f != nil {
-			if tok := tokenFor(key, f.Nonce); subtle.ConstantTimeCompare(hashToken(tok), f.TokenHash) == 1 {
+			if tok := tokenFor(key, f.Nonce); subtle.ConstantTimeCompare(secret.Hash(tok), f.TokenHash) == 1 {
 				return tok, nil
 			}
 			return renew(ctx, tx, key, f.ID)
@@ -289,7 +267,7 @@ func (s *Service) CreateLink(ctx context.Context, regID int64) (string, error) {
 		nonce, tok := newNonce(key)
 		var id int64
 		if err := tx.GetContext(ctx, &id, `
-INSERT INTO calendar_feeds (nonce, token_hash) VALUES ($1, $2) RETURNING id`, nonce, hashToken(tok)); err != nil {
+INSERT INTO calendar_feeds (nonce, token_hash) VALUES ($1, $2) RETURNING id`, nonce, secret.Hash(tok)); err != nil {
 			return "", fmt.Errorf("create feed: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `
@@ -392,7 +370,7 @@ func renew(ctx context.Context, tx *sqlx.Tx, key []byte, feedID int64) (string, 
 	nonce, tok := newNonce(key)
 	if _, err := tx.ExecContext(ctx, `
 UPDATE calendar_feeds SET nonce = $2, token_hash = $3, renewed_at = now() WHERE id = $1`,
-		feedID, nonce, hashToken(tok)); err != nil {
+		feedID, nonce, secret.Hash(tok)); err != nil {
 		return "", fmt.Errorf("renew feed: %w", err)
 	}
 	return tok, nil
@@ -406,7 +384,5 @@ func (s *Service) DerivedKey(ctx context.Context, purpose string) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	m := hmac.New(sha256.New, k)
-	m.Write([]byte(purpose))
-	return m.Sum(nil), nil
+	return secret.MAC(k, []byte(purpose)), nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"time"
+	"treffpunkt/internal/secret"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -191,23 +192,31 @@ func (s *Service) runBatch(b *batcher, batch []*pending) {
 // id seen before checks nothing in and is not logged again (ON CONFLICT),
 // so a replayed offline scan has no second effect. Candidates are inserted
 // in ticket order, so two batches on the same tickets wait for each other
-// rather than deadlock.
+// rather than deadlock. Tickets are found by the SHA-256 of the scanned
+// code (the table keeps no codes, docs/operations.md "Secret links and SECRET_KEY"): the
+// current code's, else a code mailed before migration 00016; each is one
+// probe of a unique index. The scanned text is logged only when it matched
+// no ticket, so that the log holds no working code either.
 const batchSQL = `
 WITH b AS (
-    SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], $4::date[], $5::timestamptz[], $6::bigint[],
+    SELECT * FROM unnest($1::int[], $2::bytea[], $3::bigint[], $4::date[], $5::timestamptz[], $6::bigint[],
                          $7::bigint[], $8::bool[], $9::bool[], $10::text[], $11::text[], $12::text[])
-        AS b(idx, code, event_id, day, at, user_id, token_id, day_ok, cancelled, scan_id, raw, client_at)
+        AS b(idx, hash, event_id, day, at, user_id, token_id, day_ok, cancelled, scan_id, raw, client_at)
 ), bt AS (
     SELECT b.*, ev.org_id AS ev_org_id, tk.ticket_id, tk.t_event_id, tk.t_org_id, tk.status, tk.name, tk.party_size, tk.seat, tk.answers
     FROM b
     LEFT JOIN events ev ON ev.id = b.event_id
+    LEFT JOIN LATERAL (
+        SELECT COALESCE((SELECT t.id FROM tickets t WHERE t.code_hash = b.hash),
+                        (SELECT t.id FROM tickets t WHERE t.legacy_code_hash = b.hash)) AS id
+    ) m ON true
     LEFT JOIN (
-        SELECT t.code AS t_code, t.id AS ticket_id, t.event_id AS t_event_id, e.org_id AS t_org_id,
+        SELECT t.id AS ticket_id, t.event_id AS t_event_id, e.org_id AS t_org_id,
                r.status, r.name, r.party_size, t.seat, r.answers
         FROM tickets t
         JOIN registrations r ON r.id = t.registration_id
         JOIN events e ON e.id = t.event_id
-    ) tk ON tk.t_code = b.code
+    ) tk ON tk.ticket_id = m.id
 ), cand AS (
     SELECT DISTINCT ON (bt.ticket_id, bt.day) bt.idx, bt.ticket_id, bt.event_id, bt.day, bt.at, bt.user_id, bt.token_id
     FROM bt
@@ -237,7 +246,7 @@ WITH b AS (
     FROM bt LEFT JOIN okd ON okd.idx = bt.idx
 ), logged AS (
     INSERT INTO checkin_scans (scan_id, code, ticket_id, event_id, day, by_user_id, by_token_id, verdict, scanned_at, client_at)
-    SELECT NULLIF(v.scan_id, ''), v.raw, CASE WHEN v.verdict <> 'unknown' THEN v.ticket_id END, v.event_id, v.day,
+    SELECT NULLIF(v.scan_id, ''), CASE WHEN v.ticket_id IS NULL THEN v.raw ELSE '' END, CASE WHEN v.verdict <> 'unknown' THEN v.ticket_id END, v.event_id, v.day,
            NULLIF(v.user_id, 0), NULLIF(v.token_id, 0), v.verdict, v.at, NULLIF(v.client_at, '')::timestamptz
     FROM v ORDER BY v.idx
     ON CONFLICT (scan_id) DO NOTHING
@@ -317,14 +326,15 @@ LEFT JOIN api_tokens k ON k.id = c.by_token_id`
 func (s *Service) decide(ctx context.Context, b *batcher, batch []*pending) (rows []scanRow, written bool, err error) {
 	n := len(batch)
 	var (
-		idx                                      = make([]int64, n)
-		codes, days, ats, scanIDs, raws, clients = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		events, users, tokens                    = make([]int64, n), make([]int64, n), make([]int64, n)
-		dayOK, cancelled                         = make([]bool, n), make([]bool, n)
+		idx                               = make([]int64, n)
+		hashes                            = make([][]byte, n)
+		days, ats, scanIDs, raws, clients = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		events, users, tokens             = make([]int64, n), make([]int64, n), make([]int64, n)
+		dayOK, cancelled                  = make([]bool, n), make([]bool, n)
 	)
 	for i, p := range batch {
 		it := p.item
-		idx[i], codes[i], events[i], days[i] = int64(i), it.code, it.eventID, it.day
+		idx[i], hashes[i], events[i], days[i] = int64(i), secret.Hash(it.code), it.eventID, it.day
 		ats[i] = it.at.Format(time.RFC3339Nano)
 		users[i], tokens[i], dayOK[i], cancelled[i] = it.userID, it.tokenID, it.dayOK, it.cancelled
 		scanIDs[i], raws[i] = it.scanID, it.raw
@@ -340,7 +350,7 @@ func (s *Service) decide(ctx context.Context, b *batcher, batch []*pending) (row
 	// one commit for the whole batch.
 	var got []scanRow
 	err = stmt.SelectContext(ctx, &got,
-		pq.Array(idx), pq.Array(codes), pq.Array(events), pq.Array(days), pq.Array(ats), pq.Array(users),
+		pq.Array(idx), pq.Array(hashes), pq.Array(events), pq.Array(days), pq.Array(ats), pq.Array(users),
 		pq.Array(tokens), pq.Array(dayOK), pq.Array(cancelled), pq.Array(scanIDs), pq.Array(raws), pq.Array(clients))
 	if err != nil {
 		// A connection that failed is not used again; the next batch

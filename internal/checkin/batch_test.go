@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/secret"
 	"treffpunkt/internal/testdb"
 )
 
@@ -37,22 +39,38 @@ func newBatchFixture(t *testing.T, n int) *batchFixture {
 	exec(`INSERT INTO events (org_id, slug, kind, default_lang, title, starts_at, ends_at, status)
 SELECT id, 'batch', 'conference', 'de', '{"de":"Batch"}', now() - interval '1 hour', now() + interval '3 hours', 'published'
 FROM organisations WHERE slug = 'door'`)
-	exec(`INSERT INTO registrations (event_id, name, email, lang, party_size, status, manage_token, consent_at, confirmed_at)
+	exec(`INSERT INTO registrations (event_id, name, email, lang, party_size, status, manage_nonce, manage_hash, consent_at, confirmed_at)
 SELECT e.id, 'Gast ' || g, 'gast' || g || '@example.org', 'de', 1, CASE WHEN g > $1 THEN 'cancelled' ELSE 'confirmed' END,
-       md5(g::text) || md5('x' || g), now(), now()
+       decode(md5(g::text), 'hex'), sha256(decode(md5('x' || g), 'hex')), now(), now()
 FROM events e, generate_series(1, $1 + 1) g WHERE e.slug = 'batch'`, n)
-	exec(`INSERT INTO tickets (registration_id, event_id, seat, code)
-SELECT r.id, r.event_id, 1, 'CODE' || lpad(r.id::text, 30, '0') FROM registrations r`)
-	var err error
+	// The codes are derived as the sign-up derives them (internal/secret);
+	// the table keeps their hashes.
+	key, err := f.svc.ticketKey(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var regs []struct {
+		ID     int64  `db:"id"`
+		Nonce  []byte `db:"manage_nonce"`
+		Status string `db:"status"`
+	}
+	if err := db.Select(&regs, `SELECT id, manage_nonce, status FROM registrations ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	ids, hashes := make([]int64, len(regs)), make([][]byte, len(regs))
+	for i, r := range regs {
+		code := secret.TicketCode(key, r.Nonce, 1)
+		ids[i], hashes[i] = r.ID, secret.Hash(code)
+		if r.Status == "cancelled" {
+			f.cancelled = code
+		} else {
+			f.codes = append(f.codes, code)
+		}
+	}
+	exec(`INSERT INTO tickets (registration_id, event_id, seat, code_hash)
+SELECT r.id, r.event_id, 1, u.hash FROM registrations r JOIN unnest($1::bigint[], $2::bytea[]) AS u(id, hash) ON u.id = r.id`,
+		pq.Array(ids), pq.Array(hashes))
 	if f.ev, err = f.svc.Lookup(context.Background(), "batch"); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Select(&f.codes, `SELECT t.code FROM tickets t JOIN registrations r ON r.id = t.registration_id
-WHERE r.status = 'confirmed' ORDER BY t.id`); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Get(&f.cancelled, `SELECT t.code FROM tickets t JOIN registrations r ON r.id = t.registration_id
-WHERE r.status = 'cancelled'`); err != nil {
 		t.Fatal(err)
 	}
 	return f

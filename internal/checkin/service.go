@@ -18,6 +18,7 @@ import (
 	"treffpunkt/internal/cache"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/secret"
 )
 
 // Service checks people in.
@@ -29,6 +30,11 @@ type Service struct {
 	// memory until they change (internal/cache); nil reads the event of
 	// every scan from the database.
 	Changes *cache.Watcher
+	// Secrets derives the ticket codes that a search or a replayed scan
+	// shows (the database keeps only their hashes); nil uses the secret
+	// generated into the database (development, tests).
+	Secrets *secret.Source
+	srcOnce sync.Once
 
 	prepMu   sync.Mutex
 	lookStmt *sqlx.Stmt
@@ -271,11 +277,11 @@ func (s *Service) replay(ctx context.Context, ev *Event, scanID string) (*Result
 		Name      sql.NullString `db:"name"`
 		PartySize sql.NullInt64  `db:"party_size"`
 		Seat      sql.NullInt64  `db:"seat"`
-		Code      sql.NullString `db:"code"`
+		Nonce     []byte         `db:"manage_nonce"`
 		Answers   []byte         `db:"answers"`
 	}
 	err := s.DB.GetContext(ctx, &r, `
-SELECT s.verdict, s.day, s.event_id, r.name, r.party_size, t.seat, t.code, r.answers
+SELECT s.verdict, s.day, s.event_id, r.name, r.party_size, t.seat, r.manage_nonce, r.answers
 FROM checkin_scans s
 LEFT JOIN tickets t ON t.id = s.ticket_id
 LEFT JOIN registrations r ON r.id = t.registration_id
@@ -287,7 +293,12 @@ WHERE s.scan_id = $1`, scanID)
 		// A scan id of another event is not this caller's to learn about.
 		return nil, apperr.Field("scan_id", "checkin.err.scan_id_used")
 	}
-	res := &Result{Result: r.Verdict, Day: r.Day.Format(dayLayout), ScanID: scanID, Replayed: true, Code: r.Code.String}
+	key, err := s.ticketKey(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "replay scan")
+	}
+	res := &Result{Result: r.Verdict, Day: r.Day.Format(dayLayout), ScanID: scanID, Replayed: true,
+		Code: secret.TicketCode(key, r.Nonce, int(r.Seat.Int64))}
 	if r.Name.Valid {
 		res.Attendee = &Attendee{Name: r.Name.String, PartySize: int(r.PartySize.Int64), Seat: int(r.Seat.Int64)}
 		res.Attendee.Answers = doorAnswers(ev, r.Answers)
@@ -329,7 +340,7 @@ func (s *Service) Undo(ctx context.Context, p *auth.Principal, ev *Event, in Und
 		}
 		err := tx.GetContext(ctx, &u, `
 WITH tk AS (
-    SELECT t.id FROM tickets t WHERE t.code = $1 AND t.event_id = $2
+    SELECT t.id FROM tickets t WHERE (t.code_hash = $1 OR t.legacy_code_hash = $1) AND t.event_id = $2
 ), gone AS (
     UPDATE checkins c SET undone_at = $4, undone_by_user_id = $5, undone_by_token_id = $6
     FROM tk WHERE c.ticket_id = tk.id AND c.day = $3 AND c.undone_at IS NULL
@@ -337,7 +348,7 @@ WITH tk AS (
 )
 SELECT g.ticket_id, r.name, r.party_size, t.seat
 FROM gone g JOIN tickets t ON t.id = g.ticket_id JOIN registrations r ON r.id = t.registration_id`,
-			code, ev.ID, day, now, userID, tokenID)
+			secret.Hash(code), ev.ID, day, now, userID, tokenID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "checkin.err.not_checked_in")
 		}
@@ -352,7 +363,7 @@ WHERE id = $1`, u.TicketID); err != nil {
 		}
 		_, err = tx.ExecContext(ctx, `
 INSERT INTO checkin_scans (code, ticket_id, event_id, day, by_user_id, by_token_id, verdict, scanned_at)
-VALUES ($1, $2, $3, $4, $5, $6, 'undone', $7)`, code, u.TicketID, ev.ID, day, userID, tokenID, now)
+VALUES ('', $1, $2, $3, $4, $5, 'undone', $6)`, u.TicketID, ev.ID, day, userID, tokenID, now)
 		return apperr.Wrap(err, "log undo")
 	})
 	if err != nil {
@@ -391,8 +402,9 @@ SELECT (SELECT count(*) FROM checkins WHERE event_id = $1 AND day = $2 AND undon
 // Match is a ticket found by name.
 type Match struct {
 	Attendee
-	Code        string     `json:"code" db:"code"`
+	Code        string     `json:"code" db:"-"`
 	CheckedInAt *time.Time `json:"checked_in_at" db:"checked_in_at"`
+	Nonce       []byte     `json:"-" db:"manage_nonce"`
 }
 
 // Search finds confirmed tickets of ev whose holder's name contains q, with
@@ -409,7 +421,7 @@ func (s *Service) Search(ctx context.Context, ev *Event, q, day string) ([]Match
 	}
 	out := []Match{}
 	err := s.DB.SelectContext(ctx, &out, `
-SELECT r.name, r.party_size, t.seat, t.code, c.checked_in_at
+SELECT r.name, r.party_size, t.seat, r.manage_nonce, c.checked_in_at
 FROM tickets t
 JOIN registrations r ON r.id = t.registration_id
 LEFT JOIN checkins c ON c.ticket_id = t.id AND c.day = $3 AND c.undone_at IS NULL
@@ -419,7 +431,24 @@ LIMIT 20`, ev.ID, q, day)
 	if err != nil {
 		return nil, apperr.Wrap(err, "search tickets")
 	}
+	key, err := s.ticketKey(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "search tickets")
+	}
+	for i := range out {
+		out[i].Code = secret.TicketCode(key, out[i].Nonce, out[i].Seat)
+	}
 	return out, nil
+}
+
+// ticketKey is the key that derives ticket codes (internal/secret).
+func (s *Service) ticketKey(ctx context.Context) ([]byte, error) {
+	s.srcOnce.Do(func() {
+		if s.Secrets == nil {
+			s.Secrets = &secret.Source{DB: s.DB}
+		}
+	})
+	return s.Secrets.Key(ctx, secret.TicketCodes)
 }
 
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }

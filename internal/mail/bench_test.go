@@ -89,7 +89,7 @@ func BenchmarkEnqueue(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, _, err := o.enqueueStatement(n, n.Registrations); err != nil {
+				if _, _, err := o.enqueueStatement(context.Background(), n, n.Registrations); err != nil {
 					b.Fatal(err)
 				}
 			}

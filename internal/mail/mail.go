@@ -28,6 +28,7 @@ import (
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/registration"
+	"treffpunkt/internal/secret"
 )
 
 // Outbox writes emails into the outbox and renders them. It implements
@@ -39,6 +40,9 @@ type Outbox struct {
 	catalogue *i18n.Catalogue
 	tpl       *templates
 	now       func() time.Time
+	// secrets derives the manage links and ticket codes that a mail shows
+	// (the database keeps only their hashes).
+	secrets *secret.Source
 }
 
 var _ registration.Mailer = (*Outbox)(nil)
@@ -53,7 +57,8 @@ func NewOutbox(db *sqlx.DB, cfg *config.Config, cat *i18n.Catalogue) (*Outbox, e
 	if err != nil {
 		return nil, err
 	}
-	return &Outbox{db: db, baseURL: cfg.BaseURL, host: u.Hostname(), catalogue: cat, tpl: tpl, now: time.Now}, nil
+	return &Outbox{db: db, baseURL: cfg.BaseURL, host: u.Hostname(), catalogue: cat, tpl: tpl, now: time.Now,
+		secrets: &secret.Source{DB: db, SecretKey: cfg.SecretKey}}, nil
 }
 
 // message is one row of the outbox as it is written: a participant's
@@ -68,6 +73,8 @@ type message struct {
 	RegistrationID *int64
 	EventID        *int64
 	content
+	// Payload is the row's payload (JSON); "" is {}.
+	Payload string
 }
 
 // content is what the sender puts on the wire besides the headers it
@@ -93,7 +100,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx *sqlx.Tx, n registration.Notice
 	for rs := n.Registrations; len(rs) > 0; {
 		chunk := rs[:min(len(rs), maxRows)]
 		rs = rs[len(chunk):]
-		query, args, err := o.enqueueStatement(n, chunk)
+		query, args, err := o.enqueueStatement(ctx, n, chunk)
 		if err != nil {
 			return err
 		}
@@ -112,8 +119,12 @@ type payload struct {
 	Status string `json:"status,omitempty"`
 	// Position on the waitlist at the time.
 	Position int `json:"position,omitempty"`
-	// Confirm is the secret of the confirmation link (confirm_email): the
-	// registration keeps only its hash. ConfirmBy is when it expires.
+	// Sealed is the secret of the confirmation link (confirm_email),
+	// sealed with a key derived from SECRET_KEY (internal/secret): the
+	// registration keeps only its hash, and the row alone yields no link.
+	// Confirm is where rows written before migration 00016 kept it plain.
+	// ConfirmBy is when it expires.
+	Sealed    string     `json:"sealed,omitempty"`
 	Confirm   string     `json:"confirm,omitempty"`
 	ConfirmBy *time.Time `json:"confirm_by,omitempty"`
 	// Before is the event before the change (event_changed).
@@ -139,7 +150,7 @@ func (b *eventBefore) apply(e *event.Event) *event.Event {
 const enqueueColumns = 8
 
 // enqueueStatement is the INSERT of one row per registration of rs.
-func (o *Outbox) enqueueStatement(n registration.Notice, rs []*registration.Registration) (string, []any, error) {
+func (o *Outbox) enqueueStatement(ctx context.Context, n registration.Notice, rs []*registration.Registration) (string, []any, error) {
 	var before json.RawMessage
 	if n.Before != nil && n.Kind == registration.MailEventChanged {
 		b, err := json.Marshal(eventBefore{StartsAt: n.Before.StartsAt, EndsAt: n.Before.EndsAt,
@@ -160,7 +171,11 @@ func (o *Outbox) enqueueStatement(n registration.Notice, rs []*registration.Regi
 		q = appendPlaceholders(q, i*enqueueColumns, enqueueColumns)
 		p := payload{Status: r.Status, Position: r.WaitlistPosition, Before: before}
 		if n.Kind == registration.MailConfirmEmail {
-			p.Confirm, p.ConfirmBy = r.ConfirmToken, r.HoldExpiresAt
+			key, err := o.secrets.Key(ctx, secret.Outbox)
+			if err != nil {
+				return "", nil, err
+			}
+			p.Sealed, p.ConfirmBy = secret.Seal(key, r.ConfirmToken), r.HoldExpiresAt
 		}
 		pj, err := json.Marshal(&p)
 		if err != nil {

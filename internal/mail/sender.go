@@ -218,7 +218,8 @@ func (s *Sender) buildAhead(msgs []queued, src *sources) *builder {
 				default:
 				}
 				var m *gomail.Msg
-				c, err := s.Outbox.contentOf(&msgs[i], src)
+				// The keys were loaded with the batch (load): no query here.
+				c, err := s.Outbox.contentOf(context.Background(), &msgs[i], src)
 				if err == nil {
 					m, err = build(&msgs[i], c, s.From)
 				}

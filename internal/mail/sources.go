@@ -11,6 +11,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/registration"
+	"treffpunkt/internal/secret"
 )
 
 // sources is what a claimed batch of participants' emails is rendered
@@ -26,6 +27,11 @@ type sources struct {
 // load reads what the batch's unrendered messages need.
 func (o *Outbox) load(ctx context.Context, db sqlx.QueryerContext, msgs []queued) (*sources, error) {
 	src := &sources{events: map[int64]*event.Event{}, cals: newCalendars()}
+	// Sealed secrets are opened while the batch is built (contentOf):
+	// have the key at hand.
+	if _, err := o.secrets.Key(ctx, secret.Outbox); err != nil {
+		return nil, err
+	}
 	var regIDs []int64
 	for i := range msgs {
 		q := &msgs[i]
@@ -49,7 +55,7 @@ func (o *Outbox) load(ctx context.Context, db sqlx.QueryerContext, msgs []queued
 		return src, nil
 	}
 	var err error
-	src.regs, err = registration.ForMail(ctx, db, regIDs)
+	src.regs, err = registration.ForMail(ctx, db, o.secrets, regIDs)
 	return src, err
 }
 
@@ -57,9 +63,9 @@ func (o *Outbox) load(ctx context.Context, db sqlx.QueryerContext, msgs []queued
 // rendered now from the registration and the event as they are, with the
 // payload written at enqueue. An error is permanent: rendering the same
 // row again fails the same way.
-func (o *Outbox) contentOf(q *queued, src *sources) (*content, error) {
+func (o *Outbox) contentOf(ctx context.Context, q *queued, src *sources) (*content, error) {
 	if q.rendered() {
-		return &q.content, nil
+		return o.unseal(ctx, q)
 	}
 	reg := src.regs[*q.RegistrationID]
 	e := src.events[*q.EventID]
@@ -78,6 +84,15 @@ func (o *Outbox) contentOf(q *queued, src *sources) (*content, error) {
 		r.Status = p.Status
 	}
 	r.WaitlistPosition, r.ConfirmToken = p.Position, p.Confirm
+	if p.Sealed != "" {
+		key, err := o.secrets.Key(ctx, secret.Outbox)
+		if err != nil {
+			return nil, err
+		}
+		if r.ConfirmToken, err = secret.Open(key, p.Sealed); err != nil {
+			return nil, fmt.Errorf("confirmation link: %w (SECRET_KEY changed?)", err)
+		}
+	}
 	if p.ConfirmBy != nil {
 		r.HoldExpiresAt = p.ConfirmBy
 	}
@@ -118,9 +133,45 @@ FROM mail_outbox WHERE id = $1`, id)
 	if err != nil {
 		return nil, err
 	}
-	c, err := o.contentOf(&msgs[0], src)
+	c, err := o.contentOf(ctx, &msgs[0], src)
 	if err != nil {
 		return nil, err
 	}
 	return &Rendered{Kind: q.Kind, Lang: q.Lang, Recipient: q.Recipient, Subject: c.Subject, Text: c.Text, HTML: c.HTML}, nil
+}
+
+// staffPayload is the payload of a staff email: its bodies, which carry a
+// one-time link, sealed with a key derived from SECRET_KEY, so that the
+// outbox row alone yields no working link (internal/secret).
+type staffPayload struct {
+	Sealed string `json:"sealed_bodies"`
+}
+
+type staffBodies struct {
+	Text string `json:"text"`
+	HTML string `json:"html"`
+}
+
+// unseal returns the content of a row rendered at enqueue, with its sealed
+// bodies opened.
+func (o *Outbox) unseal(ctx context.Context, q *queued) (*content, error) {
+	var p staffPayload
+	if len(q.Payload) == 0 || json.Unmarshal(q.Payload, &p) != nil || p.Sealed == "" {
+		return &q.content, nil
+	}
+	key, err := o.secrets.Key(ctx, secret.Outbox)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := secret.Open(key, p.Sealed)
+	if err != nil {
+		return nil, fmt.Errorf("staff mail: %w (SECRET_KEY changed?)", err)
+	}
+	var b staffBodies
+	if err := json.Unmarshal([]byte(plain), &b); err != nil {
+		return nil, fmt.Errorf("staff mail: %w", err)
+	}
+	c := q.content
+	c.Text, c.HTML = b.Text, b.HTML
+	return &c, nil
 }

@@ -2,12 +2,14 @@ package mail
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/jmoiron/sqlx"
 
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/i18n"
+	"treffpunkt/internal/secret"
 )
 
 var _ auth.StaffMailer = (*Outbox)(nil)
@@ -30,13 +32,27 @@ var staffKinds = []string{auth.MailPasswordReset, auth.MailStaffInvite, auth.Mai
 // EnqueueStaff writes an email to a staff member — a password link, an
 // invitation, a new role — in tx, the transaction that made the link; it
 // implements auth.StaffMailer. Staff emails are rare and have no
-// registration to read again: they are rendered here, at enqueue. The link is a credential: like a manage
-// link it lives in the outbox row and never in a log.
+// registration to read again: they are rendered here, at enqueue. The link
+// is a credential: the row keeps the bodies that carry it sealed with a key
+// derived from SECRET_KEY (the sender opens them), and it is never logged.
 func (o *Outbox) EnqueueStaff(ctx context.Context, tx *sqlx.Tx, m auth.StaffMail) error {
 	msg, err := o.composeStaff(m)
 	if err != nil {
 		return err
 	}
+	key, err := o.secrets.Key(ctx, secret.Outbox)
+	if err != nil {
+		return err
+	}
+	bodies, err := json.Marshal(staffBodies{Text: msg.Text, HTML: msg.HTML})
+	if err != nil {
+		return err
+	}
+	p, err := json.Marshal(staffPayload{Sealed: secret.Seal(key, string(bodies))})
+	if err != nil {
+		return err
+	}
+	msg.Text, msg.HTML, msg.Payload = "", "", string(p)
 	return insertRendered(ctx, tx, []message{*msg})
 }
 

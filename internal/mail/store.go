@@ -24,7 +24,7 @@ const (
 // parameters), so a notice costs one round trip.
 const maxRows = 1000
 
-const renderedColumns = 12
+const renderedColumns = 13
 
 // insertRendered writes messages whose content is rendered already (staff
 // emails) with one statement per maxRows.
@@ -33,7 +33,7 @@ func insertRendered(ctx context.Context, tx *sqlx.Tx, msgs []message) error {
 		chunk := msgs[:min(len(msgs), maxRows)]
 		msgs = msgs[len(chunk):]
 		q := []byte(`INSERT INTO mail_outbox (message_id, kind, lang, recipient, recipient_name, reply_to,
-    registration_id, event_id, subject, body_text, body_html, calendar, qr) VALUES `)
+    registration_id, event_id, subject, body_text, body_html, calendar, qr, payload) VALUES `)
 		args := make([]any, 0, len(chunk)*(renderedColumns+1))
 		for i, m := range chunk {
 			if i > 0 {
@@ -44,8 +44,12 @@ func insertRendered(ctx context.Context, tx *sqlx.Tx, msgs []message) error {
 			if qr == nil {
 				qr = []string{} // pq.Array(nil) would be NULL
 			}
+			payload := m.Payload
+			if payload == "" {
+				payload = "{}"
+			}
 			args = append(args, m.MessageID, m.Kind, m.Lang, m.Recipient, m.RecipientName, m.ReplyTo,
-				m.RegistrationID, m.EventID, m.Subject, m.Text, m.HTML, m.Calendar, pq.Array(qr))
+				m.RegistrationID, m.EventID, m.Subject, m.Text, m.HTML, m.Calendar, pq.Array(qr), payload)
 		}
 		if _, err := tx.ExecContext(ctx, string(q), args...); err != nil {
 			return fmt.Errorf("enqueue mail: %w", err)

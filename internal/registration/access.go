@@ -2,7 +2,6 @@ package registration
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -12,20 +11,13 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/secret"
 )
-
-// hashToken is how a confirmation link's secret is stored: a leaked table
-// confirms nobody. Unlike manage tokens the link is never re-sent, so the
-// plain secret need not be kept.
-func hashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
-}
 
 // byConfirmToken returns the registration behind a confirmation link.
 func byConfirmToken(ctx context.Context, q sqlx.QueryerContext, token string) (*Registration, error) {
 	var r Registration
-	err := sqlx.GetContext(ctx, q, &r, selectRegistration+` WHERE r.confirm_token_hash = $1`, hashToken(token))
+	err := sqlx.GetContext(ctx, q, &r, selectRegistration+` WHERE r.confirm_token_hash = $1`, secret.Hash(token))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "err.confirm_link_invalid")
 	}
@@ -52,6 +44,10 @@ func (s *Service) ByConfirmToken(ctx context.Context, token string) (*Registrati
 // waitlisted. A link past its hold is refused with 410; the expiry job
 // releases its seats.
 func (s *Service) Confirm(ctx context.Context, token string) (*Registration, error) {
+	k, err := s.keys(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "confirm")
+	}
 	r, err := byConfirmToken(ctx, s.DB, token)
 	if err != nil {
 		return nil, apperr.Wrap(err, "confirm")
@@ -98,7 +94,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Registration, err
 		}
 		if status == Confirmed {
 			// The seats are counted already (held, or added just above).
-			if r.Tickets, err = insertTickets(ctx, tx, r.ID, e.ID, r.PartySize); err != nil {
+			if r.Tickets, err = insertTickets(ctx, tx, k, r, e.ID, r.PartySize); err != nil {
 				return err
 			}
 		} else {
@@ -111,6 +107,9 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Registration, err
 		return nil, apperr.Wrap(err, "confirm")
 	}
 	out, err := getByID(ctx, s.DB, r.ID)
+	if err == nil {
+		k.reveal(out)
+	}
 	return out, apperr.Wrap(err, "read registration")
 }
 

@@ -19,6 +19,7 @@ import (
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/member"
+	"treffpunkt/internal/secret"
 )
 
 // Group commit of sign-ups (docs/performance.md, "The registration rush").
@@ -205,6 +206,10 @@ var errAddressTaken = errors.New("an address of the batch has a live registratio
 // an address that signed up before is answered as such, full or not.
 func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, jobs []*signupJob, lookUp bool) ([]outcome, error) {
 	outs := make([]outcome, len(jobs))
+	sk, err := s.keys(ctx)
+	if err != nil {
+		return nil, err
+	}
 	e, err := event.LockBySlug(ctx, tx, slug)
 	if err != nil {
 		if apperr.Is(err, apperr.NotFound) {
@@ -308,14 +313,16 @@ func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, job
 		if lang == "" {
 			lang = e.DefaultLang
 		}
+		nonce := secret.Nonce()
 		r := &Registration{
 			EventID: e.ID, EventSlug: e.Slug, Name: su.Name, Email: su.Email, Lang: lang,
-			PartySize: su.PartySize, Status: status, ManageToken: newSecret(), Answers: su.answers,
+			PartySize: su.PartySize, Status: status, ManageNonce: nonce, ManageToken: sk.manageToken(nonce),
+			Answers: su.answers,
 		}
 		n := newRegistration{
 			Name: su.Name, Email: su.Email, Lang: lang, PartySize: su.PartySize,
-			MemberNumber: su.MemberNumber, BirthDate: su.birthDate, Status: status, ManageToken: r.ManageToken,
-			Answers: su.answers,
+			MemberNumber: su.MemberNumber, BirthDate: su.birthDate, Status: status,
+			ManageNonce: nonce, ManageHash: secret.Hash(r.ManageToken), Answers: su.answers,
 		}
 		switch {
 		case needsConfirmation(e):
@@ -326,7 +333,7 @@ func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, job
 				n.SeatsHeld = su.PartySize
 			}
 			r.ConfirmToken = newSecret()
-			n.Status, n.ConfirmHash, n.HoldExpiresAt = Pending, hashToken(r.ConfirmToken), &holdUntil
+			n.Status, n.ConfirmHash, n.HoldExpiresAt = Pending, secret.Hash(r.ConfirmToken), &holdUntil
 			r.Status, r.SeatsHeld, r.HoldExpiresAt = Pending, n.SeatsHeld, &holdUntil
 			seats += n.SeatsHeld
 			e.SeatsConfirmed += n.SeatsHeld
@@ -334,6 +341,7 @@ func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, job
 			seats += su.PartySize
 			e.SeatsConfirmed += su.PartySize
 			r.Tickets = newTickets(su.PartySize)
+			sk.reveal(r)
 		default:
 			// Under the event's lock the waitlist cannot change but for
 			// this batch: each newcomer is last.
@@ -363,7 +371,7 @@ func (s *Service) decideBatch(ctx context.Context, tx *sqlx.Tx, slug string, job
 	for i, first := range dupOf {
 		outs[i] = existingOf(outs[first], e)
 	}
-	if err := insertTicketsOf(ctx, tx, e.ID, newRegs); err != nil {
+	if err := insertTicketsOf(ctx, tx, sk, e.ID, newRegs); err != nil {
 		return nil, err
 	}
 	if seats != 0 {
@@ -405,11 +413,12 @@ func existingOf(first outcome, e *event.Event) outcome {
 		Existing: true, CheckMail: first.res.CheckMail}}
 }
 
-// newTickets returns the tickets of a party of n, codes from crypto/rand.
+// newTickets returns the seats of a party of n; their codes are derived
+// from the registration's nonce (tokens.go).
 func newTickets(n int) []Ticket {
 	ts := make([]Ticket, n)
 	for k := range ts {
-		ts[k] = Ticket{Seat: k + 1, Code: newSecret()}
+		ts[k] = Ticket{Seat: k + 1}
 	}
 	return ts
 }
@@ -479,14 +488,16 @@ FROM unnest($2::text[]) WITH ORDINALITY AS u(email, ord)`, eventID, pq.Array(ema
 func insertRegistrations(ctx context.Context, tx *sqlx.Tx, eventID int64, consent time.Time, rows []newRegistration, regs []*Registration) error {
 	n := len(rows)
 	var (
-		names, emails, langs, members, statuses, tokens = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		births, hashes                                  = make([]sql.NullString, n), make([]sql.NullString, n)
-		answers                                         = make([]string, n)
-		parties, held                                   = make([]int64, n), make([]int64, n)
-		holdUntil                                       *time.Time
+		names, emails, langs, members, statuses = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		nonces, manageHashes                    = make([][]byte, n), make([][]byte, n)
+		births, hashes                          = make([]sql.NullString, n), make([]sql.NullString, n)
+		answers                                 = make([]string, n)
+		parties, held                           = make([]int64, n), make([]int64, n)
+		holdUntil                               *time.Time
 	)
 	for k, r := range rows {
-		names[k], emails[k], langs[k], members[k], statuses[k], tokens[k] = r.Name, r.Email, r.Lang, r.MemberNumber, r.Status, r.ManageToken
+		names[k], emails[k], langs[k], members[k], statuses[k] = r.Name, r.Email, r.Lang, r.MemberNumber, r.Status
+		nonces[k], manageHashes[k] = r.ManageNonce, r.ManageHash
 		parties[k], held[k] = int64(r.PartySize), int64(r.SeatsHeld)
 		if r.BirthDate != nil {
 			births[k] = sql.NullString{String: r.BirthDate.Format(time.DateOnly), Valid: true}
@@ -510,39 +521,40 @@ func insertRegistrations(ctx context.Context, tx *sqlx.Tx, eventID int64, consen
 	// order, which is the batch's order.
 	q, err := tx.QueryContext(ctx, `
 INSERT INTO registrations (event_id, name, email, lang, party_size, member_number,
-    birth_date, status, manage_token, consent_at, confirmed_at,
+    birth_date, status, manage_nonce, manage_hash, consent_at, confirmed_at,
     confirm_token_hash, seats_held, hold_expires_at, answers, address_unconfirmed)
-SELECT $1, u.name, u.email, u.lang, u.party, u.member, u.birth::date, u.status, u.token, $2,
+SELECT $1, u.name, u.email, u.lang, u.party, u.member, u.birth::date, u.status, u.nonce, u.mhash, $2,
     CASE WHEN u.status = 'confirmed' THEN now() END,
     decode(u.hash, 'hex'), u.held, CASE WHEN u.status = 'pending' THEN $3::timestamptz END,
     u.answers::jsonb, u.status = 'pending'
 FROM unnest($4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[],
-            $10::text[], $11::text[], $12::text[], $13::int[], $14::text[])
-     WITH ORDINALITY AS u(name, email, lang, party, member, birth, status, token, hash, held, answers, ord)
+            $10::text[], $11::bytea[], $12::bytea[], $13::text[], $14::int[], $15::text[])
+     WITH ORDINALITY AS u(name, email, lang, party, member, birth, status, nonce, mhash, hash, held, answers, ord)
 ORDER BY u.ord
 ON CONFLICT (event_id, lower(email))
     WHERE status IN ('pending', 'confirmed', 'waitlisted') AND erased_at IS NULL
     DO NOTHING
-RETURNING id, manage_token, created_at`,
+RETURNING id, manage_hash, created_at`,
 		eventID, consent, holdUntil, pq.Array(names), pq.Array(emails), pq.Array(langs), pq.Array(parties),
-		pq.Array(members), pq.Array(births), pq.Array(statuses), pq.Array(tokens), pq.Array(hashes), pq.Array(held), pq.Array(answers))
+		pq.Array(members), pq.Array(births), pq.Array(statuses), pq.Array(nonces), pq.Array(manageHashes),
+		pq.Array(hashes), pq.Array(held), pq.Array(answers))
 	if err != nil {
 		return fmt.Errorf("insert registrations: %w", err)
 	}
 	defer q.Close()
-	byToken := make(map[string]*Registration, n)
-	for _, r := range regs {
-		byToken[r.ManageToken] = r
+	byHash := make(map[string]*Registration, n)
+	for k, r := range regs {
+		byHash[string(rows[k].ManageHash)] = r
 	}
 	got := 0
 	for q.Next() {
 		var id int64
-		var token string
+		var hash []byte
 		var created time.Time
-		if err := q.Scan(&id, &token, &created); err != nil {
+		if err := q.Scan(&id, &hash, &created); err != nil {
 			return fmt.Errorf("insert registrations: %w", err)
 		}
-		r := byToken[token]
+		r := byHash[string(hash)]
 		if r == nil {
 			return errors.New("insert registrations: unknown token returned")
 		}
@@ -566,23 +578,25 @@ RETURNING id, manage_token, created_at`,
 
 // insertTicketsOf writes the tickets of every registration in regs with
 // one statement.
-func insertTicketsOf(ctx context.Context, tx *sqlx.Tx, eventID int64, regs []*Registration) error {
+func insertTicketsOf(ctx context.Context, tx *sqlx.Tx, k keys, eventID int64, regs []*Registration) error {
 	var regIDs, seats []int64
-	var codes []string
+	var codes [][]byte
 	for _, r := range regs {
-		for _, t := range r.Tickets {
+		for i := range r.Tickets {
+			t := &r.Tickets[i]
+			t.Code = k.ticketCode(r.ManageNonce, t.Seat)
 			regIDs = append(regIDs, r.ID)
 			seats = append(seats, int64(t.Seat))
-			codes = append(codes, t.Code)
+			codes = append(codes, secret.Hash(t.Code))
 		}
 	}
 	if len(codes) == 0 {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, `
-INSERT INTO tickets (registration_id, event_id, seat, code)
+INSERT INTO tickets (registration_id, event_id, seat, code_hash)
 SELECT t.reg, $1, t.seat, t.code
-FROM unnest($2::bigint[], $3::int[], $4::text[]) AS t(reg, seat, code)`,
+FROM unnest($2::bigint[], $3::int[], $4::bytea[]) AS t(reg, seat, code)`,
 		eventID, pq.Array(regIDs), pq.Array(seats), pq.Array(codes))
 	if err != nil {
 		return fmt.Errorf("insert tickets: %w", err)

@@ -13,6 +13,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/secret"
 )
 
 // Statuses lists every registration status, in the order lists show them.
@@ -117,6 +118,9 @@ func ofEvent(ctx context.Context, q sqlx.QueryerContext, eventID, regID int64, l
 // freed, waitlist moved up, the person told).
 func (s *Service) CancelByOrganiser(ctx context.Context, eventID, regID int64) (*Registration, error) {
 	r, err := ofEvent(ctx, s.DB, eventID, regID, false)
+	if err == nil {
+		err = s.reveal(ctx, r)
+	}
 	if err != nil {
 		return nil, apperr.Wrap(err, "cancel by organiser")
 	}
@@ -129,7 +133,11 @@ func (s *Service) CancelByOrganiser(ctx context.Context, eventID, regID int64) (
 // with the waitlist off, or on an event that is not published; a party that
 // does not fit is refused with the number of free seats, never squeezed in.
 func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registration, error) {
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	k, err := s.keys(ctx)
+	if err != nil {
+		return nil, apperr.Wrap(err, "move up")
+	}
+	err = database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		e, err := event.LockByID(ctx, tx, eventID)
 		if err != nil {
 			return err
@@ -150,7 +158,7 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 		if err := setStatus(ctx, tx, r.ID, Confirmed); err != nil {
 			return err
 		}
-		if r.Tickets, err = confirmSeats(ctx, tx, e, r.ID, r.PartySize); err != nil {
+		if r.Tickets, err = confirmSeats(ctx, tx, k, e, r, r.PartySize); err != nil {
 			return err
 		}
 		r.Status, r.WaitlistPosition = Confirmed, 0
@@ -160,6 +168,9 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 		return nil, apperr.Wrap(err, "move up")
 	}
 	r, err := getByID(ctx, s.DB, regID)
+	if err == nil {
+		k.reveal(r)
+	}
 	return r, apperr.Wrap(err, "read registration")
 }
 
@@ -190,7 +201,7 @@ func (s *Service) ResendConfirmation(ctx context.Context, eventID, regID int64) 
 			// The link's secret is kept only hashed, so a resend is a new
 			// link; the old one stops working. The hold keeps its expiry.
 			kind, r.ConfirmToken = MailConfirmEmail, newSecret()
-			res, err := tx.ExecContext(ctx, `UPDATE registrations SET confirm_token_hash = $2 WHERE id = $1 AND status = 'pending'`, r.ID, hashToken(r.ConfirmToken))
+			res, err := tx.ExecContext(ctx, `UPDATE registrations SET confirm_token_hash = $2 WHERE id = $1 AND status = 'pending'`, r.ID, secret.Hash(r.ConfirmToken))
 			if err != nil {
 				return fmt.Errorf("new confirmation link: %w", err)
 			}

@@ -18,15 +18,18 @@ const (
 
 // Registration is one sign-up of a party for an event.
 type Registration struct {
-	ID          int64      `db:"id"`
-	EventID     int64      `db:"event_id"`
-	EventSlug   string     `db:"event_slug"`
-	Name        string     `db:"name"`
-	Email       string     `db:"email"`
-	Lang        string     `db:"lang"`
-	PartySize   int        `db:"party_size"`
-	Status      string     `db:"status"`
-	ManageToken string     `db:"manage_token"`
+	ID        int64  `db:"id"`
+	EventID   int64  `db:"event_id"`
+	EventSlug string `db:"event_slug"`
+	Name      string `db:"name"`
+	Email     string `db:"email"`
+	Lang      string `db:"lang"`
+	PartySize int    `db:"party_size"`
+	Status    string `db:"status"`
+	// ManageToken is derived from ManageNonce (tokens.go); the table
+	// keeps only its hash.
+	ManageToken string     `db:"-"`
+	ManageNonce []byte     `db:"manage_nonce"`
 	CreatedAt   time.Time  `db:"created_at"`
 	ConfirmedAt *time.Time `db:"confirmed_at"`
 	CancelledAt *time.Time `db:"cancelled_at"`
@@ -55,13 +58,15 @@ type Registration struct {
 
 // Ticket is one seat of a confirmed registration.
 type Ticket struct {
-	ID             int64      `db:"id"`
-	RegistrationID int64      `db:"registration_id"`
-	Seat           int        `db:"seat"`
-	Code           string     `db:"code"`
-	CheckedInAt    *time.Time `db:"checked_in_at"`
+	ID             int64 `db:"id"`
+	RegistrationID int64 `db:"registration_id"`
+	Seat           int   `db:"seat"`
+	// Code is derived from the registration's nonce and the seat
+	// (tokens.go); the table keeps only its hash.
+	Code        string     `db:"-"`
+	CheckedInAt *time.Time `db:"checked_in_at"`
 }
 
 // newSecret returns 130 random bits from crypto/rand as 26 base32 characters:
-// the format of ticket codes and manage tokens.
+// the format of confirmation links' secrets.
 func newSecret() string { return rand.Text() }

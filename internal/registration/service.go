@@ -2,6 +2,7 @@ package registration
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -9,6 +10,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/secret"
 )
 
 // Service runs sign-ups, cancellations and the waitlist.
@@ -24,7 +26,11 @@ type Service struct {
 	// NoBatch makes every sign-up a transaction of its own: the baseline
 	// of the benchmarks.
 	NoBatch bool
+	// Secrets derives manage tokens and ticket codes (tokens.go); nil
+	// uses the secret generated into the database (development, tests).
+	Secrets *secret.Source
 
+	srcOnce sync.Once
 	batches batcher
 }
 
@@ -140,12 +146,12 @@ func deref(p *int) int {
 
 // confirmSeats gives a party its seats on the locked event e and returns
 // its tickets.
-func confirmSeats(ctx context.Context, tx *sqlx.Tx, e *event.Event, regID int64, seats int) ([]Ticket, error) {
+func confirmSeats(ctx context.Context, tx *sqlx.Tx, k keys, e *event.Event, r *Registration, seats int) ([]Ticket, error) {
 	if err := event.AddSeats(ctx, tx, e.ID, seats); err != nil {
 		return nil, err
 	}
 	e.SeatsConfirmed += seats
-	return insertTickets(ctx, tx, regID, e.ID, seats)
+	return insertTickets(ctx, tx, k, r, e.ID, seats)
 }
 
 // releaseSeats gives the seats a confirmed registration has, or a pending
@@ -205,6 +211,9 @@ func (s *Service) Cancel(ctx context.Context, token string) (*Registration, erro
 		return nil, apperr.Wrap(err, "cancel")
 	}
 	r, err := getByID(ctx, s.DB, regID)
+	if err == nil {
+		err = s.reveal(ctx, r)
+	}
 	return r, apperr.Wrap(err, "read registration")
 }
 
@@ -221,6 +230,10 @@ func (s *Service) promote(ctx context.Context, tx *sqlx.Tx, e *event.Event) erro
 	if e.Status != event.Published || (e.Capacity != nil && e.SeatsConfirmed >= *e.Capacity) {
 		return nil
 	}
+	k, err := s.keys(ctx)
+	if err != nil {
+		return err
+	}
 	wl, err := waitlisted(ctx, tx, e.ID)
 	if err != nil {
 		return err
@@ -236,10 +249,11 @@ func (s *Service) promote(ctx context.Context, tx *sqlx.Tx, e *event.Event) erro
 		if err := setStatus(ctx, tx, r.ID, Confirmed); err != nil {
 			return err
 		}
-		if r.Tickets, err = confirmSeats(ctx, tx, e, r.ID, r.PartySize); err != nil {
+		if r.Tickets, err = confirmSeats(ctx, tx, k, e, &r, r.PartySize); err != nil {
 			return err
 		}
 		r.Status, r.EventSlug = Confirmed, e.Slug
+		k.reveal(&r)
 		promoted = append(promoted, &r)
 	}
 	return s.mail(ctx, tx, Notice{Kind: MailPromoted, Event: e, Registrations: promoted})
@@ -248,12 +262,25 @@ func (s *Service) promote(ctx context.Context, tx *sqlx.Tx, e *event.Event) erro
 // ByToken returns the registration behind a manage token.
 func (s *Service) ByToken(ctx context.Context, token string) (*Registration, error) {
 	r, err := getByToken(ctx, s.DB, token)
+	if err == nil {
+		err = s.reveal(ctx, r)
+	}
 	return r, apperr.Wrap(err, "registration by token")
 }
 
 // ByTicket returns the registration and ticket behind a ticket code.
 func (s *Service) ByTicket(ctx context.Context, code string) (*Registration, *Ticket, error) {
 	r, t, err := ticketByCode(ctx, s.DB, code)
+	if err == nil {
+		err = s.reveal(ctx, r)
+	}
+	if err == nil {
+		for _, rt := range r.Tickets {
+			if rt.ID == t.ID {
+				t.Code = rt.Code
+			}
+		}
+	}
 	return r, t, apperr.Wrap(err, "ticket")
 }
 
@@ -264,6 +291,9 @@ func (s *Service) ByTicket(ctx context.Context, code string) (*Registration, *Ti
 // organisation's member's address.
 func (s *Service) ListForEvent(ctx context.Context, eventID int64) ([]*Registration, error) {
 	rs, err := listByEvent(ctx, s.DB, eventID)
+	if err == nil {
+		err = s.reveal(ctx, rs...)
+	}
 	for _, r := range rs {
 		// An erased row has no address left to hide.
 		r.AddressUnconfirmed = r.AddressUnconfirmed && r.Email != ""

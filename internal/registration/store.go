@@ -11,11 +11,12 @@ import (
 	"github.com/lib/pq"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/secret"
 )
 
 const selectRegistration = `
 SELECT r.id, r.event_id, e.slug AS event_slug, r.name, r.email, r.lang, r.party_size,
-       r.status, r.manage_token, r.created_at, r.confirmed_at, r.cancelled_at,
+       r.status, r.manage_nonce, r.created_at, r.confirmed_at, r.cancelled_at,
        r.seats_held, r.hold_expires_at, r.answers, r.address_unconfirmed,
        CASE WHEN r.status = 'waitlisted' THEN (
            SELECT count(*) FROM registrations w
@@ -38,18 +39,27 @@ type newRegistration struct {
 	MemberNumber string
 	BirthDate    *time.Time
 	Status       string
-	ManageToken  string
-	Answers      Answers
+	// ManageNonce derives the manage token; ManageHash is its hash.
+	ManageNonce []byte
+	ManageHash  []byte
+	Answers     Answers
 }
 
-// insertTickets creates one ticket per seat and returns them.
-func insertTickets(ctx context.Context, tx *sqlx.Tx, regID, eventID int64, seats int) ([]Ticket, error) {
-	r := &Registration{ID: regID, Tickets: newTickets(seats)}
-	for k := range r.Tickets {
-		r.Tickets[k].RegistrationID = regID
+// insertTickets creates one ticket per seat of r and returns them.
+func insertTickets(ctx context.Context, tx *sqlx.Tx, k keys, r *Registration, eventID int64, seats int) ([]Ticket, error) {
+	if err := k.ensureNonce(ctx, tx, r); err != nil {
+		return nil, err
 	}
-	return r.Tickets, insertTicketsOf(ctx, tx, eventID, []*Registration{r})
+	one := &Registration{ID: r.ID, ManageNonce: r.ManageNonce, Tickets: newTickets(seats)}
+	for i := range one.Tickets {
+		one.Tickets[i].RegistrationID = r.ID
+	}
+	return one.Tickets, insertTicketsOf(ctx, tx, k, eventID, []*Registration{one})
 }
+
+// byHash is the condition that finds a registration by its manage token's
+// hash ($1): the current token, or one mailed before migration 00016.
+const byHash = `(r.manage_hash = $1 OR r.legacy_manage_hash = $1)`
 
 func getByID(ctx context.Context, q sqlx.QueryerContext, id int64) (*Registration, error) {
 	var r Registration
@@ -61,7 +71,7 @@ func getByID(ctx context.Context, q sqlx.QueryerContext, id int64) (*Registratio
 
 func getByToken(ctx context.Context, q sqlx.QueryerContext, token string) (*Registration, error) {
 	var r Registration
-	err := sqlx.GetContext(ctx, q, &r, selectRegistration+` WHERE r.manage_token = $1`, token)
+	err := sqlx.GetContext(ctx, q, &r, selectRegistration+` WHERE `+byHash, secret.Hash(token))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "err.registration_not_found")
 	}
@@ -77,7 +87,7 @@ func listByEvent(ctx context.Context, q sqlx.QueryerContext, eventID int64) ([]*
 	// selectRegistration would make a long waitlist quadratic.
 	err := sqlx.SelectContext(ctx, q, &rs, `
 SELECT r.id, r.event_id, e.slug AS event_slug, r.name, r.email, r.lang, r.party_size,
-       r.status, r.manage_token, r.created_at, r.confirmed_at, r.cancelled_at,
+       r.status, r.manage_nonce, r.created_at, r.confirmed_at, r.cancelled_at,
        r.seats_held, r.hold_expires_at, r.answers, r.address_unconfirmed,
        CASE WHEN r.status = 'waitlisted' THEN
            count(*) FILTER (WHERE r.status = 'waitlisted') OVER (ORDER BY r.waitlist_order)
@@ -105,7 +115,7 @@ func loadTickets(ctx context.Context, q sqlx.QueryerContext, rs []*Registration)
 	}
 	var ts []Ticket
 	err := sqlx.SelectContext(ctx, q, &ts, `
-SELECT id, registration_id, seat, code, checked_in_at FROM tickets
+SELECT id, registration_id, seat, checked_in_at FROM tickets
 WHERE registration_id = ANY($1) ORDER BY registration_id, seat`, pq.Array(ids))
 	if err != nil {
 		return fmt.Errorf("load tickets: %w", err)
@@ -122,7 +132,7 @@ WHERE registration_id = ANY($1) ORDER BY registration_id, seat`, pq.Array(ids))
 func waitlisted(ctx context.Context, tx *sqlx.Tx, eventID int64) ([]Registration, error) {
 	var rs []Registration
 	err := tx.SelectContext(ctx, &rs, `
-SELECT id, event_id, name, email, lang, party_size, status, manage_token FROM registrations
+SELECT id, event_id, name, email, lang, party_size, status, manage_nonce FROM registrations
 WHERE event_id = $1 AND status = 'waitlisted'
 ORDER BY waitlist_order`, eventID)
 	if err != nil {
@@ -150,7 +160,7 @@ WHERE id = $1`, id, status)
 // cancellations and sign-ups never deadlock.
 func eventIDByToken(ctx context.Context, q sqlx.QueryerContext, token string) (int64, error) {
 	var id int64
-	err := sqlx.GetContext(ctx, q, &id, `SELECT event_id FROM registrations WHERE manage_token = $1`, token)
+	err := sqlx.GetContext(ctx, q, &id, `SELECT event_id FROM registrations r WHERE `+byHash, secret.Hash(token))
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, apperr.New(apperr.NotFound, "err.registration_not_found")
 	}
@@ -162,7 +172,9 @@ func eventIDByToken(ctx context.Context, q sqlx.QueryerContext, token string) (i
 
 func ticketByCode(ctx context.Context, q sqlx.QueryerContext, code string) (*Registration, *Ticket, error) {
 	var t Ticket
-	err := sqlx.GetContext(ctx, q, &t, `SELECT id, registration_id, seat, code, checked_in_at FROM tickets WHERE code = $1`, code)
+	err := sqlx.GetContext(ctx, q, &t, `
+SELECT id, registration_id, seat, checked_in_at FROM tickets
+WHERE code_hash = $1 OR legacy_code_hash = $1`, secret.Hash(code))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, apperr.New(apperr.NotFound, "err.ticket_not_found")
 	}

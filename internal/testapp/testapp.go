@@ -34,6 +34,7 @@ import (
 	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
+	"treffpunkt/internal/secret"
 	"treffpunkt/internal/testdb"
 	"treffpunkt/internal/web"
 	webfs "treffpunkt/web"
@@ -118,13 +119,14 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 			t.Fatal("testapp: the change listener did not start")
 		}
 	}
-	a.Registrations = &registration.Service{DB: db}
+	secrets := &secret.Source{DB: db, SecretKey: a.Config.SecretKey}
+	a.Registrations = &registration.Service{DB: db, Secrets: secrets}
 	a.Events = &event.Service{DB: db, SeatsFreed: a.Registrations.Promote}
 	a.Orgs = &org.Service{DB: db}
 	a.StaffMail = &StaffMailRecorder{db: db}
 	a.Auth = &auth.Service{DB: db, BaseURL: a.URL, Mailer: a.StaffMail, PasswordCost: bcrypt.MinCost, Changes: a.Changes}
 	a.Members = &member.Service{DB: db}
-	a.Checkins = &checkin.Service{DB: db, Changes: a.Changes}
+	a.Checkins = &checkin.Service{DB: db, Changes: a.Changes, Secrets: secrets}
 	cat, err := i18n.Load(webfs.FS, a.Config.DefaultLang)
 	if err != nil {
 		t.Fatalf("catalogue: %v", err)
