@@ -51,6 +51,9 @@ commands:
   token add --org S --role organiser|door [--name N] [--admin]
                                          add an API token (printed last);
                                          --admin: a network-admin token
+  token list --org S                     list an organisation's API tokens
+                                         (network-admin ones included)
+  token revoke --org S --id N            revoke an API token at once
   mail preview [--kind K] [--lang L] [--format text|html|eml]
                                          show an email with sample data
 
@@ -71,6 +74,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 	cmd, rest := args[0], args[1:]
 	if (cmd == "org" || cmd == "user" || cmd == "token") && len(rest) > 0 && rest[0] == "add" {
 		cmd, rest = cmd+" add", rest[1:]
+	}
+	if cmd == "token" && len(rest) > 0 && (rest[0] == "list" || rest[0] == "revoke") {
+		cmd, rest = "token "+rest[0], rest[1:]
 	}
 	if cmd == "mail" && len(rest) > 0 && rest[0] == "preview" {
 		cmd, rest = "mail preview", rest[1:]
@@ -96,6 +102,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		return userAdd(ctx, rest, stdin, stdout)
 	case "token add":
 		return tokenAdd(ctx, rest, stdout)
+	case "token list":
+		return tokenList(ctx, rest, stdout)
+	case "token revoke":
+		return tokenRevoke(ctx, rest, stdout)
 	case "mail preview":
 		return mailPreview(rest, stdout)
 	case "help", "-h", "--help":

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"treffpunkt/internal/auth"
 )
 
 // cacheHits is how many lookups a's caches answered from memory.
@@ -72,7 +74,7 @@ func TestCachedTokenAndEventFollowChangesOnEveryInstance(t *testing.T) {
 
 	// Revoked through the first instance: refused there at once, and by
 	// the other one as soon as it hears of it.
-	if err := d.Auth.RevokeToken(t.Context(), d.Event.OrgID, tokenID(t, d.app, d.Tok)); err != nil {
+	if err := d.Auth.RevokeToken(t.Context(), &auth.Principal{}, d.Event.OrgID, tokenID(t, d.app, d.Tok)); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := scanOn(d.app, omid); st != http.StatusUnauthorized {

@@ -21,20 +21,27 @@ type Token struct {
 	RevokedAt  *time.Time `db:"revoked_at"`
 }
 
-// Tokens lists the organisation's API tokens, newest first.
-func (s *Service) Tokens(ctx context.Context, orgID int64) ([]Token, error) {
+// Tokens lists the organisation's API tokens, newest first, as p sees
+// them. A network-admin token issued under the organisation acts on every
+// organisation, so it is none of the organisation's owners' business: only
+// a network admin sees it.
+func (s *Service) Tokens(ctx context.Context, p *Principal, orgID int64) ([]Token, error) {
 	var out []Token
 	err := s.DB.SelectContext(ctx, &out, `
 SELECT id, name, role, is_admin, created_at, last_used_at, revoked_at
-FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC, id DESC`, orgID)
+FROM api_tokens WHERE org_id = $1 AND (NOT is_admin OR $2)
+ORDER BY created_at DESC, id DESC`, orgID, p.Admin)
 	return out, apperr.Wrap(err, "list tokens")
 }
 
 // RevokeToken ends a token of the organisation at once; revoking twice is
-// harmless. A token of another organisation is NotFound.
-func (s *Service) RevokeToken(ctx context.Context, orgID, tokenID int64) error {
+// harmless. A token of another organisation is NotFound, and so is a
+// network-admin token unless p is a network admin (or the command line,
+// which acts as one).
+func (s *Service) RevokeToken(ctx context.Context, p *Principal, orgID, tokenID int64) error {
 	res, err := s.DB.ExecContext(ctx, `
-UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND org_id = $2`, tokenID, orgID)
+UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now())
+WHERE id = $1 AND org_id = $2 AND (NOT is_admin OR $3)`, tokenID, orgID, p.Admin)
 	if err != nil {
 		return apperr.Wrap(err, "revoke token")
 	}

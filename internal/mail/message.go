@@ -2,7 +2,9 @@ package mail
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"net/mail"
 	"strings"
 
 	gomail "github.com/wneessen/go-mail"
@@ -34,16 +36,22 @@ const qrScale = 6
 // error here is permanent: the same row would fail the same way again.
 func build(q *queued, c *content, from string) (*gomail.Msg, error) {
 	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
-	if err := m.From(from); err != nil {
-		return nil, fmt.Errorf("sender address: %w", err)
+	sender, err := mail.ParseAddress(from)
+	if err != nil {
+		return nil, errors.New("sender address (MAIL_FROM) does not parse")
 	}
-	if err := m.AddToFormat(q.RecipientName, q.Recipient); err != nil {
-		return nil, fmt.Errorf("recipient address: %w", err)
+	m.FromMailAddress(sender)
+	to, err := address(q.RecipientName, q.Recipient)
+	if err != nil {
+		return nil, err
 	}
+	m.AddToMailAddress(to)
 	if c.ReplyTo != "" {
-		if err := m.ReplyTo(c.ReplyTo); err != nil {
-			return nil, fmt.Errorf("reply-to address: %w", err)
+		rt, err := address("", c.ReplyTo)
+		if err != nil {
+			return nil, errors.New("reply-to address (the organisation's) does not parse")
 		}
+		m.ReplyToMailAddress(rt)
 	}
 	m.Subject(c.Subject)
 	m.SetMessageIDWithValue(q.MessageID)
@@ -69,4 +77,23 @@ func build(q *queued, c *content, from string) (*gomail.Msg, error) {
 		}
 	}
 	return m, nil
+}
+
+// errRecipient says no more than that: the error is logged and kept in the
+// outbox, and must name no one (the library's parse error quotes the whole
+// header, name and address).
+var errRecipient = errors.New("recipient address does not parse")
+
+// address is the To (or Reply-To) address. The header is written from
+// net/mail's Address, which quotes or encodes the name as it needs (never
+// pasted into `"%s" <%s>`): a name with " , ; < > \ or in any script
+// reaches its owner as typed. It is checked by parsing the header form
+// back, as the receiving end will.
+func address(name, addr string) (*mail.Address, error) {
+	a := &mail.Address{Name: name, Address: addr}
+	back, err := mail.ParseAddress(a.String())
+	if err != nil || back.Name != name || back.Address != addr {
+		return nil, errRecipient
+	}
+	return a, nil
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 	gomail "github.com/wneessen/go-mail"
@@ -234,7 +236,7 @@ func (b *builder) stop() { close(b.quit) }
 // recording failed.
 func (s *Sender) send(ctx context.Context, c *gomail.Client, q *queued, b built) (stop, err error) {
 	if b.err != nil {
-		s.Log.Error("mail cannot be built", "id", q.ID, "kind", q.Kind, "err", b.err)
+		s.Log.Error("mail cannot be built", "id", q.ID, "kind", q.Kind, "to_domain", domain(q.Recipient), "err", b.err)
 		return nil, markFailed(ctx, s.DB, q.ID, b.err.Error())
 	}
 	m := b.m
@@ -244,6 +246,13 @@ func (s *Sender) send(ctx context.Context, c *gomail.Client, q *queued, b built)
 		return nil, markSent(ctx, s.DB, q.ID)
 	}
 	verdict, reason := classify(sendErr)
+	// Servers quote the recipient in their answers ("<a@b>: user
+	// unknown"); the reason goes into the log and the outbox, which keep
+	// no addresses (docs/mail.md).
+	reason = q.redact(reason)
+	if sendErr != nil {
+		sendErr = &redacted{msg: q.redact(sendErr.Error()), err: sendErr}
+	}
 	switch verdict {
 	case refused:
 		s.Log.Warn("mail refused", "id", q.ID, "kind", q.Kind, "to_domain", domain(q.Recipient), "reason", reason)
@@ -361,3 +370,25 @@ func domain(addr string) string {
 	}
 	return "?"
 }
+
+// redact replaces the recipient's address and name in a text from the
+// mail server or the mail library.
+func (q *queued) redact(s string) string {
+	for _, p := range []string{q.Recipient, q.RecipientName} {
+		// Shorter names would blank common words of the server's answer.
+		if utf8.RuneCountInString(p) >= 3 {
+			s = regexp.MustCompile(`(?i)`+regexp.QuoteMeta(p)).ReplaceAllLiteralString(s, "[recipient]")
+		}
+	}
+	return s
+}
+
+// redacted is an error whose text names no recipient; errors.As still
+// finds the library's error inside.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }

@@ -23,12 +23,19 @@ type Erased struct {
 }
 
 // eraseRegistrations blanks the personal data of the registrations ids
-// (name, email, answers, birth date, member number), of their emails in
-// the outbox and the scanned text of their tickets' check-in scans, keeping
-// status, party size, tickets, check-ins and scan verdicts, so that counts
-// and check-in totals remain. Emails not sent yet are given up.
+// (name, email, answers, birth date, member number), every column of their
+// emails in the outbox that may hold them (last_error too: a server's
+// answer may quote the address, and versions before 2026-12 kept the whole
+// To header there), the scanned text of their tickets' check-in scans, and
+// the scans of their events that match no ticket but hold their address or
+// name (typed at the door). It keeps status, party size, tickets,
+// check-ins and scan verdicts, so that counts and check-in totals remain.
+// Emails not sent yet are given up.
 const eraseRegistrations = `
-WITH reg AS (
+WITH old AS (
+    SELECT r.id, r.event_id, r.name, r.email FROM registrations r
+    WHERE r.id = ANY($1) AND r.erased_at IS NULL
+), reg AS (
     UPDATE registrations r SET name = '', email = '', answers = '{}', birth_date = NULL,
         member_number = '', erased_at = $2, updated_at = now()
     WHERE r.id = ANY($1) AND r.erased_at IS NULL
@@ -37,7 +44,7 @@ WITH reg AS (
     UPDATE mail_outbox m SET recipient = '', recipient_name = '', subject = '',
         body_text = '', body_html = '', calendar = '', qr = '{}', payload = '{}',
         status = CASE WHEN m.status IN ('queued', 'sending') THEN 'failed' ELSE m.status END,
-        last_error = CASE WHEN m.status IN ('queued', 'sending') THEN 'erased before sending' ELSE m.last_error END
+        last_error = CASE WHEN m.status IN ('queued', 'sending') THEN 'erased before sending' ELSE '' END
     FROM reg WHERE m.registration_id = reg.id
     RETURNING m.id
 ), scans AS (
@@ -45,11 +52,20 @@ WITH reg AS (
     FROM tickets t JOIN reg ON reg.id = t.registration_id
     WHERE s.ticket_id = t.id AND s.code <> ''
     RETURNING s.id
+), typed AS (
+    -- Names shorter than three characters would blank unrelated scans.
+    UPDATE checkin_scans s SET code = ''
+    WHERE s.id IN (
+        SELECT s2.id FROM checkin_scans s2 JOIN old ON old.event_id = s2.event_id
+        WHERE s2.ticket_id IS NULL AND s2.code <> ''
+          AND ((old.email <> '' AND strpos(lower(s2.code), lower(old.email)) > 0)
+            OR (char_length(old.name) >= 3 AND strpos(lower(s2.code), lower(old.name)) > 0)))
+    RETURNING s.id
 )
 SELECT (SELECT count(*) FROM reg) AS registrations,
        (SELECT count(DISTINCT event_id) FROM reg) AS events,
        (SELECT count(*) FROM mails) AS mails,
-       (SELECT count(*) FROM scans) AS scans`
+       (SELECT count(*) FROM scans) + (SELECT count(*) FROM typed) AS scans`
 
 // eraseScans blanks the scanned text of up to $3 check-in scans of events
 // that ended before $1 - $2 seconds: the scans of unknown or mistyped codes,

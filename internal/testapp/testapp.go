@@ -62,6 +62,8 @@ type App struct {
 	Metrics *metrics.Metrics
 	// Changes keeps the instance's caches fresh (internal/cache).
 	Changes *cache.Watcher
+	// Logs is the router's log; CaptureLogs keeps it.
+	Logs *Logs
 }
 
 // New starts an app on a fresh database.
@@ -97,7 +99,7 @@ func OnDB(t testing.TB, db *sqlx.DB) *App {
 // OnDBWith is OnDB with a chance to change the configuration first.
 func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 	t.Helper()
-	a := &App{DB: db}
+	a := &App{DB: db, Logs: &Logs{}}
 	srv := httptest.NewUnstartedServer(nil)
 	a.URL = "http://" + srv.Listener.Addr().String()
 	a.Config = &config.Config{
@@ -135,7 +137,7 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 	a.Metrics = metrics.New(db.DB)
 	a.Metrics.Caches(a.Changes)
 	h, err := web.NewRouter(web.Deps{
-		Config: a.Config, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Catalogue: cat,
+		Config: a.Config, Log: slog.New(slog.NewJSONHandler(a.Logs, nil)), Catalogue: cat,
 		Events: a.Events, Registrations: a.Registrations, Orgs: a.Orgs, Auth: a.Auth,
 		Members: a.Members, Checkins: a.Checkins, SessionStore: postgresstore.NewWithCleanupInterval(db.DB, 0),
 		Calendar: &calendar.Service{DB: db, BaseURL: a.Config.BaseURL, DefaultLang: a.Config.DefaultLang, SecretKey: a.Config.SecretKey},

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+
+	"treffpunkt/internal/auth"
 )
 
 // admRoute is one route of the organisers' area or the staff API with the
@@ -260,7 +262,7 @@ func TestEveryStaffAPIRouteIsScopedToTheTokensOrganisation(t *testing.T) {
 		})
 	}
 	// A revoked token is refused at once.
-	if err := w.Auth.RevokeToken(t.Context(), w.A.Org.ID, w.A.TokenID); err != nil {
+	if err := w.Auth.RevokeToken(t.Context(), &auth.Principal{}, w.A.Org.ID, w.A.TokenID); err != nil {
 		t.Fatal(err)
 	}
 	if code, _ := admAPI(t, w.URL, "GET", "/api/v1/orgs/a/events", w.A.DoorTok, "", ""); code != http.StatusUnauthorized {

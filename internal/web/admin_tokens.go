@@ -30,7 +30,7 @@ func (s *server) tokensPage(c *gin.Context) {
 }
 
 func (s *server) renderTokens(c *gin.Context, status int, p tokensPage) {
-	toks, err := s.Auth.Tokens(c.Request.Context(), principal(c).OrgID)
+	toks, err := s.Auth.Tokens(c.Request.Context(), principal(c), principal(c).OrgID)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -78,7 +78,7 @@ func (s *server) revokeToken(c *gin.Context) {
 		return
 	}
 	err = s.audited(c, audit.Entry{Action: audit.TokenRevoke, Target: "#" + strconv.FormatInt(id, 10), Details: map[string]any{"token_id": id}}, func(ctx context.Context) error {
-		return s.Auth.RevokeToken(ctx, principal(c).OrgID, id)
+		return s.Auth.RevokeToken(ctx, principal(c), principal(c).OrgID, id)
 	})
 	if err != nil {
 		_ = c.Error(err)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
@@ -21,7 +22,8 @@ import (
 // organisation's website, where the browser may refuse this site's cookies
 // (Safari blocks third-party cookies, Chrome partitions or phases them out).
 // So their form must not rest on the CSRF cookie: it carries a signed,
-// short-lived token instead, and the POST checks that token and the Origin.
+// short-lived, single-use token instead, and the POST checks that token and
+// the Origin.
 // docs/embed.md explains why this is enough.
 
 const (
@@ -70,47 +72,61 @@ func (s *server) embedKey(c *gin.Context) ([]byte, error) {
 	return s.embed.key, nil
 }
 
-func embedMAC(key []byte, slug string, exp int64) string {
+func embedMAC(key []byte, slug string, exp int64, nonce string) string {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(slug + "\x00" + strconv.FormatInt(exp, 10)))
+	m.Write([]byte(slug + "\x00" + strconv.FormatInt(exp, 10) + "\x00" + nonce))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
-// newEmbedToken signs the event's slug and an expiry: "<unix>.<mac>".
+// newEmbedToken signs the event's slug, an expiry and a random nonce:
+// "<unix>.<nonce>.<mac>". The nonce makes the token single-use
+// (registration.ClaimFormToken).
 func newEmbedToken(key []byte, slug string, now time.Time) string {
 	exp := now.Add(embedTokenTTL).Unix()
-	return strconv.FormatInt(exp, 10) + "." + embedMAC(key, slug, exp)
+	nonce := rand.Text()
+	return strconv.FormatInt(exp, 10) + "." + nonce + "." + embedMAC(key, slug, exp, nonce)
 }
 
-// checkEmbedToken says whether tok was made for slug and has not expired.
-func checkEmbedToken(key []byte, slug, tok string, now time.Time) bool {
-	expS, mac, ok := strings.Cut(tok, ".")
+// checkEmbedToken says whether tok was made for slug and has not expired,
+// and returns its nonce and expiry.
+func checkEmbedToken(key []byte, slug, tok string, now time.Time) (nonce string, expires time.Time, ok bool) {
+	expS, rest, ok := strings.Cut(tok, ".")
 	if !ok {
-		return false
+		return "", time.Time{}, false
+	}
+	nonce, mac, ok := strings.Cut(rest, ".")
+	if !ok || nonce == "" {
+		return "", time.Time{}, false
 	}
 	exp, err := strconv.ParseInt(expS, 10, 64)
 	if err != nil || now.Unix() > exp || exp > now.Add(embedTokenTTL+time.Minute).Unix() {
-		return false
+		return "", time.Time{}, false
 	}
-	return hmac.Equal([]byte(mac), []byte(embedMAC(key, slug, exp)))
+	if !hmac.Equal([]byte(mac), []byte(embedMAC(key, slug, exp, nonce))) {
+		return "", time.Time{}, false
+	}
+	return nonce, time.Unix(exp, 0), true
 }
 
-// sameOrigin accepts a POST whose Origin (when the browser sends one) is
-// this site: the embedded form is a document of this site, whatever page
-// frames it.
-func (s *server) sameOrigin(r *http.Request) bool {
+// embedOrigin checks a POST's Origin: the embedded form is a document of
+// this site, whatever page frames it, so a browser sends this site's
+// origin. A foreign origin is a form on another site posting to us; a
+// missing or "null" one (a sandboxed frame, a file, a script outside a
+// browser) says nothing about where the post comes from, and the form's
+// token alone can be fetched by anyone, so both are refused.
+func (s *server) embedOrigin(r *http.Request) (ok bool, stated bool) {
 	o := r.Header.Get("Origin")
 	if o == "" || o == "null" {
-		return true
+		return false, false
 	}
 	u, err := url.Parse(o)
 	if err != nil {
-		return false
+		return false, true
 	}
 	if base, err := url.Parse(s.Config.BaseURL); err == nil && strings.EqualFold(u.Scheme+"://"+u.Host, base.Scheme+"://"+base.Host) {
-		return true
+		return true, true
 	}
-	return strings.EqualFold(u.Host, r.Host)
+	return strings.EqualFold(u.Host, r.Host), true
 }
 
 // embedFormFields fills in what the embedded form adds to the event page:
@@ -138,26 +154,47 @@ func (s *server) embedRegister(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	if !s.sameOrigin(c.Request) {
-		s.Log.Info("embed sign-up from a foreign origin", "route", c.FullPath())
-		_ = c.Error(apperr.New(apperr.Forbidden, "err.csrf"))
+	if ok, stated := s.embedOrigin(c.Request); !ok {
+		msg := "err.csrf"
+		if !stated {
+			msg = "embed.no_origin"
+		}
+		s.Log.Info("embed sign-up refused", "reason", msg, "route", c.FullPath())
+		_ = c.Error(apperr.New(apperr.Forbidden, msg))
 		return
 	}
-	if !checkEmbedToken(key, slug, c.PostForm("embed_token"), time.Now()) {
-		e, err := s.Events.GetPublic(c.Request.Context(), slug)
-		if err != nil {
-			_ = c.Error(err)
+	nonce, expires, ok := checkEmbedToken(key, slug, c.PostForm("embed_token"), time.Now())
+	if !ok {
+		s.embedAgain(c, slug, apperr.New(apperr.Forbidden, "embed.expired"))
+		return
+	}
+	// Claimed before the sign-up: should the sign-up then be refused, the
+	// form comes back with a fresh token, so the visitor loses nothing.
+	if err := s.Registrations.ClaimFormToken(c.Request.Context(), nonce, expires); err != nil {
+		if ae := apperr.From(err); ae.Code == apperr.Forbidden {
+			s.embedAgain(c, slug, ae)
 			return
 		}
-		form := signupForm{
-			Name: strings.ToValidUTF8(c.PostForm("name"), ""), Email: strings.ToValidUTF8(c.PostForm("email"), ""),
-			PartySize: strings.TrimSpace(c.PostForm("party_size")), BirthDate: c.PostForm("birth_date"),
-			MemberNumber: c.PostForm("member_number"), Consent: c.PostForm("consent") != "",
-		}
-		s.renderEvent(c, http.StatusForbidden, e, form, apperr.New(apperr.Forbidden, "embed.expired"))
+		_ = c.Error(err)
 		return
 	}
 	s.register(c)
+}
+
+// embedAgain shows the embedded form again, with the values kept, a fresh
+// token and why it was not taken.
+func (s *server) embedAgain(c *gin.Context, slug string, why *apperr.Error) {
+	e, err := s.Events.GetPublic(c.Request.Context(), slug)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	form := signupForm{
+		Name: strings.ToValidUTF8(c.PostForm("name"), ""), Email: strings.ToValidUTF8(c.PostForm("email"), ""),
+		PartySize: strings.TrimSpace(c.PostForm("party_size")), BirthDate: c.PostForm("birth_date"),
+		MemberNumber: c.PostForm("member_number"), Consent: c.PostForm("consent") != "",
+	}
+	s.renderEvent(c, http.StatusForbidden, e, form, why)
 }
 
 type embedDonePage struct {

@@ -85,12 +85,13 @@ func TestEmbedSignupRefusesBadTokenAndForeignOrigin(t *testing.T) {
 	a.Event(t, o, "other", nil)
 	good := embedToken(t, a, "fest")
 	exp, mac, _ := strings.Cut(good, ".")
+	nonce, _, _ := strings.Cut(mac, ".")
 	cases := map[string]struct {
 		token, origin string
 		want          int
 	}{
 		"missing":        {"", a.URL, http.StatusForbidden},
-		"forged mac":     {exp + ".AAAAAAAAAAAAAAAAAAAAAA", a.URL, http.StatusForbidden},
+		"forged mac":     {exp + "." + nonce + ".AAAAAAAAAAAAAAAAAAAAAA", a.URL, http.StatusForbidden},
 		"later expiry":   {fmt.Sprint(mustAtoi(t, exp)+60) + "." + mac, a.URL, http.StatusForbidden},
 		"expired":        {"1000." + mac, a.URL, http.StatusForbidden},
 		"other event's":  {embedToken(t, a, "other"), a.URL, http.StatusForbidden},
@@ -108,6 +109,51 @@ func TestEmbedSignupRefusesBadTokenAndForeignOrigin(t *testing.T) {
 	}
 	if got := a.Count(t, `SELECT count(*) FROM registrations`); got != 0 {
 		t.Fatalf("registrations = %d, want 0", got)
+	}
+}
+
+// An embedded sign-up must say where it comes from: a POST without an
+// Origin, or with Origin null (a sandboxed frame, a file, a privacy tool
+// that hides it), is refused with a page that says why. Real browsers send
+// this site's origin from the form (embed_browser_test.go).
+func TestEmbedSignupRefusesMissingOrNullOrigin(t *testing.T) {
+	a := testapp.New(t)
+	o := a.Org(t, "miso")
+	a.Event(t, o, "fest", nil)
+	for _, origin := range []string{"", "null"} {
+		code, body := embedPost(t, a, "fest", origin, signupValues(embedToken(t, a, "fest"), "x@example.org"))
+		if code != http.StatusForbidden || !strings.Contains(body, "Dein Browser hat nicht mitgeteilt, von welcher Website") {
+			t.Errorf("Origin %q: %d\n%.600s", origin, code, body)
+		}
+	}
+	if got := a.Count(t, `SELECT count(*) FROM registrations`); got != 0 {
+		t.Fatalf("registrations = %d, want 0", got)
+	}
+}
+
+// A form token serves one sign-up, on every instance: sent again (a page
+// that replays it, or the back button), it signs nobody up and the form
+// comes back with the values kept and a fresh token.
+func TestEmbedTokenServesOneSignup(t *testing.T) {
+	a := testapp.New(t)
+	b := a.Second(t)
+	o := a.Org(t, "miso")
+	a.Event(t, o, "fest", nil)
+	tok := embedToken(t, a, "fest")
+	if code, body := embedPost(t, a, "fest", a.URL, signupValues(tok, "first@example.org")); code != http.StatusOK {
+		t.Fatalf("first sign-up: %d\n%.600s", code, body)
+	}
+	for i, app := range []*testapp.App{a, b} {
+		code, body := embedPost(t, app, "fest", app.URL, signupValues(tok, fmt.Sprintf("again%d@example.org", i)))
+		if code != http.StatusForbidden || !strings.Contains(body, "schon einmal abgeschickt") {
+			t.Errorf("replay on instance %d: %d\n%.600s", i+1, code, body)
+		}
+		if m := embedTokenRE.FindStringSubmatch(body); m == nil || m[1] == tok || !strings.Contains(body, `value="Lina"`) {
+			t.Errorf("replay on instance %d: the form does not come back with the values and a fresh token", i+1)
+		}
+	}
+	if got := a.Count(t, `SELECT count(*) FROM registrations`); got != 1 {
+		t.Fatalf("registrations = %d, want 1", got)
 	}
 }
 

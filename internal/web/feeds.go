@@ -15,7 +15,8 @@ import (
 // /events/{slug}.ics and /feeds/{token}.ics (docs/calendar.md). Their paths
 // end in .ics, and they bypass the CSRF middleware (see NewRouter): they
 // take no forms and must not set cookies, which would keep shared caches
-// from storing them.
+// from storing them. Only these routes, read with GET or HEAD, bypass it:
+// any other path that ends in .ics is a page like every other.
 
 const (
 	feedContentType = "text/calendar; charset=utf-8"
@@ -25,7 +26,26 @@ const (
 	personalCacheControl = "private, max-age=300"
 )
 
-func isFeedPath(p string) bool { return strings.HasSuffix(p, ".ics") }
+func isFeedRequest(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	p := r.URL.Path
+	if p == "/calendar.ics" {
+		return true
+	}
+	for _, prefix := range []string{"/events/", "/feeds/"} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok {
+			name, ok := strings.CutSuffix(rest, ".ics")
+			return ok && name != "" && !strings.Contains(name, "/")
+		}
+	}
+	if rest, ok := strings.CutPrefix(p, "/orgs/"); ok {
+		org, ok := strings.CutSuffix(rest, "/calendar.ics")
+		return ok && org != "" && !strings.Contains(org, "/")
+	}
+	return false
+}
 
 // networkFeed serves /calendar.ics: every published event of the network.
 func (s *server) networkFeed(c *gin.Context) { s.publicFeed(c, calendar.Query{}) }

@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -95,6 +97,64 @@ func (s *server) language(c *gin.Context) {
 	}
 	c.Set(ctxLocalizer, s.Catalogue.For(lang))
 	c.Next()
+}
+
+// validInput answers a path parameter or query value that is not valid
+// UTF-8 or holds a NUL before any handler runs: no slug, token or filter
+// looks like that, and PostgreSQL refuses such text with an error that
+// would otherwise become a 500. A path parameter names nothing (404); a
+// query is malformed (400).
+func (s *server) validInput(c *gin.Context) {
+	for _, p := range c.Params {
+		if !cleanText(p.Value) {
+			_ = c.Error(notFound())
+			c.Abort()
+			return
+		}
+	}
+	for k, vs := range c.Request.URL.Query() {
+		ok := cleanText(k)
+		for _, v := range vs {
+			ok = ok && cleanText(v)
+		}
+		if !ok {
+			_ = c.Error(apperr.New(apperr.BadRequest, "err.invalid"))
+			c.Abort()
+			return
+		}
+	}
+	c.Next()
+}
+
+func cleanText(v string) bool { return utf8.ValidString(v) && !strings.ContainsRune(v, 0) }
+
+// metrics serves /metrics. With METRICS_TOKEN the token decides. Without
+// one, only a peer on the loopback interface is answered (404 to others),
+// and only for itself: a local reverse proxy that forwards someone else's
+// request (X-Forwarded-For, from a proxy in TRUSTED_PROXIES) is refused
+// too. The peer address decides first, so a forged X-Forwarded-For can only
+// refuse, never admit.
+func (s *server) metrics() gin.HandlerFunc {
+	h := s.Metrics.Handler(s.Config.MetricsToken)
+	if s.Config.MetricsToken != "" {
+		return gin.WrapH(h)
+	}
+	return func(c *gin.Context) {
+		if !loopback(c.Request.RemoteAddr) || !loopback(c.ClientIP()) {
+			_ = c.Error(notFound())
+			return
+		}
+		h.ServeHTTP(c.Writer, c.Request)
+	}
+}
+
+// loopback says whether addr ("host:port" or a bare IP) is a loopback address.
+func loopback(addr string) bool {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	ip := net.ParseIP(addr)
+	return ip != nil && ip.IsLoopback()
 }
 
 func localizer(c *gin.Context) *i18n.Localizer {

@@ -68,6 +68,9 @@ type server struct {
 	// signupEmail is SIGNUP_RATE_PER_EMAIL, shared by form and API.
 	signupEmail *ratelimit.Keyed
 	embed       embedKeys
+	// routes are the router's patterns, for logs written before Gin has
+	// matched a request (the CSRF check).
+	routes gin.RoutesInfo
 }
 
 // maxBodyBytes bounds every request body; sign-up forms and API calls are a
@@ -107,7 +110,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID, s.logRequests, s.observe, s.recoverPanics, s.language, s.renderErrors, s.currentUser)
+	r.Use(s.requestID, s.logRequests, s.observe, s.recoverPanics, s.language, s.renderErrors, s.validInput, s.currentUser)
 
 	static, err := fs.Sub(web.FS, "static")
 	if err != nil {
@@ -116,7 +119,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	r.StaticFS("/static", http.FS(static))
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(s.Metrics.Handler(d.Config.MetricsToken)))
+	r.GET("/metrics", s.metrics())
 
 	if err := r.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
 		return nil, err
@@ -162,12 +165,13 @@ func NewRouter(d Deps) (http.Handler, error) {
 
 	r.NoRoute(func(c *gin.Context) { _ = c.Error(notFound()) })
 	r.NoMethod(func(c *gin.Context) { _ = c.Error(methodNotAllowed()) })
+	s.routes = r.Routes()
 
 	pages := s.withSessions(s.csrf(r))
 	return &router{Handler: s.securityHeaders(s.limitBody(boundRequests(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// The API, the calendar feeds (feeds.go) and /metrics use no
 		// cookies or forms.
-		if strings.HasPrefix(req.URL.Path, "/api/") || isFeedPath(req.URL.Path) || req.URL.Path == "/metrics" {
+		if strings.HasPrefix(req.URL.Path, "/api/") || isFeedRequest(req) || req.URL.Path == "/metrics" {
 			r.ServeHTTP(w, req)
 			return
 		}
@@ -230,8 +234,51 @@ func (s *server) csrf(h http.Handler) http.Handler {
 		})
 	}
 	c.SetFailureHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.Log.Info("csrf check failed", "reason", nosurf.Reason(r).Error(), "path", r.URL.Path)
+		// The route, never the path: paths carry manage tokens and links.
+		s.Log.Info("csrf check failed", "reason", nosurf.Reason(r).Error(), "method", r.Method, "route", routeOf(s.routes, r.Method, r.URL.Path))
 		s.renderPlainError(w, r, http.StatusForbidden, "err.csrf")
 	}))
 	return c
+}
+
+// routeOf names the pattern of the route that method and path reach
+// ("/r/:token/cancel"), or "unmatched", as Gin's FullPath would. Where
+// several match, the one with the most literal segments wins, as in Gin.
+func routeOf(routes gin.RoutesInfo, method, path string) string {
+	best, bestScore := "unmatched", -1
+	segs := strings.Split(path, "/")
+	for _, rt := range routes {
+		if rt.Method != method {
+			continue
+		}
+		if score, ok := matchRoute(strings.Split(rt.Path, "/"), segs); ok && score > bestScore {
+			best, bestScore = rt.Path, score
+		}
+	}
+	return best
+}
+
+// matchRoute matches path segments against a pattern's and counts the
+// literal segments.
+func matchRoute(pattern, segs []string) (int, bool) {
+	score := 0
+	for i, p := range pattern {
+		if strings.HasPrefix(p, "*") {
+			return score, true
+		}
+		if i >= len(segs) {
+			return 0, false
+		}
+		switch {
+		case strings.HasPrefix(p, ":"):
+			if segs[i] == "" {
+				return 0, false
+			}
+		case p == segs[i]:
+			score++
+		default:
+			return 0, false
+		}
+	}
+	return score, len(pattern) == len(segs)
 }
