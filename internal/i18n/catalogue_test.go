@@ -54,6 +54,9 @@ func TestEveryCatalogueHasEveryGermanKey(t *testing.T) {
 	files, _ := fs.Glob(web.FS, "i18n/*.toml")
 	for _, f := range files {
 		lang := strings.TrimSuffix(filepath.Base(f), ".toml")
+		if lang == "glossary" {
+			continue // the terms' list (glossary_test.go), not a catalogue
+		}
 		other := keys(t, lang)
 		for k := range de {
 			if !other[k] {

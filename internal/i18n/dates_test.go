@@ -30,7 +30,7 @@ func TestDatesFollowTheLanguage(t *testing.T) {
 		"ru": "пятница, 4 декабря 2026 г., 18:00–21:00",
 		"ku": "În, 4 Berfanbar 2026, 18:00–21:00",
 		"ar": "الجمعة، 4 ديسمبر 2026، الساعة \u206618:00–21:00\u2069",
-		"fa": "جمعه 4 دسامبر 2026، ساعت \u206618:00–21:00\u2069",
+		"fa": "جمعه ۴ دسامبر ۲۰۲۶، ساعت \u2066۱۸:۰۰–۲۱:۰۰\u2069",
 	} {
 		if got := cat.For(lang).Span(start.UTC(), start.Add(3*time.Hour).UTC(), false, berlin); got != want {
 			t.Errorf("%s: %q, want %q", lang, got, want)
@@ -96,5 +96,36 @@ func TestPluralsFollowTheLanguage(t *testing.T) {
 		if got := cat.For(c.lang).N("seats_left", c.n, nil); got != c.want {
 			t.Errorf("%s %d: %q, want %q", c.lang, c.n, got, c.want)
 		}
+	}
+}
+
+// Persian texts write their own numbers in Persian digits, so every number
+// the formatter fills in (counts, plural counts, days, years, clock times)
+// is written in them too; Arabic keeps 0–9 as its catalogue does, and a
+// string such as a ticket code is never rewritten.
+func TestNumbersAreWrittenInTheLanguagesDigits(t *testing.T) {
+	cat := load(t)
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	for _, c := range []struct {
+		lang, got, want string
+	}{
+		{"fa", cat.For("fa").T("err.party_size_max", map[string]any{"Max": 4}), "حداکثر ۴ نفر."},
+		{"fa", cat.For("fa").N("seats_left", 12, nil), "۱۲ جا مانده"},
+		{"fa", cat.For("fa").T("reg.ticket_n", map[string]any{"N": int64(2), "Total": 10}), "بلیت ۲ از ۱۰"},
+		{"fa", cat.For("fa").T("checkin.by", map[string]any{"Time": "18:05", "By": "door-7"}), "ساعت 18:05، توسط door-7"},
+		{"fa", cat.For("fa").DateTime(time.Date(2027, 1, 19, 23, 30, 0, 0, berlin), berlin), "سه‌شنبه ۱۹ ژانویه ۲۰۲۷، ساعت ۲۳:۳۰"},
+		{"ar", cat.For("ar").T("err.party_size_max", map[string]any{"Max": 4}), "الحد الأقصى لعدد الأشخاص: 4."},
+		{"ar", cat.For("ar").N("seats_left", 12, nil), "بقي 12 مكانًا"},
+		{"de", cat.For("de").T("err.party_size_max", map[string]any{"Max": 4}), "Höchstens 4 Personen."},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %q, want %q", c.lang, c.got, c.want)
+		}
+	}
+	if got := i18n.Digits("fa", "2027-05-01 18:00"); got != "۲۰۲۷-۰۵-۰۱ ۱۸:۰۰" {
+		t.Errorf("Digits fa: %q", got)
+	}
+	if got := i18n.Digits("ar", "18:00"); got != "18:00" {
+		t.Errorf("Digits ar: %q", got)
 	}
 }

@@ -101,10 +101,11 @@ func (c *Catalogue) For(lang string) *Localizer {
 
 // localize tries the language, then the default language: a message added
 // to German but not yet translated shows in German rather than as its id.
-func (l *Localizer) localize(cfg *goi18n.LocalizeConfig) (string, error) {
-	s, err := l.loc.Localize(cfg)
+// Numbers are written in the language's digits, German's in the fallback.
+func (l *Localizer) localize(id string, count any, data map[string]any) (string, error) {
+	s, err := l.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: localNumbers(l.Lang, data)})
 	if err != nil {
-		s, err = l.fallback.Localize(cfg)
+		s, err = l.fallback.Localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: data})
 	}
 	return s, err
 }
@@ -112,7 +113,7 @@ func (l *Localizer) localize(cfg *goi18n.LocalizeConfig) (string, error) {
 // T translates a message id with optional template data. A missing message
 // shows its id, which the catalogue tests make impossible for shipped ids.
 func (l *Localizer) T(id string, data map[string]any) string {
-	s, err := l.localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	s, err := l.localize(id, nil, data)
 	if err != nil {
 		return id
 	}
@@ -125,11 +126,46 @@ func (l *Localizer) N(id string, count int, data map[string]any) string {
 	for k, v := range data {
 		d[k] = v
 	}
-	s, err := l.localize(&goi18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: d})
+	s, err := l.localize(id, count, d)
 	if err != nil {
 		return id
 	}
 	return s
+}
+
+// digits rewrite 0–9 for languages whose texts use other digits. Persian
+// writes ۱۰ and ۷۲ in its own sentences, so a count filled in must not be
+// "4". Arabic keeps 0–9: its catalogue writes "10 أحرف", as is usual in
+// Syria, Iraq and on German forms. Strings (ticket codes, postcodes, member
+// numbers) are never rewritten: people type and compare them.
+var digits = map[string]*strings.Replacer{
+	"fa": strings.NewReplacer("0", "۰", "1", "۱", "2", "۲", "3", "۳", "4", "۴", "5", "۵", "6", "۶", "7", "۷", "8", "۸", "9", "۹"),
+}
+
+// Digits writes the 0–9 in s in lang's digits.
+func Digits(lang, s string) string {
+	if r := digits[lang]; r != nil {
+		return r.Replace(s)
+	}
+	return s
+}
+
+// localNumbers is data with its integers written in lang's digits; the
+// message template then prints them as they are.
+func localNumbers(lang string, data map[string]any) map[string]any {
+	if digits[lang] == nil || len(data) == 0 {
+		return data
+	}
+	out := make(map[string]any, len(data))
+	for k, v := range data {
+		switch v.(type) {
+		case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+			out[k] = Digits(lang, fmt.Sprint(v))
+		default:
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // Date formats a day with weekday and month names, e.g. "Freitag, 4. Dezember 2026".
@@ -142,8 +178,8 @@ func (l *Localizer) Date(t time.Time) string {
 	})
 }
 
-// Time formats a clock time on the 24-hour clock.
-func (l *Localizer) Time(t time.Time) string { return t.Format("15:04") }
+// Time formats a clock time on the 24-hour clock, in the language's digits.
+func (l *Localizer) Time(t time.Time) string { return Digits(l.Lang, t.Format("15:04")) }
 
 // DateTime formats a moment in loc: "Freitag, 4. Dezember 2026, 18:00".
 func (l *Localizer) DateTime(t time.Time, loc *time.Location) string {

@@ -76,6 +76,8 @@ func isolated(v any) any {
 		return "<bdi>" + htmltemplate.HTMLEscapeString(x) + "</bdi>"
 	case fmt.Stringer:
 		return "<bdi>" + htmltemplate.HTMLEscapeString(x.String()) + "</bdi>"
+	case int, int64:
+		return x // needs no escaping; T writes it in the language's digits
 	default:
 		return htmltemplate.HTMLEscapeString(fmt.Sprint(x))
 	}
