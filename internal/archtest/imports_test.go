@@ -37,6 +37,7 @@ var rooms = map[string]string{
 	"internal/database": infra,
 	"internal/cache":    infra,
 	"internal/metrics":  infra,
+	"internal/secret":   infra,
 
 	"internal/apperr":    support,
 	"internal/config":    support,
@@ -53,6 +54,8 @@ var rooms = map[string]string{
 	"internal/testdb":        testing_,
 	"internal/mail/mailtest": testing_,
 	"internal/archtest":      testing_,
+	"internal/testutil":      testing_,
+	"deploy":                 testing_,
 }
 
 const (
