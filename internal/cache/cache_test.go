@@ -10,6 +10,7 @@ import (
 
 	"treffpunkt/internal/cache"
 	"treffpunkt/internal/testdb"
+	"treffpunkt/internal/testutil"
 )
 
 // watch starts a watcher on db's database and waits until it listens.
@@ -23,11 +24,7 @@ func watch(t *testing.T, db *sqlx.DB) *cache.Watcher {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	testutil.Eventually(t, 10*time.Second, cond, what)
 }
 
 func exec(t *testing.T, db *sqlx.DB, query string, args ...any) {

@@ -11,6 +11,7 @@ import (
 
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/testdb"
+	"treffpunkt/internal/testutil"
 )
 
 // batchFixture is an organisation with an event happening now, n confirmed
@@ -115,18 +116,11 @@ func TestBatchedScansGiveEveryVerdictOnce(t *testing.T) {
 	for i, s := range scans {
 		wg.Go(func() { results[i], errs[i] = f.svc.Scan(context.Background(), p, f.ev, s.in) })
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	testutil.Eventually(t, 10*time.Second, func() bool {
 		f.svc.qMu.Lock()
-		n := len(f.svc.queue)
-		f.svc.qMu.Unlock()
-		if n == len(scans) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d scans queued", n, len(scans))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer f.svc.qMu.Unlock()
+		return len(f.svc.queue) == len(scans)
+	}, "all scans queued")
 	go f.svc.collect(held[0])
 	wg.Wait()
 
