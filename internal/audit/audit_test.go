@@ -23,6 +23,7 @@ func count(t *testing.T, db *sqlx.DB, q string, args ...any) int {
 
 // The entry commits with the action's transaction or not at all, once.
 func TestEntryJoinsTheActionsTransaction(t *testing.T) {
+	t.Parallel()
 	db := testdb.New(t)
 	l := &audit.Log{DB: db}
 	ctx := context.Background()
@@ -80,6 +81,7 @@ func TestEntryJoinsTheActionsTransaction(t *testing.T) {
 
 // Pages are newest first, PageSize long, and end.
 func TestListPages(t *testing.T) {
+	t.Parallel()
 	db := testdb.New(t)
 	l := &audit.Log{DB: db}
 	ctx := context.Background()
