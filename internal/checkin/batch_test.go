@@ -74,6 +74,7 @@ func (f *batchFixture) count(t *testing.T, q string) int {
 // the time of the ok, a repeated scan id has one effect, the red verdicts
 // stay red, every scan logged once — and far fewer transactions than scans.
 func TestBatchedScansGiveEveryVerdictOnce(t *testing.T) {
+	t.Parallel()
 	f := newBatchFixture(t, 41)
 	p := &auth.Principal{OrgID: f.ev.OrgID, Role: auth.Door}
 	offline := f.codes[40]
@@ -176,6 +177,7 @@ func TestBatchedScansGiveEveryVerdictOnce(t *testing.T) {
 // Without holding anything back: many scanners at once over one service,
 // each scanning tickets that others scan too.
 func TestConcurrentScannersAdmitEachTicketOnce(t *testing.T) {
+	t.Parallel()
 	f := newBatchFixture(t, 60)
 	p := &auth.Principal{OrgID: f.ev.OrgID, Role: auth.Door}
 	const scanners = 24
@@ -224,6 +226,7 @@ func TestConcurrentScannersAdmitEachTicketOnce(t *testing.T) {
 // A batch whose transaction fails is decided again scan by scan: the bad
 // scan (here: of an event deleted meanwhile) fails alone.
 func TestFailedBatchRetriesEachScanAlone(t *testing.T) {
+	t.Parallel()
 	f := newBatchFixture(t, 3)
 	if err := f.svc.prepare(context.Background()); err != nil {
 		t.Fatal(err)
