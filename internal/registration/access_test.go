@@ -109,6 +109,7 @@ func seatsTaken(t *testing.T, a *testapp.App, slug string) int {
 }
 
 func TestMembersOnlyRefusesNonMembersAndLapsedMemberships(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	membersEvent(t, a, o, "ag", nil)
@@ -141,6 +142,7 @@ func TestMembersOnlyRefusesNonMembersAndLapsedMemberships(t *testing.T) {
 }
 
 func TestMemberEmailMatchIsPendingAndHoldsSeats(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	membersEvent(t, a, o, "ag", func(in *event.Input) { in.Capacity = event.Some(2); in.Waitlist = ptr(false) })
@@ -168,6 +170,7 @@ func TestMemberEmailMatchIsPendingAndHoldsSeats(t *testing.T) {
 }
 
 func TestMemberNumberMatchMailsTheListedAddressOnly(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	srv := a.StartMail(t)
 	o := a.Org(t, "miso")
@@ -198,6 +201,7 @@ func TestMemberNumberMatchMailsTheListedAddressOnly(t *testing.T) {
 }
 
 func TestConfirmLinkConfirmsWithTickets(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	membersEvent(t, a, o, "ag", func(in *event.Input) { in.Capacity = event.Some(5) })
@@ -242,6 +246,7 @@ func TestConfirmLinkConfirmsWithTickets(t *testing.T) {
 }
 
 func TestHoldExpiryReleasesSeatsAndPromotesWaitlist(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	var shift atomic.Int64
 	a.Registrations.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
@@ -300,6 +305,7 @@ func TestHoldExpiryReleasesSeatsAndPromotesWaitlist(t *testing.T) {
 }
 
 func TestEmailConfirmationEventPutsEverySignupThroughPending(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "faust")
 	a.Event(t, o, "quiz", func(in *event.Input) { in.ConfirmEmail = ptr(true); in.Capacity = event.Some(10) })
@@ -335,6 +341,7 @@ func TestEmailConfirmationEventPutsEverySignupThroughPending(t *testing.T) {
 // An organiser's "resend" gives a pending registration a new link; the old
 // one stops working.
 func TestResendGivesAPendingRegistrationANewLink(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	e := membersEvent(t, a, o, "ag", nil)
@@ -395,6 +402,7 @@ func partnerEvent(t *testing.T, a *testapp.App) *event.Event {
 // members of other organisations are refused with a message naming the
 // presenting organisation, its address and the partners.
 func TestPartnerOrganisationsMembersMayJoin(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	partnerEvent(t, a)
 	if code, ans := signUp(t, a, "ag", applicant("Kira", " kira@KARGAH.example")); code != http.StatusCreated || ans.Status != "pending" || ans.ManageURL != "" {
