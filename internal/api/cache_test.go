@@ -29,6 +29,7 @@ func eventually(t *testing.T, what string, check func() bool) {
 // The door's token and event are kept in memory, on every instance; a
 // revocation or a cancellation on one instance holds on all of them.
 func TestCachedTokenAndEventFollowChangesOnEveryInstance(t *testing.T) {
+	t.Parallel()
 	d := newDoor(t, nil)
 	other := &app{App: d.Second(t), t: t}
 	other.Checkins.Now = d.Checkins.Now
