@@ -439,6 +439,7 @@ func TestServeShutdownDrainsRequestsAndReleasesClaimedMail(t *testing.T) {
 // catch it in two runs, so it guards the behaviour rather than proving
 // the lock.
 func TestConcurrentMigrationsOnAnEmptyDatabase(t *testing.T) {
+	t.Parallel()
 	pg := startPostgres(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)

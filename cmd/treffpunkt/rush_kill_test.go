@@ -25,6 +25,7 @@ import (
 // judge, so nothing is oversold, every sign-up a client saw accepted is
 // stored as answered, and the waitlist has no gaps.
 func TestRushSurvivesAnInstanceKilledMidway(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
