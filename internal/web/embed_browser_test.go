@@ -77,7 +77,7 @@ func TestBrowserEmbeddedSignupOnAnotherOrigin(t *testing.T) {
 	sized := func(step string) float64 {
 		t.Helper()
 		var outer float64
-		testutil.EventuallyNoError(t, 5*time.Second, func() error {
+		testutil.EventuallyNoError(t, 15*time.Second, func() error {
 			inner, err := chromedp.Run(frameCtx, chromedp.Evaluate[float64](`Math.ceil(document.documentElement.getBoundingClientRect().height)`))
 			must(step+": inner height", err)
 			outer, err = chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector('iframe').getBoundingClientRect().height`))
