@@ -7,7 +7,9 @@
 #                 `make db-stop`.
 #   make db-stop  stop the development database
 #   make test     run all tests against a throwaway PostgreSQL cluster
-#                 (or against TEST_DATABASE_URL when it is set); they include
+#                 (or against TEST_DATABASE_URL when it is set), up to 4
+#                 tests at once per package (they wait on PostgreSQL and
+#                 Chromium more than on the CPU); they include
 #                 scripts/validate-feeds.sh on served feeds when its tools are
 #                 installed (python3-vobject, node, `make feed-tools`)
 #   make feed-tools      install ical.js into ./var/npm for that check
@@ -36,7 +38,7 @@ db-stop:
 	scripts/pg.sh dev-stop
 
 test:
-	scripts/pg.sh test-run -- $(GO) test -race -count=1 -timeout 9m ./...
+	scripts/pg.sh test-run -- $(GO) test -race -count=1 -parallel 4 -timeout 9m ./...
 
 feed-tools a11y-tools:
 	npm install --no-save --no-audit --no-fund --prefix var/npm ical.js axe-core

@@ -338,7 +338,11 @@ cmd_test_run() {
 	init_cluster "$data" "$TEST_TMP/initdb.log"
 	TEST_DATA="$data"
 
-	local extra="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB"
+	# max_connections: go test runs 2 packages at once (-p, one per core) and
+	# each runs up to 4 tests at once (-parallel in the Makefile); a test's
+	# pool holds up to testdb.MaxOpenConns (20), a two-instance test twice
+	# that, plus change listeners and the template's admin pool.
+	local extra="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=128MB"
 	local port attempt started=""
 	for attempt in 1 2 3 4 5; do
 		port="$(free_port)"

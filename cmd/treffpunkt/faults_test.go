@@ -26,6 +26,7 @@ import (
 	"treffpunkt/internal/mail/mailtest"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/testdb"
+	"treffpunkt/internal/testutil"
 )
 
 // served is a `treffpunkt serve` running in the test process.
@@ -74,7 +75,7 @@ func startServe(t *testing.T, dbURL string, env map[string]string) *served {
 			t.Logf("serve log (tail):\n%s", b)
 		}
 	})
-	if !waitFor(30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, func() bool {
 		select {
 		case err := <-s.done:
 			t.Fatalf("serve ended: %v", err)
@@ -86,9 +87,7 @@ func startServe(t *testing.T, dbURL string, env map[string]string) *served {
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
-	}) {
-		t.Fatal("serve did not come up")
-	}
+	}, "serve to come up")
 	return s
 }
 
@@ -252,16 +251,14 @@ func TestServeSurvivesPostgresRestart(t *testing.T) {
 	pg.Stop()
 	stoppedAt := time.Now()
 	// While the database is down /readyz says so, and traffic goes on.
-	if !waitFor(5*time.Second, func() bool { return ready() == http.StatusServiceUnavailable }) {
-		t.Error("/readyz did not answer 503 while PostgreSQL was down")
-	}
+	testutil.Eventually(t, 5*time.Second, func() bool { return ready() == http.StatusServiceUnavailable },
+		"/readyz to answer 503 while PostgreSQL is down")
 	time.Sleep(1500 * time.Millisecond)
 	pg.Start()
 	down := time.Since(stoppedAt)
 	// The same process and pool recover, without a restart.
-	if !waitFor(20*time.Second, func() bool { return ready() == http.StatusOK }) {
-		t.Fatal("/readyz did not return to 200 after PostgreSQL came back")
-	}
+	testutil.Eventually(t, 20*time.Second, func() bool { return ready() == http.StatusOK },
+		"/readyz to return to 200 after PostgreSQL came back")
 	time.Sleep(time.Second) // traffic on the recovered database
 	close(stop)
 	wg.Wait()
@@ -358,9 +355,7 @@ func TestServeShutdownDrainsRequestsAndReleasesClaimedMail(t *testing.T) {
 			t.Fatalf("sign-up %d: %d", i, resp.StatusCode)
 		}
 	}
-	if !waitFor(10*time.Second, func() bool { return len(smtpSrv.Received()) >= 3 }) {
-		t.Fatal("the sender did not start sending")
-	}
+	testutil.Eventually(t, 10*time.Second, func() bool { return len(smtpSrv.Received()) >= 3 }, "the sender to start sending")
 
 	// A slow client: the headers and half the body are sent, the rest
 	// comes after the shutdown has begun.
@@ -376,16 +371,14 @@ func TestServeShutdownDrainsRequestsAndReleasesClaimedMail(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // the server is reading the request
 
 	app.stop() // as SIGTERM does
-	if !waitFor(5*time.Second, func() bool {
+	testutil.Eventually(t, 5*time.Second, func() bool {
 		c, err := net.DialTimeout("tcp", app.Addr, time.Second)
 		if err != nil {
 			return true
 		}
 		c.Close()
 		return false
-	}) {
-		t.Error("the server still accepts connections while shutting down")
-	}
+	}, "the server to stop accepting connections while shutting down")
 	select {
 	case err := <-app.done:
 		t.Fatalf("serve ended with a request in flight: %v", err)
@@ -446,6 +439,7 @@ func TestServeShutdownDrainsRequestsAndReleasesClaimedMail(t *testing.T) {
 // catch it in two runs, so it guards the behaviour rather than proving
 // the lock.
 func TestConcurrentMigrationsOnAnEmptyDatabase(t *testing.T) {
+	t.Parallel()
 	pg := startPostgres(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)

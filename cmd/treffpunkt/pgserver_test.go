@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // pgServer is a PostgreSQL server of the test's own, in a fresh temporary
@@ -144,16 +143,4 @@ func freePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// waitFor polls f every 50 ms until it is true or timeout has passed.
-func waitFor(timeout time.Duration, f func() bool) bool {
-	end := time.Now().Add(timeout)
-	for time.Now().Before(end) {
-		if f() {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return f()
 }

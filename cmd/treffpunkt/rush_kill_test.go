@@ -17,6 +17,7 @@ import (
 
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/testapp"
+	"treffpunkt/internal/testutil"
 )
 
 // A rush over two `treffpunkt serve` processes, one of which is killed
@@ -24,6 +25,7 @@ import (
 // judge, so nothing is oversold, every sign-up a client saw accepted is
 // stored as answered, and the waitlist has no gaps.
 func TestRushSurvivesAnInstanceKilledMidway(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -63,18 +65,14 @@ func TestRushSurvivesAnInstanceKilledMidway(t *testing.T) {
 			}
 		})
 		url := "http://" + addr
-		for deadline := time.Now().Add(20 * time.Second); ; {
-			if resp, err := http.Get(url + "/readyz"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					break
-				}
+		testutil.Eventually(t, 20*time.Second, func() bool {
+			resp, err := http.Get(url + "/readyz")
+			if err != nil {
+				return false
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("instance %s not ready:\n%s", addr, logs.String())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		}, "instance "+addr+" ready") // the cleanup above logs its output
 		return cmd, url
 	}
 	victim, urlA := start()

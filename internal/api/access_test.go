@@ -30,6 +30,7 @@ func partnersOf(t *testing.T, r *response) []string {
 // organisation itself or a slug named twice is a 422 on partner_orgs that
 // changes nothing.
 func TestEventPartnerOrgsInTheOrganiserAPI(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	miso := a.org("miso")
 	a.org("kargah")
@@ -89,6 +90,7 @@ func TestEventPartnerOrgsInTheOrganiserAPI(t *testing.T) {
 // scanned or typed text, which for a mistyped code may be anything, even a
 // name) and keeps the check-ins, the verdicts and the totals.
 func TestRetentionBlanksCheckinScansAndKeepsTotals(t *testing.T) {
+	t.Parallel()
 	d := newDoor(t, nil)
 	later := d.event(d.Event.OrgID, "later", func(in *event.Input) {
 		s := d.Event.StartsAt.AddDate(0, 1, 0)

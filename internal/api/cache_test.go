@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/testutil"
 )
 
 // cacheHits is how many lookups a's caches answered from memory.
@@ -24,18 +25,13 @@ func cacheHits(a *app, name string) uint64 {
 // of a change by a notification, which arrives a moment after the commit.
 func eventually(t *testing.T, what string, check func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for !check() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 2 s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, 2*time.Second, check, what)
 }
 
 // The door's token and event are kept in memory, on every instance; a
 // revocation or a cancellation on one instance holds on all of them.
 func TestCachedTokenAndEventFollowChangesOnEveryInstance(t *testing.T) {
+	t.Parallel()
 	d := newDoor(t, nil)
 	other := &app{App: d.Second(t), t: t}
 	other.Checkins.Now = d.Checkins.Now

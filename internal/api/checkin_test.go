@@ -68,6 +68,7 @@ func (d *door) scan(body map[string]any) scanAnswer {
 // Fifty scans of one ticket at once, through two app instances with their
 // own connection pools: the unique index admits exactly one.
 func TestCheckinConcurrentScansAdmitExactlyOnce(t *testing.T) {
+	t.Parallel()
 	d := newDoor(t, nil)
 	second := d.Second(t)
 	second.Checkins.Now = d.Checkins.Now
@@ -128,6 +129,7 @@ func TestCheckinConcurrentScansAdmitExactlyOnce(t *testing.T) {
 
 // Every verdict of DESIGN.md, each logged.
 func TestCheckinGivesEveryVerdict(t *testing.T) {
+	t.Parallel()
 	d := newDoor(t, nil)
 	d.event(d.Event.OrgID, "other", nil)
 	orgB := d.org("b")
@@ -189,6 +191,7 @@ func TestCheckinGivesEveryVerdict(t *testing.T) {
 
 // A festival over three days admits a ticket once each day.
 func TestCheckinOncePerEventDay(t *testing.T) {
+	t.Parallel()
 	d := newDoor(t, func(in *event.Input) {
 		start := time.Now().AddDate(0, 0, 7).Truncate(24 * time.Hour).Add(10 * time.Hour)
 		end := start.AddDate(0, 0, 2).Add(12 * time.Hour)
@@ -219,6 +222,7 @@ func TestCheckinOncePerEventDay(t *testing.T) {
 
 // Undo withdraws a check-in; the ticket can then be checked in again.
 func TestCheckinUndoThenCheckInAgain(t *testing.T) {
+	t.Parallel()
 	d := newDoor(t, nil)
 	code := d.Signed(t, "fest", "Ida Sommer", 1).Tickets[0].Code
 	if s := d.scan(map[string]any{"code": code}); s.Result != "ok" {
@@ -260,6 +264,7 @@ func TestCheckinUndoThenCheckInAgain(t *testing.T) {
 // An offline scan synced twice (same scan id) has one effect and gets its
 // first answer again.
 func TestCheckinScanIDIsIdempotent(t *testing.T) {
+	t.Parallel()
 	d := newDoor(t, nil)
 	code := d.Signed(t, "fest", "Paul Lang", 1).Tickets[0].Code
 	body := func() map[string]any {
@@ -285,6 +290,7 @@ func TestCheckinScanIDIsIdempotent(t *testing.T) {
 // The door API wants a token of the event's organisation with at least the
 // door role.
 func TestCheckinAPIIsScopedToTheTokensOrganisation(t *testing.T) {
+	t.Parallel()
 	d := newDoor(t, nil)
 	code := d.Signed(t, "fest", "Tim Brandt", 1).Tickets[0].Code
 	orgB := d.org("b")
@@ -310,6 +316,7 @@ func TestCheckinAPIIsScopedToTheTokensOrganisation(t *testing.T) {
 // The same offline scan synced from several tabs at once still has one
 // effect and one log row.
 func TestCheckinConcurrentReplaysOfOneScanHaveOneEffect(t *testing.T) {
+	t.Parallel()
 	d := newDoor(t, nil)
 	code := d.Signed(t, "fest", "Lea Vogt", 1).Tickets[0].Code
 	b, _ := json.Marshal(map[string]string{"code": code, "event": "fest", "scan_id": "tab-sync-1"})

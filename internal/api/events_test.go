@@ -29,6 +29,7 @@ func slugsOf(t *testing.T, res *response) []string {
 }
 
 func TestEventListShowsUpcomingPublishedAndCancelled(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	miso, faust := a.org("miso"), a.org("faust")
 	in := func(d time.Duration) func(*event.Input) {
@@ -75,6 +76,7 @@ func inBerlin(d time.Duration) string {
 }
 
 func TestEventListRejectsBadQuery(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	for _, tc := range []struct{ query, field string }{
 		{"?from=morgen", "from"},
@@ -91,6 +93,7 @@ func TestEventListRejectsBadQuery(t *testing.T) {
 }
 
 func TestEventShowsFiguresAndResolvesLanguage(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.event(a.org("miso").ID, "konferenz", func(in *event.Input) {
 		in.Capacity = event.Some(3)
@@ -144,6 +147,7 @@ func TestEventShowsFiguresAndResolvesLanguage(t *testing.T) {
 }
 
 func TestDraftEventIsNotFound(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.event(a.org("miso").ID, "entwurf", func(in *event.Input) { in.Status = ptr(event.Draft) })
 	a.get("/api/v1/events/entwurf", "").apiErr(t, http.StatusNotFound, "not_found")

@@ -13,6 +13,7 @@ import (
 // ?mode=merge, takes JSON too, and refuses a list with errors whole,
 // naming each bad line.
 func TestPutMembersReplacesOrMergesFromCSVOrJSON(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	o := a.org("miso")
 	tok := a.token(o.ID, auth.Organiser)

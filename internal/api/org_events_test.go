@@ -13,6 +13,7 @@ import (
 // TestStaffRoutesNeedAnOrganiserTokenOfTheOrg runs every staff route with
 // every kind of caller; refused calls change nothing.
 func TestStaffRoutesNeedAnOrganiserTokenOfTheOrg(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	miso, faust := a.org("miso"), a.org("faust")
 	a.event(miso.ID, "konferenz", nil)
@@ -91,6 +92,7 @@ func TestStaffRoutesNeedAnOrganiserTokenOfTheOrg(t *testing.T) {
 }
 
 func TestOrgEventCreatePatchCancel(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	miso := a.org("miso")
 	tok := a.token(miso.ID, auth.Organiser)
@@ -143,6 +145,7 @@ func TestOrgEventCreatePatchCancel(t *testing.T) {
 }
 
 func TestOrgEventListIncludesDrafts(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	miso := a.org("miso")
 	a.event(miso.ID, "entwurf", func(in *event.Input) { in.Status = ptr(event.Draft) })
@@ -155,6 +158,7 @@ func TestOrgEventListIncludesDrafts(t *testing.T) {
 }
 
 func TestOrgEventRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	miso := a.org("miso")
 	a.event(miso.ID, "konferenz", nil)
@@ -202,6 +206,7 @@ func TestOrgEventRejectsBadInput(t *testing.T) {
 }
 
 func TestPatchCapacityBelowConfirmedSeatsIsRefused(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	miso := a.org("miso")
 	a.event(miso.ID, "konferenz", func(in *event.Input) { in.Capacity = event.Some(5) })
@@ -221,6 +226,7 @@ func TestPatchCapacityBelowConfirmedSeatsIsRefused(t *testing.T) {
 
 // TestRaisingCapacityPromotesWaitlisted: the waitlist moves in the PATCH.
 func TestRaisingCapacityPromotesWaitlisted(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	miso := a.org("miso")
 	a.event(miso.ID, "klein", func(in *event.Input) { in.Capacity = event.Some(1) })

@@ -34,6 +34,7 @@ func signUpAll(t *testing.T, a *app) {
 }
 
 func TestRegistrationListJSON(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	miso := a.org("miso")
 	a.event(miso.ID, "konferenz", func(in *event.Input) { in.Capacity = event.Some(2) })
@@ -89,6 +90,7 @@ func TestRegistrationListJSON(t *testing.T) {
 }
 
 func TestRegistrationCSVOpensInSpreadsheetsSafely(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	miso := a.org("miso")
 	a.event(miso.ID, "konferenz", func(in *event.Input) { in.Capacity = event.Some(2) })

@@ -56,6 +56,7 @@ func eventBody(slug string, questions any) map[string]any {
 // Every way a question definition can be wrong is a 422 naming the field,
 // on create and on change, and nothing is saved.
 func TestQuestionDefinitionsAreValidatedOnSave(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	o := a.org("miso")
 	tok := a.token(o.ID, auth.Organiser)
@@ -128,6 +129,7 @@ func TestQuestionDefinitionsAreValidatedOnSave(t *testing.T) {
 // Questions are saved in order, shown by the organiser and the public API,
 // kept by a PATCH that does not name them, and removed by [].
 func TestQuestionsRoundTripThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	o := a.org("miso")
 	tok := a.token(o.ID, auth.Organiser)
@@ -173,6 +175,7 @@ func TestQuestionsRoundTripThroughTheAPI(t *testing.T) {
 // Every way an answer can be wrong is a 422 naming answers.<key>, and
 // nothing is written.
 func TestAnswersAreValidatedOnSignUp(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	o := a.org("miso")
 	a.event(o.ID, "fest", func(in *event.Input) { in.Questions = questionsInput(t) })
@@ -247,6 +250,7 @@ func TestAnswersAreValidatedOnSignUp(t *testing.T) {
 // list, and in the CSV with one column per question in order; door staff
 // see the door questions' answers at check-in.
 func TestAnswersShowInAPIExportAndCheckin(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	o := a.org("miso")
 	ev := a.event(o.ID, "fest", func(in *event.Input) { in.Questions = questionsInput(t) })

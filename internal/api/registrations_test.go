@@ -13,6 +13,7 @@ import (
 // and checks the status, the error code, the field named, and that no row
 // was written.
 func TestSignupRejectsBadInputWithoutWriting(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	o := a.org("miso")
 	a.event(o.ID, "konferenz", nil)
@@ -102,6 +103,7 @@ func TestSignupRejectsBadInputWithoutWriting(t *testing.T) {
 }
 
 func TestSignupNamesEveryBadField(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.event(a.org("miso").ID, "konferenz", nil)
 	res := a.postJSON(http.MethodPost, "/api/v1/events/konferenz/registrations", "",
@@ -115,6 +117,7 @@ func TestSignupNamesEveryBadField(t *testing.T) {
 }
 
 func TestSignupConfirmsWithTickets(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.event(a.org("miso").ID, "konferenz", nil)
 
@@ -151,6 +154,7 @@ func TestSignupConfirmsWithTickets(t *testing.T) {
 }
 
 func TestSignupPartySizeDefaultsToOne(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.event(a.org("miso").ID, "konferenz", nil)
 	for _, body := range []string{
@@ -168,6 +172,7 @@ func TestSignupPartySizeDefaultsToOne(t *testing.T) {
 // TestSignupTwiceWithSameEmailRevealsNoSecrets: an address someone else
 // knows must not yield its owner's manage link or tickets.
 func TestSignupTwiceWithSameEmailRevealsNoSecrets(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.event(a.org("miso").ID, "konferenz", nil)
 	const path = "/api/v1/events/konferenz/registrations"
@@ -193,6 +198,7 @@ func TestSignupTwiceWithSameEmailRevealsNoSecrets(t *testing.T) {
 }
 
 func TestSignupOnFullEventJoinsWaitlist(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.event(a.org("miso").ID, "klein", func(in *event.Input) { in.Capacity = event.Some(1) })
 	const path = "/api/v1/events/klein/registrations"
@@ -209,6 +215,7 @@ func TestSignupOnFullEventJoinsWaitlist(t *testing.T) {
 // TestCancelByTokenPromotesWaitlisted cancels through the API and sees the
 // waitlisted party confirmed in the same step.
 func TestCancelByTokenPromotesWaitlisted(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.event(a.org("miso").ID, "klein", func(in *event.Input) { in.Capacity = event.Some(1) })
 	const path = "/api/v1/events/klein/registrations"
@@ -233,6 +240,7 @@ func TestCancelByTokenPromotesWaitlisted(t *testing.T) {
 }
 
 func TestCancelUnknownTokenIsNotFound(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	res := a.do(request{Method: http.MethodPost, Path: "/api/v1/registrations/NOSUCHTOKEN234567ABCDEFGHIJ/cancel"})
 	res.apiErr(t, http.StatusNotFound, "not_found")

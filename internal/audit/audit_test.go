@@ -23,6 +23,7 @@ func count(t *testing.T, db *sqlx.DB, q string, args ...any) int {
 
 // The entry commits with the action's transaction or not at all, once.
 func TestEntryJoinsTheActionsTransaction(t *testing.T) {
+	t.Parallel()
 	db := testdb.New(t)
 	l := &audit.Log{DB: db}
 	ctx := context.Background()
@@ -84,6 +85,7 @@ func noAction(context.Context) error { return nil }
 
 // Pages are newest first, PageSize long, and end.
 func TestListPages(t *testing.T) {
+	t.Parallel()
 	db := testdb.New(t)
 	l := &audit.Log{DB: db}
 	ctx := context.Background()

@@ -10,6 +10,7 @@ import (
 )
 
 func TestLoginThrottleLimitsAccountsAndAddressesApart(t *testing.T) {
+	t.Parallel()
 	th := NewLoginThrottle(Limit{Burst: 3, Every: time.Minute}, Limit{Burst: 5, Every: 10 * time.Second})
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	for i := range 3 {

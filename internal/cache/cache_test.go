@@ -10,6 +10,7 @@ import (
 
 	"treffpunkt/internal/cache"
 	"treffpunkt/internal/testdb"
+	"treffpunkt/internal/testutil"
 )
 
 // watch starts a watcher on db's database and waits until it listens.
@@ -23,11 +24,7 @@ func watch(t *testing.T, db *sqlx.DB) *cache.Watcher {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	testutil.Eventually(t, 10*time.Second, cond, what)
 }
 
 func exec(t *testing.T, db *sqlx.DB, query string, args ...any) {
@@ -47,6 +44,7 @@ SELECT id, 'fest', 'festival', 'de', '{"de":"Fest"}', now(), now() + interval '3
 }
 
 func TestChangeEmptiesTheCachesThatDependOnIt(t *testing.T) {
+	t.Parallel()
 	db := testdb.New(t)
 	fixture(t, db)
 	w := watch(t, db)
@@ -108,6 +106,7 @@ func TestChangeEmptiesTheCachesThatDependOnIt(t *testing.T) {
 }
 
 func TestAValueReadBeforeAChangeIsNotKept(t *testing.T) {
+	t.Parallel()
 	db := testdb.New(t)
 	w := watch(t, db)
 	c := cache.New[string, string](w, "events", 10, time.Minute, "events")
@@ -126,6 +125,7 @@ func TestAValueReadBeforeAChangeIsNotKept(t *testing.T) {
 }
 
 func TestEntriesExpire(t *testing.T) {
+	t.Parallel()
 	db := testdb.New(t)
 	w := watch(t, db)
 	c := cache.New[string, int](w, "short", 10, 30*time.Millisecond, "events")
@@ -142,6 +142,7 @@ func TestEntriesExpire(t *testing.T) {
 // While the listening connection is down, changes go unheard: the caches
 // must not answer then, and must start empty once it is back.
 func TestCachesAreOffWhileTheListenerIsDown(t *testing.T) {
+	t.Parallel()
 	db := testdb.New(t)
 	w := watch(t, db)
 	c := cache.New[string, int](w, "events", 10, time.Minute, "events")
@@ -177,6 +178,7 @@ SELECT id, 'fest', 'festival', 'de', '{"de":"Fest"}', now(), now() + interval '3
 }
 
 func TestNilCacheAndWatcherDoNothing(t *testing.T) {
+	t.Parallel()
 	var w *cache.Watcher
 	c := cache.New[string, int](w, "none", 10, time.Minute, "events")
 	c.Add(c.Gen(), "k", 1)

@@ -87,6 +87,7 @@ func prop(v *ics.VEvent, p ics.ComponentProperty) string {
 }
 
 func TestInviteIsOnePublishedEventWithTheFeedsFields(t *testing.T) {
+	t.Parallel()
 	loc := berlin(t)
 	e := sampleEvent(t, "Internationales 1. Mai-Fest", time.Date(2026, 5, 1, 14, 0, 0, 0, loc), time.Date(2026, 5, 1, 22, 0, 0, 0, loc))
 	body, err := Invite(testCatalogue(t), e, "de", "https://treffpunkt.example")
@@ -126,6 +127,7 @@ func TestInviteIsOnePublishedEventWithTheFeedsFields(t *testing.T) {
 // round trip in titles, descriptions and places; a CR never reaches the
 // output as such.
 func TestTextIsEscapedIncludingCR(t *testing.T) {
+	t.Parallel()
 	loc := berlin(t)
 	nasty := "Kochen, Essen; Reden \\ Tanzen\r\nzweite Zeile\rdritte Zeile\nvierte"
 	want := "Kochen, Essen; Reden \\ Tanzen\nzweite Zeile\ndritte Zeile\nvierte"
@@ -156,6 +158,7 @@ func TestTextIsEscapedIncludingCR(t *testing.T) {
 // Long titles in German, Turkish, Arabic and Persian fold at 75 octets
 // without splitting a character and come back unchanged.
 func TestUTF8TitlesFoldWithoutBreakingCharacters(t *testing.T) {
+	t.Parallel()
 	loc := berlin(t)
 	for lang, title := range map[string]string{
 		"de": "Neujahrsempfang der Ezidischen Akademie – Grüße, Gespräche und Musik für alle Größen",
@@ -180,6 +183,7 @@ func TestUTF8TitlesFoldWithoutBreakingCharacters(t *testing.T) {
 // Times are UTC: Europe/Berlin is +02:00 in summer and +01:00 in winter,
 // and a seminar from Friday to Sunday spans its days.
 func TestInstantsAreUTCInSummerWinterAndAcrossDays(t *testing.T) {
+	t.Parallel()
 	loc := berlin(t)
 	for name, c := range map[string]struct {
 		start, end         time.Time
@@ -207,6 +211,7 @@ func TestInstantsAreUTCInSummerWinterAndAcrossDays(t *testing.T) {
 // An all-day event is dated in its own time zone, with DTEND the day after
 // its last day.
 func TestAllDayEventsUseDatesWithExclusiveEnd(t *testing.T) {
+	t.Parallel()
 	loc := berlin(t)
 	for name, c := range map[string]struct {
 		start, end         time.Time
@@ -237,6 +242,7 @@ func TestAllDayEventsUseDatesWithExclusiveEnd(t *testing.T) {
 }
 
 func TestCancelledEventSaysSoInItsLanguage(t *testing.T) {
+	t.Parallel()
 	loc := berlin(t)
 	e := sampleEvent(t, "Hirnschmalz-Battle", time.Date(2026, 2, 25, 20, 0, 0, 0, loc), time.Date(2026, 2, 25, 23, 0, 0, 0, loc))
 	e.Title["en"] = "Brain Battle"
@@ -257,6 +263,7 @@ func TestCancelledEventSaysSoInItsLanguage(t *testing.T) {
 }
 
 func TestFoldKeepsShortLinesAndSplitsLongOnes(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("ä", 100) // 200 octets
 	out := fold(nil, []byte("A:b\nX:"+long+"\n"))
 	CheckLines(t, out)

@@ -32,6 +32,7 @@ var tokenRE = regexp.MustCompile(`^[a-z2-7]{32}$`)
 // A personal feed's token carries 160 bits, the database holds only its
 // SHA-256 and a nonce, and a new link makes the old token worthless.
 func TestPersonalTokensAreStoredHashedAndRevocable(t *testing.T) {
+	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
 	o, err := (&org.Service{DB: db}).Create(ctx, org.Org{Slug: "miso", Name: "MiSO e. V."})

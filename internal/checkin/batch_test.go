@@ -13,6 +13,7 @@ import (
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/secret"
 	"treffpunkt/internal/testdb"
+	"treffpunkt/internal/testutil"
 )
 
 // batchFixture is an organisation with an event happening now, n confirmed
@@ -91,6 +92,7 @@ func (f *batchFixture) count(t *testing.T, q string) int {
 // the time of the ok, a repeated scan id has one effect, the red verdicts
 // stay red, every scan logged once — and far fewer transactions than scans.
 func TestBatchedScansGiveEveryVerdictOnce(t *testing.T) {
+	t.Parallel()
 	f := newBatchFixture(t, 41)
 	p := &auth.Principal{OrgID: f.ev.OrgID, Role: auth.Door}
 	offline := f.codes[40]
@@ -133,18 +135,11 @@ func TestBatchedScansGiveEveryVerdictOnce(t *testing.T) {
 	for i, s := range scans {
 		wg.Go(func() { results[i], errs[i] = f.svc.Scan(context.Background(), p, f.ev, s.in) })
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	testutil.Eventually(t, 10*time.Second, func() bool {
 		f.svc.qMu.Lock()
-		n := len(f.svc.queue)
-		f.svc.qMu.Unlock()
-		if n == len(scans) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d scans queued", n, len(scans))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		defer f.svc.qMu.Unlock()
+		return len(f.svc.queue) == len(scans)
+	}, "all scans queued")
 	go f.svc.collect(held[0])
 	wg.Wait()
 
@@ -200,6 +195,7 @@ func TestBatchedScansGiveEveryVerdictOnce(t *testing.T) {
 // Without holding anything back: many scanners at once over one service,
 // each scanning tickets that others scan too.
 func TestConcurrentScannersAdmitEachTicketOnce(t *testing.T) {
+	t.Parallel()
 	f := newBatchFixture(t, 60)
 	p := &auth.Principal{OrgID: f.ev.OrgID, Role: auth.Door}
 	const scanners = 24
@@ -248,6 +244,7 @@ func TestConcurrentScannersAdmitEachTicketOnce(t *testing.T) {
 // A batch whose transaction fails is decided again scan by scan: the bad
 // scan (here: of an event deleted meanwhile) fails alone.
 func TestFailedBatchRetriesEachScanAlone(t *testing.T) {
+	t.Parallel()
 	f := newBatchFixture(t, 3)
 	if err := f.svc.prepare(context.Background()); err != nil {
 		t.Fatal(err)

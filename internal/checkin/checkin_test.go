@@ -7,6 +7,7 @@ import (
 
 // A scanner delivers the bare code or the URL the QR code carries.
 func TestTicketCodeReadsBareCodesAndTicketURLs(t *testing.T) {
+	t.Parallel()
 	const code = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	for _, in := range []string{
 		code, " " + code + "\n", "https://treffpunkt.example/t/" + code,
@@ -22,6 +23,7 @@ func TestTicketCodeReadsBareCodesAndTicketURLs(t *testing.T) {
 // The small hours belong to the evening before once the event has begun;
 // an event that ends at 02:00 has one day.
 func TestEventDayRunsUntilSixInTheMorning(t *testing.T) {
+	t.Parallel()
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	start := time.Date(2026, 7, 10, 20, 0, 0, 0, berlin)
 	end := time.Date(2026, 7, 11, 2, 0, 0, 0, berlin)

@@ -8,6 +8,7 @@ import (
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := parse(env(map[string]string{"DATABASE_URL": "postgres://u@localhost/db"}), true)
 	if err != nil {
 		t.Fatal(err)
@@ -20,6 +21,7 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestEachBadValueIsNamed(t *testing.T) {
+	t.Parallel()
 	for name, v := range map[string]string{
 		"DATABASE_URL":               "mysql://x",
 		"LISTEN_ADDR":                "8080",
@@ -51,6 +53,7 @@ func TestEachBadValueIsNamed(t *testing.T) {
 }
 
 func TestListsAndHTTPS(t *testing.T) {
+	t.Parallel()
 	c, err := parse(env(map[string]string{
 		"BASE_URL":        "https://treffpunkt.example/",
 		"TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",

@@ -6,6 +6,7 @@ import (
 )
 
 func TestSMTPURLIsTakenApart(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]SMTP{
 		"smtp://mail.example.org":                             {Host: "mail.example.org", Port: 587, TLS: TLSStartTLS},
 		"smtp://mail.example.org:465":                         {Host: "mail.example.org", Port: 465, TLS: TLSImplicit},
@@ -31,6 +32,7 @@ func TestSMTPURLIsTakenApart(t *testing.T) {
 }
 
 func TestBadSMTPURLFailsWithAClearMessage(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]string{
 		"http://mail.example.org":                     `scheme must be smtp`,
 		"smtp://":                                     "has no host",
@@ -62,6 +64,7 @@ func TestBadSMTPURLFailsWithAClearMessage(t *testing.T) {
 }
 
 func TestBadMailFromIsNamed(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{"noreply", "Treffpunkt <noreply>", "<>"} {
 		_, err := parse(env(map[string]string{"MAIL_FROM": v}), false)
 		if err == nil || !strings.Contains(err.Error(), "MAIL_FROM") {
@@ -74,6 +77,7 @@ func TestBadMailFromIsNamed(t *testing.T) {
 }
 
 func TestSMTPStringHidesThePassword(t *testing.T) {
+	t.Parallel()
 	c, err := parse(env(map[string]string{"SMTP_URL": "smtp://anna:secret@mail.example.org"}), false)
 	if err != nil {
 		t.Fatal(err)

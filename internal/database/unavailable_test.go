@@ -17,6 +17,7 @@ import (
 // Connection-level failures are "unavailable" (503, try again); a
 // statement that failed on a working connection is not.
 func TestUnavailableTellsConnectionFailuresFromStatementErrors(t *testing.T) {
+	t.Parallel()
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	for err, want := range map[error]bool{
 		fmt.Errorf("begin: %w", driver.ErrBadConn):          true,
@@ -41,6 +42,7 @@ func TestUnavailableTellsConnectionFailuresFromStatementErrors(t *testing.T) {
 }
 
 func TestConnectTimeoutIsAddedUnlessSet(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"postgres://u@h/db?sslmode=disable":    "postgres://u@h/db?connect_timeout=5&sslmode=disable",
 		"postgres://u@h/db?connect_timeout=30": "postgres://u@h/db?connect_timeout=30",

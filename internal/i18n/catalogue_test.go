@@ -42,6 +42,7 @@ func keys(t *testing.T, lang string) map[string]bool {
 }
 
 func TestEveryLanguageHasACatalogue(t *testing.T) {
+	t.Parallel()
 	for _, lang := range config.Languages {
 		if _, err := fs.Stat(web.FS, "i18n/"+lang+".toml"); err != nil {
 			t.Errorf("%s: %v", lang, err)
@@ -50,6 +51,7 @@ func TestEveryLanguageHasACatalogue(t *testing.T) {
 }
 
 func TestEveryCatalogueHasEveryGermanKey(t *testing.T) {
+	t.Parallel()
 	de := keys(t, "de")
 	files, _ := fs.Glob(web.FS, "i18n/*.toml")
 	for _, f := range files {
@@ -84,6 +86,7 @@ var pluralForms = map[string][]string{
 }
 
 func TestPluralMessagesHaveTheLanguagesForms(t *testing.T) {
+	t.Parallel()
 	for _, lang := range config.Languages {
 		want := pluralForms[lang]
 		if want == nil {
@@ -114,6 +117,7 @@ func TestPluralMessagesHaveTheLanguagesForms(t *testing.T) {
 var placeholderRE = regexp.MustCompile(`\{\{\s*\.([A-Za-z]+)\s*\}\}`)
 
 func TestTranslationsKeepThePlaceholders(t *testing.T) {
+	t.Parallel()
 	de := catalogue(t, "de")
 	for _, lang := range config.Languages {
 		for id, v := range catalogue(t, lang) {
@@ -225,6 +229,7 @@ func namespaces(de map[string]bool) map[string]bool {
 // Every message id written in Go code, page templates or mail templates
 // exists in the catalogues, and every id built at run time does too.
 func TestEveryUsedMessageIDExists(t *testing.T) {
+	t.Parallel()
 	de := keys(t, "de")
 	ns := namespaces(de)
 	dyn := dynamicIDs()

@@ -20,6 +20,7 @@ func load(t *testing.T) *i18n.Catalogue {
 // Each language has its own weekday and month names and order; all use the
 // 24-hour clock, in the event's time zone whatever the server's.
 func TestDatesFollowTheLanguage(t *testing.T) {
+	t.Parallel()
 	cat := load(t)
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	start := time.Date(2026, 12, 4, 18, 0, 0, 0, berlin)
@@ -43,6 +44,7 @@ func TestDatesFollowTheLanguage(t *testing.T) {
 }
 
 func TestLanguageChoice(t *testing.T) {
+	t.Parallel()
 	cat := load(t)
 	for _, c := range []struct {
 		explicit []string
@@ -66,6 +68,7 @@ func TestLanguageChoice(t *testing.T) {
 }
 
 func TestDirection(t *testing.T) {
+	t.Parallel()
 	for lang, want := range map[string]string{"de": "ltr", "en": "ltr", "tr": "ltr", "ru": "ltr", "ku": "ltr", "ar": "rtl", "fa": "rtl"} {
 		if got := i18n.Dir(lang); got != want {
 			t.Errorf("Dir(%s) = %s", lang, got)
@@ -75,6 +78,7 @@ func TestDirection(t *testing.T) {
 
 // Plural forms follow each language's rules, not German's.
 func TestPluralsFollowTheLanguage(t *testing.T) {
+	t.Parallel()
 	cat := load(t)
 	for _, c := range []struct {
 		lang string

@@ -58,6 +58,7 @@ func catalogueOf(t *testing.T, lang string) map[string]any {
 // templates use the catalogue for their wording (a kind without ids would
 // be hard-coded text).
 func TestMailTemplatesUseOnlyCatalogueKeys(t *testing.T) {
+	t.Parallel()
 	used := mailKeys(t)
 	for _, f := range []string{"common.txt", "common.html", "confirmed.txt", "confirmed.html", "password_reset.html"} {
 		if len(used[f]) < 2 {
@@ -84,6 +85,7 @@ func TestMailTemplatesUseOnlyCatalogueKeys(t *testing.T) {
 // The mail messages are put into HTML mails as they are (their data is
 // escaped): they must hold no markup of their own.
 func TestMailMessagesHaveNoMarkup(t *testing.T) {
+	t.Parallel()
 	for _, lang := range config.Languages {
 		for id, v := range catalogueOf(t, lang) {
 			if !strings.HasPrefix(id, "mail") {

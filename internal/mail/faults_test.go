@@ -15,6 +15,11 @@ import (
 	"treffpunkt/internal/testapp"
 )
 
+// The tests here are not parallel: one takes its SMTP server down and up
+// again on the same port, which a parallel test's server could take
+// meanwhile, and the sender's timing under the race detector on a busy
+// machine made the others miss their deadlines when run side by side.
+
 // Rule 5: the SMTP server is down while 20 people sign up – first nothing
 // listens, then it answers 421 – and when it is back every confirmation
 // arrives, none twice. Waiting for the server costs no message an attempt.

@@ -22,6 +22,7 @@ var messageIDRE = regexp.MustCompile(`^<[a-z0-9]{26}@[^<>@\s]+>$`)
 // Arabic encoded in the subject and the recipient's name, text before HTML,
 // and nothing but 7-bit ASCII on the wire.
 func TestHeadersAndEncodings(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	srv := a.StartMail(t)
 	o := a.Org(t, "miso")
@@ -88,6 +89,7 @@ func TestHeadersAndEncodings(t *testing.T) {
 // Without SMTP_URL mail is logged and marked sent; the log shows kind and
 // the recipient's domain, never the address or a link.
 func TestDevModeLogsAndMarksSent(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)

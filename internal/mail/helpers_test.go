@@ -11,6 +11,7 @@ import (
 
 	"treffpunkt/internal/mail/mailtest"
 	"treffpunkt/internal/testapp"
+	"treffpunkt/internal/testutil"
 )
 
 type signupAnswer struct {
@@ -85,13 +86,7 @@ func kindOf(t *testing.T, m *mailtest.Message) string {
 // waitFor polls cond until it holds or fails the test after timeout.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, timeout, cond, what)
 }
 
 var linkRE = regexp.MustCompile(`https?://[^\s<>"]+`)

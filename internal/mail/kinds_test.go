@@ -24,6 +24,7 @@ import (
 // email, each to the right person in that person's language, with links
 // that work on the running app and a calendar entry that parses.
 func TestEveryKindReachesTheRightPersonInTheirLanguage(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	var shift atomic.Int64 // the registration service's clock, ahead of the wall clock
 	a.Registrations.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
@@ -204,6 +205,7 @@ func TestEveryKindReachesTheRightPersonInTheirLanguage(t *testing.T) {
 
 // A change that is refused writes no mail: the outbox shares its fate.
 func TestRefusedChangeWritesNoMail(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "small", func(in *event.Input) {

@@ -27,6 +27,7 @@ var rawID = regexp.MustCompile(`\bmail[._][a-z_.]+`)
 // subject, text and HTML without gaps, the HTML with the language's lang and
 // dir, and a message that parses.
 func TestEveryKindRendersInEveryLanguage(t *testing.T) {
+	t.Parallel()
 	o := testOutbox(t, "de")
 	kinds := append(append([]string{registration.MailNotMember}, registration.MailKinds...), staffKinds...)
 	for _, lang := range config.Languages {
@@ -77,6 +78,7 @@ func TestEveryKindRendersInEveryLanguage(t *testing.T) {
 // The mails that send the reader back to the event page to sign up again
 // link that phrase in every language, besides the event's title.
 func TestEventPagePhraseIsALinkInEveryLanguage(t *testing.T) {
+	t.Parallel()
 	o := testOutbox(t, "de")
 	const link = `href="https://treffpunkt.example/events/1-mai-fest"`
 	for _, lang := range config.Languages {

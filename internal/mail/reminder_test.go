@@ -13,6 +13,7 @@ import (
 // event; not to someone who signed up within that day; and again when the
 // event moves to another time.
 func TestReminderOncePerRegistrationAndAgainAfterAMove(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	now := time.Now()
 	a.Registrations.Now = func() time.Time { return now }

@@ -29,6 +29,7 @@ func testOutbox(t testing.TB, defLang string) *Outbox {
 // Every kind has a subject, a text and an HTML body in German and English,
 // on the layout, with no template gaps, and the previews build real MIME.
 func TestEveryKindRendersInGermanAndEnglish(t *testing.T) {
+	t.Parallel()
 	o := testOutbox(t, "de")
 	greeting := map[string]string{"de": "Hallo", "en": "Hello"}
 	for _, kind := range registration.MailKinds {
@@ -70,6 +71,7 @@ func TestEveryKindRendersInGermanAndEnglish(t *testing.T) {
 
 // What each kind must say, beyond the layout.
 func TestKindsCarryTheirFacts(t *testing.T) {
+	t.Parallel()
 	o := testOutbox(t, "de")
 	const manage = "https://treffpunkt.example/r/SAMPLEMANAGETOKEN000000000"
 	const ticket = "https://treffpunkt.example/t/SAMPLETICKETCODE0000000001"
@@ -100,6 +102,7 @@ func TestKindsCarryTheirFacts(t *testing.T) {
 // A participant whose language has no templates gets the installation's
 // default language, and German when that has none either.
 func TestMailFallsBackToTheDefaultLanguage(t *testing.T) {
+	t.Parallel()
 	for def, want := range map[string]string{"en": "Hello", "de": "Hallo", "tr": "Merhaba", "fr": "Hallo"} {
 		o := testOutbox(t, def)
 		var buf bytes.Buffer
@@ -115,6 +118,7 @@ func TestMailFallsBackToTheDefaultLanguage(t *testing.T) {
 // Calendar entries and QR codes go only to confirmed participants, and QR
 // codes only with the kinds that show tickets.
 func TestCalendarAndQRCodesGoToTheConfirmedOnly(t *testing.T) {
+	t.Parallel()
 	o := testOutbox(t, "de")
 	for _, tc := range []struct {
 		kind, status string
@@ -149,6 +153,7 @@ func TestCalendarAndQRCodesGoToTheConfirmedOnly(t *testing.T) {
 // Staff emails carry their link, its expiry and the role, in German and
 // English, with a footer that speaks of no event.
 func TestStaffMailsRenderWithTheirLink(t *testing.T) {
+	t.Parallel()
 	o := testOutbox(t, "de")
 	for _, kind := range staffKinds {
 		for lang, role := range map[string]string{"de": "„Veranstalter*in“", "en": "Organiser"} {

@@ -20,6 +20,7 @@ import (
 // the change happened (the row's payload), with the Message-ID fixed at
 // enqueue.
 func TestMailIsRenderedWhenSentFromWhatTheChangeRecorded(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "fest", func(in *event.Input) { in.Capacity = event.Some(1) })
@@ -133,6 +134,7 @@ FROM mail_outbox ORDER BY id`); err != nil {
 // Enqueue writes one INSERT for all the emails of a notice, whatever their
 // number: an event's move tells 40 people with one statement.
 func TestANoticeIsOneInsert(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "fest", nil)

@@ -14,6 +14,7 @@ import (
 // outbox with its one-time link, and the link opens the page that sets the
 // password.
 func TestPasswordResetMailCarriesAWorkingLink(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	a.Auth.Mailer = a.Mail // the app's own outbox instead of the recorder
 	srv := a.StartMail(t)

@@ -22,6 +22,7 @@ func fields(t *testing.T, err error) map[string]string {
 }
 
 func TestParseCSVTakesExcelFilesWithEitherSeparator(t *testing.T) {
+	t.Parallel()
 	for name, file := range map[string]string{
 		"comma":              "name,email,member_number,valid_until\nAyşe Yılmaz,ayse@example.org,M-1,2027-12-31\n",
 		"semicolon with BOM": "\uFEFFname;email;member_number;valid_until\r\nAyşe Yılmaz;ayse@example.org;M-1;31.12.2027\r\n",
@@ -40,6 +41,7 @@ func TestParseCSVTakesExcelFilesWithEitherSeparator(t *testing.T) {
 }
 
 func TestParseCSVNamesEveryBadLine(t *testing.T) {
+	t.Parallel()
 	_, err := ParseCSV(strings.NewReader("name;email;member_number\n" +
 		"Gut;gut@example.org;\n" +
 		"\"Zeilen\numbruch\";nope;\n" +
@@ -69,6 +71,7 @@ func TestParseCSVNamesEveryBadLine(t *testing.T) {
 }
 
 func TestParseCSVRefusesWhatIsNotAMemberList(t *testing.T) {
+	t.Parallel()
 	for file, field := range map[string]string{
 		"":                             "file",
 		"\uFEFF":                       "file",

@@ -11,6 +11,7 @@ import (
 )
 
 func TestVerdictsAndJobs(t *testing.T) {
+	t.Parallel()
 	m := New(nil)
 	m.SignUpOutcome("confirmed", false, nil)
 	m.SignUpOutcome("confirmed", true, nil)
@@ -41,6 +42,7 @@ func TestVerdictsAndJobs(t *testing.T) {
 }
 
 func TestHandlerToken(t *testing.T) {
+	t.Parallel()
 	h := New(nil).Handler("tok")
 	for hdr, want := range map[string]int{"": 401, "Bearer nope": 401, "Basic tok": 401, "Bearer tok": 200, "bearer tok": 200} {
 		r := httptest.NewRequest(http.MethodGet, "/metrics", nil)

@@ -12,6 +12,7 @@ import (
 
 // The PNG must decode, with a real decoder, to the text it carries.
 func TestPNGDecodesToItsText(t *testing.T) {
+	t.Parallel()
 	want := "https://treffpunkt.example/t/XUOXL7ZWGY3KV6YAY26LTBHJSV"
 	b, err := PNG(want, 6)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestBurstThenRefill(t *testing.T) {
+	t.Parallel()
 	k := New(3, time.Minute)
 	now := time.Unix(1_000_000, 0)
 	for i := range 3 {
@@ -33,6 +34,7 @@ func TestBurstThenRefill(t *testing.T) {
 }
 
 func TestOffAllowsEverything(t *testing.T) {
+	t.Parallel()
 	k := New(0, time.Minute)
 	if k != nil {
 		t.Fatal("0 should turn the limit off")
@@ -45,6 +47,7 @@ func TestOffAllowsEverything(t *testing.T) {
 }
 
 func TestIdleKeysAreForgotten(t *testing.T) {
+	t.Parallel()
 	k := New(5, time.Minute)
 	now := time.Unix(1_000_000, 0)
 	for i := range 1000 {
@@ -60,6 +63,7 @@ func TestIdleKeysAreForgotten(t *testing.T) {
 }
 
 func TestMemoryIsBounded(t *testing.T) {
+	t.Parallel()
 	k := New(5, time.Minute)
 	k.maxKeys = 100
 	now := time.Unix(1_000_000, 0)
@@ -72,6 +76,7 @@ func TestMemoryIsBounded(t *testing.T) {
 }
 
 func TestConcurrentAllowsExactlyBurst(t *testing.T) {
+	t.Parallel()
 	k := New(10, time.Hour)
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -112,6 +112,7 @@ func seatsTaken(t *testing.T, a *testapp.App, slug string) int {
 // as a member; what differs is the email: to the typed address, saying
 // whom to ask. Nothing is written.
 func TestMembersOnlyRefusesNonMembersAndLapsedMemberships(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	membersEvent(t, a, o, "ag", nil)
@@ -157,6 +158,7 @@ func TestMembersOnlyRefusesNonMembersAndLapsedMemberships(t *testing.T) {
 }
 
 func TestMemberEmailMatchIsPendingAndHoldsSeats(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	membersEvent(t, a, o, "ag", func(in *event.Input) { in.Capacity = event.Some(2); in.Waitlist = ptr(false) })
@@ -189,6 +191,7 @@ func TestMemberEmailMatchIsPendingAndHoldsSeats(t *testing.T) {
 }
 
 func TestMemberNumberMatchMailsTheListedAddressOnly(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	srv := a.StartMail(t)
 	o := a.Org(t, "miso")
@@ -219,6 +222,7 @@ func TestMemberNumberMatchMailsTheListedAddressOnly(t *testing.T) {
 }
 
 func TestConfirmLinkConfirmsWithTickets(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	membersEvent(t, a, o, "ag", func(in *event.Input) { in.Capacity = event.Some(5) })
@@ -263,6 +267,7 @@ func TestConfirmLinkConfirmsWithTickets(t *testing.T) {
 }
 
 func TestHoldExpiryReleasesSeatsAndPromotesWaitlist(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	var shift atomic.Int64
 	a.Registrations.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
@@ -321,6 +326,7 @@ func TestHoldExpiryReleasesSeatsAndPromotesWaitlist(t *testing.T) {
 }
 
 func TestEmailConfirmationEventPutsEverySignupThroughPending(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "faust")
 	a.Event(t, o, "quiz", func(in *event.Input) { in.ConfirmEmail = ptr(true); in.Capacity = event.Some(10) })
@@ -363,6 +369,7 @@ func TestEmailConfirmationEventPutsEverySignupThroughPending(t *testing.T) {
 // An organiser's "resend" gives a pending registration a new link; the old
 // one stops working.
 func TestResendGivesAPendingRegistrationANewLink(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	e := membersEvent(t, a, o, "ag", nil)
@@ -426,6 +433,7 @@ func partnerEvent(t *testing.T, a *testapp.App) *event.Event {
 // members of other organisations get the same answer and a mail naming
 // the presenting organisation and its address.
 func TestPartnerOrganisationsMembersMayJoin(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	partnerEvent(t, a)
 	if code, ans := signUp(t, a, "ag", applicant("Kira", " kira@KARGAH.example")); code != http.StatusAccepted || !ans.CheckEmail || ans.ManageURL != "" {

@@ -47,6 +47,7 @@ func rush(t *testing.T, svcs []*registration.Service, slug string, ins []registr
 // as existing, refusals write nothing, and the seat and waitlist counters
 // equal the rows.
 func TestBatchedAnswersEqualWhatIsStored(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	b := a.Second(t)
 	o := a.Org(t, "miso")
@@ -195,6 +196,7 @@ func TestBatchedAnswersEqualWhatIsStored(t *testing.T) {
 // batch; the batch is then written one sign-up at a time, so that only that
 // one fails and every other is decided as usual.
 func TestOneFailingSignupDoesNotFailItsBatch(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", func(in *event.Input) { in.Capacity = event.Some(10) })
@@ -246,6 +248,7 @@ FOR EACH ROW WHEN (NEW.name = 'Boom') EXECUTE FUNCTION refuse_boom()`,
 // The event's waitlist length follows every change of status: sign-ups,
 // cancellations, promotions.
 func TestWaitlistLengthFollowsEveryChange(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", func(in *event.Input) { in.Capacity = event.Some(3) })

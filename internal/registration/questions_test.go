@@ -13,6 +13,7 @@ import (
 // Answers are personal data: the retention job blanks them with the name
 // and the email once the retention period after the event has passed.
 func TestRetentionErasesAnswers(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	var now time.Time
 	a.Registrations.Now = func() time.Time {

@@ -14,6 +14,7 @@ import (
 // earlier; counts, tickets and check-ins stay, and running the job again
 // erases nothing new.
 func TestRetentionErasesPersonalDataAfterTheEventWithAControlledClock(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	var now time.Time
 	a.Registrations.Now = func() time.Time {
@@ -84,6 +85,7 @@ func TestRetentionErasesPersonalDataAfterTheEventWithAControlledClock(t *testing
 // An organiser erases one person on request: their data goes, their seats
 // are freed and the waitlist moves up.
 func TestEraseOnePersonFreesTheSeatAndKeepsOthers(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "fest", func(in *event.Input) { in.Capacity = event.Some(1) })

@@ -47,6 +47,7 @@ func token(manageURL string) string { return manageURL[strings.LastIndex(manageU
 // The rule that can't be retrofitted: 100 people race for 5 places through
 // two app instances with their own connection pools on one database.
 func TestConcurrentSignupsNeverOversellAcrossTwoInstances(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	b := a.Second(t)
 	o := a.Org(t, "miso")
@@ -143,6 +144,7 @@ func TestConcurrentSignupsNeverOversellAcrossTwoInstances(t *testing.T) {
 // Concurrent cancellations and sign-ups on a full event keep the counter
 // exact and never leave a waitlisted party that fits.
 func TestConcurrentCancelAndSignupKeepCounterExact(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	b := a.Second(t)
 	o := a.Org(t, "miso")
@@ -179,6 +181,7 @@ func TestConcurrentCancelAndSignupKeepCounterExact(t *testing.T) {
 // First fit: a party too large for the freed seats keeps its place at the
 // head of the waitlist while a smaller party behind it moves up.
 func TestCancelPromotesFirstWaitlistedPartyThatFits(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "quiz", func(in *event.Input) {
@@ -217,6 +220,7 @@ func TestCancelPromotesFirstWaitlistedPartyThatFits(t *testing.T) {
 }
 
 func TestRaisingCapacityPromotesWaitlist(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "grow", func(in *event.Input) { in.Capacity = event.Some(1) })
@@ -254,6 +258,7 @@ func TestRaisingCapacityPromotesWaitlist(t *testing.T) {
 }
 
 func TestFullEventWithoutWaitlistRefuses(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "small", func(in *event.Input) {
@@ -274,6 +279,7 @@ func TestFullEventWithoutWaitlistRefuses(t *testing.T) {
 }
 
 func TestSameEmailTwiceGetsExistingRegistration(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "once", func(in *event.Input) { in.Capacity = event.Some(10) })
@@ -305,6 +311,7 @@ func TestSameEmailTwiceGetsExistingRegistration(t *testing.T) {
 }
 
 func TestSignupRespectsWindowAndStatus(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	future := time.Now().Add(24 * time.Hour)
@@ -342,6 +349,7 @@ func TestSignupRespectsWindowAndStatus(t *testing.T) {
 }
 
 func TestAgeRangeIsCheckedOnTheEventsStartDate(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "loccum", func(in *event.Input) {

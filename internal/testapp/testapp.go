@@ -36,6 +36,7 @@ import (
 	"treffpunkt/internal/registration"
 	"treffpunkt/internal/secret"
 	"treffpunkt/internal/testdb"
+	"treffpunkt/internal/testutil"
 	"treffpunkt/internal/web"
 	webfs "treffpunkt/web"
 )
@@ -114,11 +115,7 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 	// as in treffpunkt serve; the app is returned once they are on.
 	a.Changes = cache.NewWatcher(testdb.URLOf(t, db), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	t.Cleanup(a.Changes.Start())
-	for deadline := time.Now().Add(10 * time.Second); !a.Changes.Live(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("testapp: the change listener did not start")
-		}
-	}
+	testutil.Eventually(t, 10*time.Second, a.Changes.Live, "testapp: the change listener to start")
 	secrets := &secret.Source{DB: db, SecretKey: a.Config.SecretKey}
 	a.Registrations = &registration.Service{DB: db, Secrets: secrets}
 	a.Events = &event.Service{DB: db, SeatsFreed: a.Registrations.Promote}

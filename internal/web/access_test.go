@@ -61,6 +61,7 @@ func formSignup(t *testing.T, a *testapp.App, slug string, f url.Values) (*http.
 }
 
 func TestFormMembersOnlyBranches(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	membersOnlyEvent(t, a)
 	if _, page := a.Browser(t).Get("/events/ag"); !strings.Contains(page, `name="member_number"`) {
@@ -132,6 +133,7 @@ func TestFormMembersOnlyBranches(t *testing.T) {
 // Age range through the form: the day before the 17th birthday is too
 // young, the birthday itself counts.
 func TestFormAgeBoundaries(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "loccum", func(in *event.Input) { in.MinAge, in.MaxAge = event.Some(17), event.Some(27) })
@@ -164,6 +166,7 @@ func TestFormAgeBoundaries(t *testing.T) {
 
 // The attendee list erases one person on request (POST with the CSRF token).
 func TestAttendeeEraseOnRequest(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	c := w.client(w.A.Organiser)
 	_, page := c.Get("/admin/orgs/a/events/fest-a/registrations")
@@ -185,6 +188,7 @@ func TestAttendeeEraseOnRequest(t *testing.T) {
 // An event set to confirm email addresses answers the form with "check your
 // mail", holds the seat, and mails the link to the typed address.
 func TestFormEmailConfirmationEvent(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "faust")
 	yes := true
@@ -236,6 +240,7 @@ func mailBody(t *testing.T, a *testapp.App, kind, to string) string {
 // Hold expiry after sign-ups through the form: Anna holds the one seat and
 // lets her link lapse; Bert, who confirmed onto the waitlist, moves up.
 func TestFormHoldExpiryReleasesSeatsAndPromotesWaitlist(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	var shift atomic.Int64
 	a.Registrations.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
@@ -288,6 +293,7 @@ func TestFormHoldExpiryReleasesSeatsAndPromotesWaitlist(t *testing.T) {
 // address on the partner's list, and a non-member gets the same answer and
 // a mail naming the presenting organisation.
 func TestFormPartnerMemberByNumberGetsTheLinkAtTheListedAddress(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	srv := a.StartMail(t)
 	kargah := a.Org(t, "kargah")
@@ -343,6 +349,7 @@ func TestFormPartnerMemberByNumberGetsTheLinkAtTheListedAddress(t *testing.T) {
 // controls: the page says how long data is kept; a minute before the
 // period nothing goes, a minute after the name, email and birth date go.
 func TestFormRetentionWithAControlledClock(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	var now time.Time
 	a.Registrations.Now = func() time.Time {
@@ -386,6 +393,7 @@ func TestFormRetentionWithAControlledClock(t *testing.T) {
 // The event editor takes partner organisations as a list of slugs and
 // marks an unknown one, or the organisation itself, at the field.
 func TestEventEditorPartnerOrganisations(t *testing.T) {
+	t.Parallel()
 	a, c := admOrganiser(t)
 	a.Org(t, "kargah")
 	a.Org(t, "faust")

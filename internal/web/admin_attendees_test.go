@@ -18,6 +18,7 @@ import (
 // The list counts every status, searches names and emails in any script
 // and case, and filters by status.
 func TestAttendeeListCountsSearchesAndFilters(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	admSignUp(t, w.App, "fest-a", "Jürgen Müller", "juergen@example.org", 1)
 	if _, err := w.Registrations.CancelByOrganiser(t.Context(), w.A.Event.ID, w.A.Waitlisted.ID); err != nil {
@@ -72,6 +73,7 @@ func urlQuery(s string) string {
 // same step; moving up by hand confirms a party that fits and refuses one
 // that does not, saying how many seats are free.
 func TestAttendeeCancelAndMoveUpKeepTheCapacityRule(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	c := w.client(w.A.Organiser)
 	base := "/admin/orgs/a/events/fest-a/registrations/"
@@ -154,6 +156,7 @@ func admDownload(t *testing.T, c *admClient, path string) ([]byte, http.Header) 
 // Both CSV flavours read back with encoding/csv: BOM, header, every name
 // intact, the formula defused; the ';' flavour splits as German Excel does.
 func TestCSVExportsReadBackWithEveryScriptIntact(t *testing.T) {
+	t.Parallel()
 	_, c := admExportWorld(t)
 	for sep, comma := range map[string]rune{"": ',', "semicolon": ';'} {
 		body, h := admDownload(t, c, "/admin/orgs/a/events/export/registrations.csv?sep="+sep)
@@ -207,6 +210,7 @@ func TestCSVExportsReadBackWithEveryScriptIntact(t *testing.T) {
 // The workbook opens with excelize: the same columns, every name intact
 // and stored as text (no formula), numbers as numbers.
 func TestXLSXExportReadsBackWithEveryScriptIntact(t *testing.T) {
+	t.Parallel()
 	_, c := admExportWorld(t)
 	body, h := admDownload(t, c, "/admin/orgs/a/events/export/registrations.xlsx")
 	if h.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {

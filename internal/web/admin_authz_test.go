@@ -82,6 +82,7 @@ var admAPIRoutes = []struct {
 // Walks the router: a staff route without a row in the tables above fails,
 // and so does a row without a route.
 func TestEveryStaffRouteIsInTheAuthorisationTable(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	h, ok := w.Server.Config.Handler.(interface{ Routes() gin.RoutesInfo })
 	if !ok {
@@ -144,6 +145,7 @@ func hasNested(pattern string) bool {
 // organiser routes and organisers 403 on owner routes; the right role (and
 // a network admin) gets through.
 func TestEveryAdminRouteIsScopedToTheCallersOrganisation(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	anon := w.client("")
 	door := w.client(w.A.Door)
@@ -223,6 +225,7 @@ func TestEveryAdminRouteIsScopedToTheCallersOrganisation(t *testing.T) {
 // A's organisation and on A's events through B's, a door token is 403, an
 // organiser token and a network-admin token get through.
 func TestEveryStaffAPIRouteIsScopedToTheTokensOrganisation(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	adminTok, err := w.Auth.AddAdminToken(t.Context(), w.B.Org.ID, "network")
 	if err != nil {

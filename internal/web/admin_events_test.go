@@ -41,6 +41,7 @@ func admOrganiser(t *testing.T) (*testapp.App, *admClient) {
 // a draft is not public until it is published; the preview shows the
 // public page without saving.
 func TestEventEditorSavesDraftThenPublishes(t *testing.T) {
+	t.Parallel()
 	a, c := admOrganiser(t)
 	f := admEventForm("sommerfest")
 	f.Set("action", "draft")
@@ -104,6 +105,7 @@ func TestEventEditorSavesDraftThenPublishes(t *testing.T) {
 // Times are read in the zone the form names, and an all-day event spans
 // whole days there.
 func TestEventEditorReadsTimesInTheEventsZone(t *testing.T) {
+	t.Parallel()
 	a, c := admOrganiser(t)
 	f := admEventForm("istanbul")
 	f.Set("timezone", "Europe/Istanbul")
@@ -135,6 +137,7 @@ func TestEventEditorReadsTimesInTheEventsZone(t *testing.T) {
 // Every bad field is marked at the field and named in a summary that links
 // to it, in one round trip; nothing is saved.
 func TestEventEditorShowsEveryErrorAtItsField(t *testing.T) {
+	t.Parallel()
 	a, c := admOrganiser(t)
 	f := admEventForm("Bad Slug")
 	f.Set("title_de", "")
@@ -174,6 +177,7 @@ func TestEventEditorShowsEveryErrorAtItsField(t *testing.T) {
 // capacity cannot go below the confirmed seats; a copy is a new draft; a
 // cancelled event cannot be changed.
 func TestEventEditorReusesVenuesDuplicatesAndCancels(t *testing.T) {
+	t.Parallel()
 	a, c := admOrganiser(t)
 	f := admEventForm("erstes")
 	f.Set("action", "publish")

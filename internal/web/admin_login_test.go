@@ -27,6 +27,7 @@ func sessionCookie(resp *http.Response) *http.Cookie {
 // the cookie is HttpOnly and SameSite=Lax, the table holds only its hash,
 // and logout ends the session on the server.
 func TestLoginRenewsTheSessionAndLogoutEndsIt(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "a")
 	email := a.Staff(t, o, "organiser@a.example", auth.Organiser, false)
@@ -85,6 +86,7 @@ func TestLoginRenewsTheSessionAndLogoutEndsIt(t *testing.T) {
 
 // Behind https the cookie is Secure and carries the __Host- prefix.
 func TestSessionCookieIsSecureWhenServedOverHTTPS(t *testing.T) {
+	t.Parallel()
 	a := testapp.OnDBWith(t, testdb.New(t), func(c *config.Config) { c.BaseURL = "https://treffpunkt.example" })
 	o := a.Org(t, "a")
 	a.Staff(t, o, "organiser@a.example", auth.Organiser, false)
@@ -121,6 +123,7 @@ func TestSessionCookieIsSecureWhenServedOverHTTPS(t *testing.T) {
 }
 
 func TestLoginWithAWrongPasswordOrUnknownAccountSaysSoWithoutASession(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "a")
 	a.Staff(t, o, "organiser@a.example", auth.Organiser, false)
@@ -148,6 +151,7 @@ func TestLoginWithAWrongPasswordOrUnknownAccountSaysSoWithoutASession(t *testing
 // accounts are not affected. One client address gets
 // LOGIN_ATTEMPTS_PER_IP (here 8) attempts over all accounts.
 func TestLoginIsRateLimitedPerAccountAndPerIP(t *testing.T) {
+	t.Parallel()
 	const accountBurst, ipBurst = 3, 8
 	a := testapp.OnDBWith(t, testdb.New(t), func(c *config.Config) {
 		c.TrustedProxies = []string{"127.0.0.1", "::1"}
@@ -206,6 +210,7 @@ func TestLoginIsRateLimitedPerAccountAndPerIP(t *testing.T) {
 // Every admin form needs the session's CSRF token and a same-site origin;
 // a refused post changes nothing.
 func TestAdminFormsRefusePostsWithoutCSRFToken(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	organiser := w.client(w.A.Organiser)
 	other := w.client(w.A.Owner)
@@ -262,6 +267,7 @@ func TestAdminFormsRefusePostsWithoutCSRFToken(t *testing.T) {
 // either way), is stored as a hash, works once within the hour, and the new
 // password ends the account's other sessions.
 func TestPasswordResetLinkWorksOnceAndEndsOtherSessions(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "a")
 	email := a.Staff(t, o, "organiser@a.example", auth.Organiser, false)
@@ -328,6 +334,7 @@ func TestPasswordResetLinkWorksOnceAndEndsOtherSessions(t *testing.T) {
 // password and a one-time link; after setting a password it works in the
 // organisation with the role given. The last owner cannot be removed.
 func TestOwnerInvitesStaffWhoSetTheirPasswordByLink(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	owner := w.client(w.A.Owner)
 	resp, body := owner.post("/admin/orgs/a/staff", url.Values{"email": {"neu@a.example"}, "role": {"door"}})

@@ -37,6 +37,7 @@ func (c *admClient) upload(path, mode, file string) (int, string) {
 // file with errors is refused whole, with every bad line by number; merge
 // adds and updates, replace makes the list the file.
 func TestMemberUploadReportsErrorsPerLineThenMergesOrReplaces(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "a")
 	a.Staff(t, o, "organiser@a.example", auth.Organiser, false)
@@ -106,6 +107,7 @@ func TestMemberUploadReportsErrorsPerLineThenMergesOrReplaces(t *testing.T) {
 // A token is shown once, works on the API, is stored as a hash and can be
 // revoked by the owner.
 func TestOwnerCreatesATokenShownOnceAndRevokesIt(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	owner := w.client(w.A.Owner)
 	resp, page := owner.post("/admin/orgs/a/tokens", url.Values{"name": {"Export-Skript"}, "role": {"organiser"}})

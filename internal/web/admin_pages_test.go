@@ -13,6 +13,7 @@ var admRawID = regexp.MustCompile(`>\s*(admin|login|err|form|reg|event|state|hom
 // Every page of the organisers' area renders for its owner in both
 // languages, with lang set and no raw message id.
 func TestEveryAdminPageRendersInBothLanguages(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	c := w.client(w.A.Owner)
 	pages := map[string][]string{
@@ -61,6 +62,7 @@ func TestEveryAdminPageRendersInBothLanguages(t *testing.T) {
 // Resending a confirmation writes it to the outbox again, and the list
 // shows each registration's latest mail and its state.
 func TestResendConfirmationQueuesTheMailAgainAndTheListShowsMailState(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	c := w.client(w.A.Organiser)
 	id := strconv.FormatInt(w.A.Confirmed.ID, 10)

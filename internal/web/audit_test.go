@@ -26,6 +26,7 @@ func auditRows(t *testing.T, w *admWorld, orgID int64) []auditRow {
 // what and which, and none names an erased participant; a refused action
 // leaves none. Owners read them newest first.
 func TestAuditLogOfStaffActions(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	c := w.client(w.A.Owner)
 	ok := func(what string, resp *http.Response, body string) {
@@ -134,6 +135,7 @@ func TestAuditLogOfStaffActions(t *testing.T) {
 // Staff API calls are logged with their token; owners read the log through
 // the API too.
 func TestAuditLogOfAPICalls(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	tok := w.A.OrganiserTok
 	var tokID int64

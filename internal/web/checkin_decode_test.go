@@ -90,6 +90,7 @@ func postFrame(t *testing.T, client *http.Client, url, contentType string, body 
 // checks in like a scan; a frame without a code or not an image at all is
 // a clear 422/415/413; nobody else may use the decoder.
 func TestCameraFrameDecodesToTheTicketCode(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "a")
 	ev := a.Event(t, o, "fest", nil)

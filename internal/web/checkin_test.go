@@ -40,6 +40,7 @@ var checkinAPIRoutes = []admRoute{
 }
 
 func TestEveryCheckinRouteIsInTheTable(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	h := w.Server.Config.Handler.(interface{ Routes() gin.RoutesInfo })
 	want := map[string]bool{}
@@ -68,6 +69,7 @@ func checkinPath(pattern string, o admOrg) string {
 // get a 404 on A's event; door staff of A, owners of A and a network admin
 // get through. The API: no token 401, B's tokens 404, A's door token in.
 func TestEveryCheckinRouteIsScopedToTheEventsOrganisation(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	anon := w.client("")
 	outsiders := map[string]*admClient{"door of B": w.client(w.B.Door), "owner of B": w.client(w.B.Owner)}
@@ -122,6 +124,7 @@ func TestEveryCheckinRouteIsScopedToTheEventsOrganisation(t *testing.T) {
 // The service worker is served under /checkin with a JavaScript type, so
 // that its scope covers the door's pages; the manifest with its own type.
 func TestCheckinAppFilesHaveTheirTypes(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	for path, want := range map[string]string{
 		"/checkin/sw.js":                "text/javascript",
@@ -143,6 +146,7 @@ func TestCheckinAppFilesHaveTheirTypes(t *testing.T) {
 // The QR code opens /t/{code}; door staff of the event's organisation see a
 // check-in button there, everybody else does not.
 func TestTicketPageOffersCheckInToDoorStaff(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	w.Checkins.Now = func() time.Time { return w.A.Event.StartsAt.Add(time.Hour) }
 	p := "/t/" + w.A.Confirmed.Tickets[0].Code

@@ -16,6 +16,7 @@ import (
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/testapp"
 	"treffpunkt/internal/testdb"
+	"treffpunkt/internal/testutil"
 )
 
 // A member organisation's website (another site: localhost, while the app
@@ -57,8 +58,7 @@ func TestBrowserEmbeddedSignupOnAnotherOrigin(t *testing.T) {
 
 	// The frame is another site, so Chromium runs it as its own target.
 	var frameCtx context.Context
-	deadline := time.Now().Add(15 * time.Second)
-	for frameCtx == nil && time.Now().Before(deadline) {
+	testutil.Eventually(t, 15*time.Second, func() bool {
 		infos, err := chromedp.Targets(ctx)
 		must("list targets", err)
 		for _, info := range infos {
@@ -66,35 +66,28 @@ func TestBrowserEmbeddedSignupOnAnotherOrigin(t *testing.T) {
 				fc, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID))
 				t.Cleanup(cancel)
 				frameCtx = fc
+				return true
 			}
 		}
-		if frameCtx == nil {
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	if frameCtx == nil {
-		t.Fatal("the embedded page never loaded in its frame")
-	}
+		return false
+	}, "the embedded page to load in its frame")
 
 	// sized waits until the iframe in the host page is as tall as the
 	// document inside it says it is, and returns that height.
 	sized := func(step string) float64 {
 		t.Helper()
-		var inner float64
 		var outer float64
-		for range 50 {
-			var err error
-			inner, err = chromedp.Run(frameCtx, chromedp.Evaluate[float64](`Math.ceil(document.documentElement.getBoundingClientRect().height)`))
+		testutil.EventuallyNoError(t, 15*time.Second, func() error {
+			inner, err := chromedp.Run(frameCtx, chromedp.Evaluate[float64](`Math.ceil(document.documentElement.getBoundingClientRect().height)`))
 			must(step+": inner height", err)
 			outer, err = chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector('iframe').getBoundingClientRect().height`))
 			must(step+": frame height", err)
 			if inner > 200 && math.Abs(inner-outer) <= 1 {
-				return outer
+				return nil
 			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Fatalf("%s: iframe is %.0f px tall, its content %.0f px", step, outer, inner)
-		return 0
+			return fmt.Errorf("iframe is %.0f px tall, its content %.0f px", outer, inner)
+		}, step+": iframe as tall as its content")
+		return outer
 	}
 
 	must("see the form in the frame", chromedp.Do(frameCtx, chromedp.WaitVisible(`#f-name`)))

@@ -57,6 +57,7 @@ func signupValues(token, email string) url.Values {
 // enough, and the result (with a link to the registration page, outside the
 // frame) is shown in the frame.
 func TestEmbedSignupNeedsNoCookie(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)
@@ -79,6 +80,7 @@ func TestEmbedSignupNeedsNoCookie(t *testing.T) {
 // origin, signs nobody up; a bad token shows the form again with the values
 // kept and a fresh token.
 func TestEmbedSignupRefusesBadTokenAndForeignOrigin(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)
@@ -168,6 +170,7 @@ func mustAtoi(t *testing.T, s string) int {
 // Bad input in the frame is marked in the frame, in the embed layout, with
 // a fresh token for the next try.
 func TestEmbedSignupBadInputStaysInFrame(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)
@@ -186,6 +189,7 @@ func TestEmbedSignupBadInputStaysInFrame(t *testing.T) {
 
 // The per-IP sign-up limit holds for the embedded form too.
 func TestEmbedSignupKeepsRateLimit(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)
@@ -203,6 +207,7 @@ func TestEmbedSignupKeepsRateLimit(t *testing.T) {
 // The organisation's embedded list links to the embedded forms and stays in
 // the frame; an unknown organisation is a 404.
 func TestEmbedOrgListsUpcomingEvents(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)
@@ -217,6 +222,7 @@ func TestEmbedOrgListsUpcomingEvents(t *testing.T) {
 
 // Organisers find a snippet to copy for the organisation and each event.
 func TestAdminEmbedPageShowsSnippets(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)

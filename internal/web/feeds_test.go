@@ -191,6 +191,7 @@ func program(t *testing.T, a *testapp.App) (*org.Org, *org.Org) {
 }
 
 func TestEveryFeedParsesWithCRLFFoldingAndAllFields(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	program(t, a)
 	next := time.Now().Year() + 1
@@ -293,6 +294,7 @@ func mustGet(t *testing.T, a *testapp.App, path string) []byte {
 }
 
 func TestFeedsRefuseWhatDoesNotExist(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	miso, _ := program(t, a)
 	draft := event.Draft
@@ -320,6 +322,7 @@ func TestFeedsRefuseWhatDoesNotExist(t *testing.T) {
 // SEQUENCE and LAST-MODIFIED rise with every change a calendar shows; the
 // ETag changes when, and only when, the feed's content does.
 func TestSequenceAndETagFollowCalendarChanges(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	miso, _ := program(t, a)
 	ctx := context.Background()
@@ -381,6 +384,7 @@ func TestSequenceAndETagFollowCalendarChanges(t *testing.T) {
 }
 
 func TestConditionalRequestsAnswer304WithoutBody(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	miso, _ := program(t, a)
 	for _, path := range []string{"/calendar.ics", "/orgs/miso/calendar.ics?lang=en", "/events/loccum.ics"} {
@@ -440,6 +444,7 @@ func TestConditionalRequestsAnswer304WithoutBody(t *testing.T) {
 // Ended events stay 90 days and cancelled ones 30 days after the
 // cancellation; one that dropped out moves Last-Modified.
 func TestFeedWindowsKeepRecentPastAndCancelledEvents(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	miso := a.Org(t, "miso")
 	now := time.Now().Truncate(time.Minute)
@@ -515,6 +520,7 @@ func signUp(t *testing.T, a *testapp.App, slug, email string) *registration.Regi
 // grows through the pages of their other registrations, and a new link
 // kills the old one at once.
 func TestPersonalFeedShowsStatusesAndRevokesOldLinks(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	miso, _ := program(t, a)
 	ctx := context.Background()
@@ -621,6 +627,7 @@ func TestPersonalFeedShowsStatusesAndRevokesOldLinks(t *testing.T) {
 // Anybody may sign up with anybody's address; that must not open the
 // address owner's personal feed.
 func TestPersonalFeedIsNotOpenedBySomeoneElsesSignup(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	program(t, a)
 	victim := signUp(t, a, "konferenz", "ayse@example.org")
@@ -660,6 +667,7 @@ func TestPersonalFeedIsNotOpenedBySomeoneElsesSignup(t *testing.T) {
 var googleRE = regexp.MustCompile(`href="(https://calendar\.google\.com/calendar/render\?[^"]+)"`)
 
 func TestPagesOfferSubscribeAndAddToCalendar(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	program(t, a)
 	host := strings.TrimPrefix(a.URL, "http://")

@@ -17,6 +17,7 @@ import (
 // as the API states its times (scripts/validate-feeds.sh). Skipped when the
 // tools are missing, unless CI is set; .ci/run installs them.
 func TestFeedsPassIndependentValidators(t *testing.T) {
+	t.Parallel()
 	script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "validate-feeds.sh"))
 	if err != nil {
 		t.Fatal(err)

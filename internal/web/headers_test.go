@@ -33,6 +33,7 @@ func get(t *testing.T, rawURL string, header map[string]string) *http.Response {
 // Every answer, whoever writes it (pages, errors, API, static files, the
 // body limit, the CSRF check), carries the security headers.
 func TestSecurityHeadersEverywhere(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)
@@ -95,6 +96,7 @@ func TestSecurityHeadersEverywhere(t *testing.T) {
 
 // /embed/ pages may be framed by this site and FRAME_ANCESTORS, nothing else.
 func TestEmbedFrameAncestors(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	b := testapp.OnDBWith(t, a.DB, func(c *config.Config) {
 		c.FrameAncestors = []string{"https://miso.example", "https://kargah.example"}
@@ -113,6 +115,7 @@ func TestEmbedFrameAncestors(t *testing.T) {
 // Under an https BASE_URL: HSTS, and every cookie (language, CSRF, session)
 // Secure, HttpOnly and SameSite.
 func TestHTTPSHeadersAndCookies(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	email := a.Staff(t, o, "owner@miso.example", auth.Owner, false)
@@ -181,6 +184,7 @@ func readAll(resp *http.Response) string {
 // no inline <script> or <style>, no on…= handlers, no style= attributes,
 // no javascript: URLs.
 func TestTemplatesNeedNoUnsafeInline(t *testing.T) {
+	t.Parallel()
 	bad := regexp.MustCompile(`(?i)<script(\s[^>]*)?>\s*[^<\s]|<style|\son[a-z]+\s*=|\sstyle\s*=|javascript:`)
 	n := 0
 	err := fs.WalkDir(web.FS, "templates", func(p string, d fs.DirEntry, err error) error {

@@ -73,6 +73,7 @@ func checkPage(t *testing.T, ids map[string]bool, skip map[string]string, path, 
 // Every public page and every page of the organisers' area renders in every
 // language, with its lang and dir, and shows no message id untranslated.
 func TestEveryPageRendersInEveryLanguage(t *testing.T) {
+	t.Parallel()
 	ids, skip := catalogueIDs(t), skipTexts(t)
 	w := admNewWorld(t)
 	ctx := context.Background()
@@ -141,6 +142,7 @@ func TestEveryPageRendersInEveryLanguage(t *testing.T) {
 
 // The switcher names each language in itself, and a choice is remembered.
 func TestLanguageSwitcherAndCookie(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	b := w.Browser(t)
 	_, body := b.Get("/?lang=fa")

@@ -12,6 +12,7 @@ import (
 
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/testapp"
+	"treffpunkt/internal/testutil"
 )
 
 // focusedJS describes the focused element and whether its focus can be
@@ -104,10 +105,12 @@ func TestBrowserKeyboardOnlySignup(t *testing.T) {
 	tabTo("button.primary")
 	enter()
 	must("error summary", chromedp.Do(ctx, chromedp.WaitVisible(`#errors`)))
-	time.Sleep(200 * time.Millisecond)
-	if sel, _ := focused(); sel != "#errors" {
-		t.Fatalf("after sending the empty form focus is on %s, want the error summary", sel)
-	}
+	testutil.EventuallyNoError(t, 2*time.Second, func() error {
+		if sel, _ := focused(); sel != "#errors" {
+			return fmt.Errorf("focus is on %s", sel)
+		}
+		return nil
+	}, "focus on the error summary after sending the empty form")
 	tabTo("a")
 	enter()
 	if sel, _ := focused(); sel != "#f-name" {

@@ -41,6 +41,7 @@ func wantRateLimited(t *testing.T, resp *http.Response, what string) {
 // SIGNUP_RATE_PER_EMAIL limits sign-ups of one address (in any case) over
 // all events, form and API together; other addresses are not affected.
 func TestSignupRateLimitPerEmail(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	for _, s := range []string{"e1", "e2", "e3", "e4"} {
@@ -82,6 +83,7 @@ func TestSignupRateLimitPerEmail(t *testing.T) {
 
 // API_RATE_PER_TOKEN limits each staff token on its own.
 func TestAPIRateLimitPerToken(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)
@@ -120,6 +122,7 @@ func TestAPIRateLimitPerToken(t *testing.T) {
 // X-Forwarded-For names the client only behind TRUSTED_PROXIES; otherwise
 // a client cannot escape its limit by making up addresses.
 func TestClientIPFromTrustedProxiesOnly(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)

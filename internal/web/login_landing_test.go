@@ -14,6 +14,7 @@ import (
 // the door and everyone else in the organisers' area; a page to return to
 // may be in either area, and nowhere else.
 func TestLoginSendsDoorStaffToTheCheckin(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	oa, ob := a.Org(t, "a"), a.Org(t, "b")
 	door := a.Staff(t, oa, "door@a.example", auth.Door, false)
@@ -73,6 +74,7 @@ func TestLoginSendsDoorStaffToTheCheckin(t *testing.T) {
 
 // Everyone who may check in sees the way to the door in the admin area.
 func TestAdminNavLinksToTheCheckin(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "a")
 	for _, role := range []string{auth.Door, auth.Organiser, auth.Owner} {

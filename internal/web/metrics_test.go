@@ -59,6 +59,7 @@ func metric(t *testing.T, body, name string, labels ...string) float64 {
 // Sign-ups, refusals, check-ins and requests move their counters; the
 // outbox and the pool are read at scrape time; no path with a secret shows.
 func TestMetricsMoveWithTraffic(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	no := false
@@ -141,6 +142,7 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 
 // With METRICS_TOKEN only a scrape with the bearer token is answered.
 func TestMetricsToken(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	b := testapp.OnDBWith(t, a.DB, func(c *config.Config) { c.MetricsToken = "s3cret-metrics-token" })
 	for _, tok := range []string{"", "wrong"} {

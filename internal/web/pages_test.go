@@ -20,6 +20,7 @@ var rawMessageID = regexp.MustCompile(`>\s*(err|form|reg|event|state|home|title|
 // Every page template, rendered with real data in both languages: status,
 // lang/dir attributes, the key content, and no raw message id.
 func TestEveryPageRendersWithRealData(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "konferenz", func(in *event.Input) {
@@ -106,6 +107,7 @@ func TestEveryPageRendersWithRealData(t *testing.T) {
 }
 
 func TestFormSignupRedirectsToRegistrationWithTickets(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", func(in *event.Input) {
@@ -145,6 +147,7 @@ func TestFormSignupRedirectsToRegistrationWithTickets(t *testing.T) {
 }
 
 func TestFormPostWithoutCSRFTokenIsRefused(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)
@@ -195,6 +198,7 @@ func TestFormPostWithoutCSRFTokenIsRefused(t *testing.T) {
 // Each bad input to the sign-up form: the form comes back with the field
 // marked, a 4xx status, and nothing written.
 func TestFormBadInputMarksFieldAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", func(in *event.Input) {
@@ -273,6 +277,7 @@ func TestFormBadInputMarksFieldAndWritesNothing(t *testing.T) {
 // SIGNUP_RATE_PER_IP limits sign-ups per client IP over form and API
 // together; other pages are not limited.
 func TestSignupRateLimitPerIP(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)

@@ -17,6 +17,7 @@ var svgBox = regexp.MustCompile(`viewBox="0 0 (\d+) (\d+)"`)
 // The SVG drawn from the QR matrix must decode, with a real decoder, to the
 // ticket URL: a transposed or mirrored drawing would not.
 func TestQRSVGDecodesToTicketURL(t *testing.T) {
+	t.Parallel()
 	want := "https://treffpunkt.example/t/XUOXL7ZWGY3KV6YAY26LTBHJSV"
 	svg, err := qrSVG(want)
 	if err != nil {

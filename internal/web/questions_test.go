@@ -41,6 +41,7 @@ func questionsEvent(t *testing.T, a *testapp.App, slug string) *event.Event {
 // The form asks every question in the reader's language, with inputs per
 // type and required marks.
 func TestFormAsksTheEventsQuestions(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	questionsEvent(t, a, "fest")
 	_, page := a.Browser(t).Get("/events/fest")
@@ -71,6 +72,7 @@ func TestFormAsksTheEventsQuestions(t *testing.T) {
 // Every bad answer through the form marks its field, links it from the
 // error summary, keeps what was entered, and writes nothing.
 func TestFormBadAnswersMarkTheQuestion(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	questionsEvent(t, a, "fest")
 	good := func() url.Values {
@@ -142,6 +144,7 @@ func TestFormBadAnswersMarkTheQuestion(t *testing.T) {
 // A sign-up through the form stores the answers; the registration page
 // shows them in the reader's language.
 func TestFormAnswersShowOnTheRegistrationPage(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	questionsEvent(t, a, "fest")
 	b := a.Browser(t)
@@ -181,6 +184,7 @@ func TestFormAnswersShowOnTheRegistrationPage(t *testing.T) {
 // order; door staff see the door answers on the ticket page, the holder
 // does not; erasing the person clears them.
 func TestAnswersInAttendeeListExportsAndTicketPage(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	e := w.Event(t, w.A.Org, "fragen", func(in *event.Input) { in.Questions = webQuestions() })
 	ctx := context.Background()
@@ -268,6 +272,7 @@ func TestAnswersInAttendeeListExportsAndTicketPage(t *testing.T) {
 // The organisers' questions editor saves the list in the order given,
 // marks every bad field at its slot, and removes questions.
 func TestQuestionsEditorSavesValidatesAndRemoves(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	e := w.Event(t, w.A.Org, "fragen", nil)
 	c := w.client(w.A.Organiser)

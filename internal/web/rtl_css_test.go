@@ -17,6 +17,7 @@ var physical = regexp.MustCompile(`(?i)(margin|padding|border)-(left|right)\b|(^
 // Stylesheets and inline styles of the pages use logical properties only, so
 // that Arabic and Persian pages mirror.
 func TestStylesUseLogicalProperties(t *testing.T) {
+	t.Parallel()
 	err := fs.WalkDir(web.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".css") || strings.HasSuffix(p, ".html")) {
 			return err
