@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
@@ -19,6 +20,7 @@ import (
 	"treffpunkt/internal/secret"
 	"treffpunkt/internal/testapp"
 	"treffpunkt/internal/testdb"
+	"treffpunkt/internal/testutil"
 	"treffpunkt/migrations"
 )
 
@@ -128,6 +130,11 @@ func secretsOfEveryKind(t *testing.T, a *testapp.App) map[string]string {
 	if err := a.Auth.RequestReset(ctx, "owner@miso.example", "de"); err != nil {
 		t.Fatal(err)
 	}
+	// The auth worker makes the link and its mail in the transaction that
+	// takes the request off the queue.
+	testutil.Eventually(t, 10*time.Second, func() bool {
+		return a.Count(t, `SELECT count(*) FROM password_reset_requests`) == 0
+	}, "the reset request to be worked")
 	s["password reset link"] = staffLink(t, a, "password_reset")
 	if err := a.Auth.Invite(ctx, o.ID, "neu@miso.example", "organiser", "de"); err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ func TestFeedsWithoutLangSpeakDefaultLang(t *testing.T) {
 	a := testapp.OnDBWith(t, testdb.New(t), func(c *config.Config) { c.DefaultLang = "tr" })
 	program(t, a)
 	for path, want := range map[string][2]string{
-		"/calendar.ics":         {"Treffpunkt: tüm etkinlikler", "Göçmen örgütleri ağının etkinlikleri"},
+		"/calendar.ics":         {"Treffpunkt: tüm etkinlikler", "Göçmen kuruluşları ağının etkinlikleri"},
 		"/calendar.ics?lang=en": {"Treffpunkt: all events", "Events of the network of migrant organisations"},
 		"/calendar.ics?lang=de": {"Treffpunkt: alle Veranstaltungen", "Veranstaltungen des Netzwerks der Migrant*innenorganisationen"},
 	} {
