@@ -132,6 +132,20 @@ func withDB(ctx context.Context, fn func(*config.Config, *sqlx.DB) error) error 
 	return fn(cfg, db)
 }
 
+// withOrg runs fn with the services and the organisation slug names, for
+// the commands that act on one organisation; an unknown slug is the
+// command's error.
+func withOrg(ctx context.Context, slug string, fn func(demo.Services, *org.Org) error) error {
+	return withDB(ctx, func(cfg *config.Config, db *sqlx.DB) error {
+		svc := services(db, cfg.SecretKey)
+		o, err := svc.Orgs.BySlug(ctx, slug)
+		if err != nil {
+			return cliError(err)
+		}
+		return fn(svc, o)
+	})
+}
+
 // services wires the domain services on one database; secretKey is
 // SECRET_KEY, from which manage tokens and ticket codes are derived.
 func services(db *sqlx.DB, secretKey string) demo.Services {
@@ -290,12 +304,7 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		return fmt.Errorf("read password from stdin: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	return withDB(ctx, func(_ *config.Config, db *sqlx.DB) error {
-		svc := services(db, "")
-		o, err := svc.Orgs.BySlug(ctx, *orgSlug)
-		if err != nil {
-			return cliError(err)
-		}
+	return withOrg(ctx, *orgSlug, func(svc demo.Services, o *org.Org) error {
 		if err := svc.Auth.AddUser(ctx, *email, password, o.ID, *role, *admin); err != nil {
 			return cliError(err)
 		}
@@ -313,13 +322,11 @@ func tokenAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return withDB(ctx, func(_ *config.Config, db *sqlx.DB) error {
-		svc := services(db, "")
-		o, err := svc.Orgs.BySlug(ctx, *orgSlug)
-		if err != nil {
-			return cliError(err)
-		}
-		var tok string
+	return withOrg(ctx, *orgSlug, func(svc demo.Services, o *org.Org) error {
+		var (
+			tok string
+			err error
+		)
 		if *admin {
 			*role = "network admin"
 			tok, err = svc.Auth.AddAdminToken(ctx, o.ID, *name)

@@ -7,10 +7,9 @@ import (
 	"io"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"treffpunkt/internal/auth"
-	"treffpunkt/internal/config"
+	"treffpunkt/internal/demo"
+	"treffpunkt/internal/org"
 )
 
 // cliAdmin is whom the command line acts as: whoever runs it on the server
@@ -26,12 +25,7 @@ func tokenList(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return withDB(ctx, func(cfg *config.Config, db *sqlx.DB) error {
-		svc := services(db, cfg.SecretKey)
-		o, err := svc.Orgs.BySlug(ctx, *orgSlug)
-		if err != nil {
-			return cliError(err)
-		}
+	return withOrg(ctx, *orgSlug, func(svc demo.Services, o *org.Org) error {
 		toks, err := svc.Auth.Tokens(ctx, cliAdmin, o.ID)
 		if err != nil {
 			return cliError(err)
@@ -59,12 +53,7 @@ func tokenRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return withDB(ctx, func(cfg *config.Config, db *sqlx.DB) error {
-		svc := services(db, cfg.SecretKey)
-		o, err := svc.Orgs.BySlug(ctx, *orgSlug)
-		if err != nil {
-			return cliError(err)
-		}
+	return withOrg(ctx, *orgSlug, func(svc demo.Services, o *org.Org) error {
 		if err := svc.Auth.RevokeToken(ctx, cliAdmin, o.ID, *id); err != nil {
 			return cliError(err)
 		}

@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"testing"
 
-	"treffpunkt/internal/api"
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/httpcode"
 	"treffpunkt/internal/testapp"
 )
 
@@ -60,7 +60,7 @@ func FuzzSignupJSON(f *testing.F) {
 			if err := json.Unmarshal(raw, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
 				t.Fatalf("%d without the error shape: %s", resp.StatusCode, raw)
 			}
-			if s := api.Status(apperr.New(e.Error.Code, "")); s != resp.StatusCode {
+			if s := httpcode.Of(apperr.New(e.Error.Code, "")); s != resp.StatusCode {
 				t.Fatalf("status %d with code %q (which is %d)", resp.StatusCode, e.Error.Code, s)
 			}
 			for field, msg := range e.Error.Fields {

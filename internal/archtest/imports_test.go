@@ -20,8 +20,9 @@ var rooms = map[string]string{
 	"cmd/doorload":   tool,
 	"cmd/loadgen":    tool,
 
-	"internal/web": face,
-	"internal/api": face,
+	"internal/web":      face,
+	"internal/api":      face,
+	"internal/httpcode": faceKit,
 
 	"internal/event":        domain,
 	"internal/registration": domain,
@@ -62,6 +63,7 @@ const (
 	wiring   = "wiring"
 	tool     = "tool"
 	face     = "face"
+	faceKit  = "face kit"
 	domain   = "domain"
 	seed     = "seed"
 	infra    = "infra"
@@ -74,13 +76,14 @@ const (
 var doors = map[string][]string{
 	wiring:   {face, domain, seed, infra, support, asset},
 	tool:     {},
-	face:     {domain, support, infra, asset},
+	face:     {faceKit, domain, support, infra, asset},
+	faceKit:  {support},
 	domain:   {domain, infra, support, asset},
 	seed:     {domain, support},
 	infra:    {infra, support, asset},
 	support:  {support},
 	asset:    {},
-	testing_: {wiring, face, domain, seed, infra, support, asset, testing_},
+	testing_: {wiring, face, faceKit, domain, seed, infra, support, asset, testing_},
 }
 
 // closed are single packages a room may not import although their room is

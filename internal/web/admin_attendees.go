@@ -15,6 +15,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/audit"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/httpcode"
 	"treffpunkt/internal/registration"
 )
 
@@ -207,7 +208,7 @@ func (s *server) attendeeAction(c *gin.Context, done, action string, act func(ct
 	if err != nil {
 		switch ae := apperr.From(err); ae.Code {
 		case apperr.Conflict, apperr.Unavailable:
-			s.renderAttendees(c, httpStatus(ae), e, f, localizer(c).T(ae.Msg.ID, ae.Msg.Data))
+			s.renderAttendees(c, httpcode.Of(ae), e, f, localizer(c).T(ae.Msg.ID, ae.Msg.Data))
 		default:
 			_ = c.Error(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"treffpunkt/internal/audit"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/httpcode"
 )
 
 // adminEventRow is one event in the organisation's list.
@@ -213,7 +214,7 @@ func savedMessage(e *event.Event) string {
 func (s *server) editorFailed(c *gin.Context, e *event.Event, form eventForm, err error) {
 	switch ae := apperr.From(err); ae.Code {
 	case apperr.Invalid, apperr.Conflict:
-		s.renderEditor(c, httpStatus(ae), e, form, err)
+		s.renderEditor(c, httpcode.Of(ae), e, form, err)
 	default:
 		_ = c.Error(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/httpcode"
 )
 
 // questionSlot is one question in the questions editor, as typed. Options
@@ -275,7 +276,7 @@ func (s *server) saveQuestions(c *gin.Context) {
 		ae := apperr.From(err)
 		switch ae.Code {
 		case apperr.Invalid, apperr.Conflict:
-			s.renderQuestions(c, httpStatus(ae), e, slots, from, err)
+			s.renderQuestions(c, httpcode.Of(ae), e, slots, from, err)
 		default:
 			_ = c.Error(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/httpcode"
 )
 
 type staffPage struct {
@@ -70,10 +71,10 @@ func (s *server) staffFailed(c *gin.Context, p staffPage, err error) {
 	switch ae := apperr.From(err); ae.Code {
 	case apperr.Invalid:
 		p.Errors = translateFields(l, ae)
-		s.renderStaff(c, httpStatus(ae), p)
+		s.renderStaff(c, httpcode.Of(ae), p)
 	case apperr.Conflict:
 		p.Problem = l.T(ae.Msg.ID, ae.Msg.Data)
-		s.renderStaff(c, httpStatus(ae), p)
+		s.renderStaff(c, httpcode.Of(ae), p)
 	default:
 		_ = c.Error(err)
 	}

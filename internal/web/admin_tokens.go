@@ -11,6 +11,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/httpcode"
 )
 
 type tokensPage struct {
@@ -61,7 +62,7 @@ func (s *server) createToken(c *gin.Context) {
 	if err != nil {
 		if ae := apperr.From(err); ae.Code == apperr.Invalid {
 			p.Errors = translateFields(localizer(c), ae)
-			s.renderTokens(c, httpStatus(ae), p)
+			s.renderTokens(c, httpcode.Of(ae), p)
 			return
 		}
 		_ = c.Error(err)

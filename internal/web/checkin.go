@@ -12,6 +12,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/checkin"
+	"treffpunkt/internal/httpcode"
 	"treffpunkt/web"
 )
 
@@ -73,7 +74,7 @@ func (s *server) checkinJSONError(c *gin.Context, err error) {
 	if ae.Code == apperr.Internal {
 		s.Log.Error("internal error", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "error", ae.Error())
 	}
-	c.JSON(httpStatus(ae), errorJSON(localizer(c), ae))
+	c.JSON(httpcode.Of(ae), errorJSON(localizer(c), ae))
 }
 
 // checkinFile serves a file of the scanner app from web/static/checkin

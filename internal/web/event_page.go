@@ -12,6 +12,7 @@ import (
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/httpcode"
 	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/registration"
 )
@@ -191,7 +192,7 @@ func (s *server) register(c *gin.Context) {
 			if !utf8.ValidString(form.Email) {
 				form.Email = strings.ToValidUTF8(form.Email, "")
 			}
-			s.renderEvent(c, httpStatus(ae), e, form, ae)
+			s.renderEvent(c, httpcode.Of(ae), e, form, ae)
 		default:
 			_ = c.Error(err)
 		}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"treffpunkt/internal/api"
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/httpcode"
 	"treffpunkt/internal/i18n"
 )
 
@@ -113,6 +113,11 @@ func (s *server) validInput(c *gin.Context) {
 			return
 		}
 	}
+	if c.Request.URL.RawQuery == "" {
+		// The sign-up and check-in calls carry none: no map to build.
+		c.Next()
+		return
+	}
 	for k, vs := range c.Request.URL.Query() {
 		ok := cleanText(k)
 		for _, v := range vs {
@@ -196,10 +201,10 @@ func (s *server) writeError(c *gin.Context) {
 		c.Header("Retry-After", "60")
 	}
 	if isAPI(c) {
-		c.JSON(api.Status(ae), errorJSON(l, ae))
+		c.JSON(httpcode.Of(ae), errorJSON(l, ae))
 		return
 	}
-	s.render(c, httpStatus(ae), "error", l.T("title.error", nil), errorPage{Message: l.T(ae.Msg.ID, ae.Msg.Data), Status: httpStatus(ae)})
+	s.render(c, httpcode.Of(ae), "error", l.T("title.error", nil), errorPage{Message: l.T(ae.Msg.ID, ae.Msg.Data), Status: httpcode.Of(ae)})
 }
 
 // errorJSON is the API's error body of DESIGN.md:

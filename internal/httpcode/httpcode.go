@@ -1,4 +1,8 @@
-package web
+// Package httpcode is the HTTP status of each apperr code, the one table
+// both faces answer with: the API's status codes are part of its contract
+// (docs/api.md), and the pages answer a failed form the same way. The
+// domain never imports it; apperr keeps codes, messages and fields.
+package httpcode
 
 import (
 	"net/http"
@@ -6,8 +10,6 @@ import (
 	"treffpunkt/internal/apperr"
 )
 
-// statusByCode is how pages (and the scanner page's JSON calls) answer each
-// apperr code; the API decides its own (api.Status).
 var statusByCode = map[string]int{
 	apperr.Invalid:          http.StatusUnprocessableEntity,
 	apperr.NotFound:         http.StatusNotFound,
@@ -26,8 +28,8 @@ var statusByCode = map[string]int{
 	apperr.Internal:         http.StatusInternalServerError,
 }
 
-// httpStatus is the page's HTTP status for an error; an unknown code is a 500.
-func httpStatus(ae *apperr.Error) int {
+// Of is the HTTP status of an error; an unknown code is a 500.
+func Of(ae *apperr.Error) int {
 	if s, ok := statusByCode[ae.Code]; ok {
 		return s
 	}
