@@ -11,6 +11,7 @@ import (
 // says what is wrong; nothing is written. An internationalised domain is
 // stored in its ASCII form, lower-case.
 func TestSignupRefusesInvisibleAndLookAlikeEmailsWithoutWriting(t *testing.T) {
+	t.Parallel()
 	a := newApp(t)
 	a.event(a.org("miso").ID, "konferenz", nil)
 	const path = "/api/v1/events/konferenz/registrations"

@@ -130,6 +130,7 @@ type pkg struct {
 }
 
 func TestImportsFollowThePackageMap(t *testing.T) {
+	t.Parallel()
 	pkgs := listPackages(t)
 	used := map[[2]string]bool{}
 	for _, p := range pkgs {

@@ -123,6 +123,7 @@ func sortedIDs(m map[string]string) []string {
 // A word the glossary forbids appears in no message of its language (or of
 // the keys it names): tr örgüt, ku bûyer, ar تسجيل الدخول at the door …
 func TestCataloguesAvoidTheGlossarysForbiddenWords(t *testing.T) {
+	t.Parallel()
 	g := loadGlossary(t)
 	if len(g.Forbidden) == 0 {
 		t.Fatal("glossary lists no forbidden words")
@@ -145,6 +146,7 @@ func TestCataloguesAvoidTheGlossarysForbiddenWords(t *testing.T) {
 // speaks of the term (its German text names it, or it is one of the term's
 // keys) uses that word, not a synonym that drifted in with a later key.
 func TestCataloguesUseTheGlossarysTerms(t *testing.T) {
+	t.Parallel()
 	g := loadGlossary(t)
 	de := messages(t, "de")
 	names := make([]string, 0, len(g.Term))

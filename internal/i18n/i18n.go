@@ -4,9 +4,11 @@
 package i18n
 
 import (
+	"embed"
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -24,8 +26,36 @@ type Catalogue struct {
 }
 
 // Load reads i18n/<lang>.toml for every language that has a file; def must
-// be among them.
+// be among them. A catalogue never changes once loaded, so the catalogues
+// of an embedded file system (the shipped one) are read once per process
+// and shared: the test suite starts hundreds of app instances, and parsing
+// seven catalogues cost each of them more than its database.
 func Load(fsys fs.FS, def string) (*Catalogue, error) {
+	efs, ok := fsys.(embed.FS)
+	if !ok {
+		return load(fsys, def)
+	}
+	key := loaded{efs, def}
+	if c, ok := shared.Load(key); ok {
+		return c.(*Catalogue), nil
+	}
+	c, err := load(fsys, def)
+	if err != nil {
+		return nil, err
+	}
+	got, _ := shared.LoadOrStore(key, c)
+	return got.(*Catalogue), nil
+}
+
+// loaded names a catalogue read from an embedded file system.
+type loaded struct {
+	fsys embed.FS
+	def  string
+}
+
+var shared sync.Map // loaded → *Catalogue
+
+func load(fsys fs.FS, def string) (*Catalogue, error) {
 	b := goi18n.NewBundle(language.Make(def))
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
 	var tags []language.Tag

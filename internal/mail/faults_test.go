@@ -24,6 +24,7 @@ import (
 // listens, then it answers 421 – and when it is back every confirmation
 // arrives, none twice. Waiting for the server costs no message an attempt.
 func TestSMTPDownThenBackDeliversEveryConfirmationOnce(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "rush", func(in *event.Input) { in.Capacity = event.Some(100) })
@@ -87,6 +88,7 @@ func TestSMTPDownThenBackDeliversEveryConfirmationOnce(t *testing.T) {
 // wire, records it, and gives the rest back; the next sender sends exactly
 // those. Nothing is lost, nothing repeated.
 func TestSenderStoppedMidBatchLosesNothingAndRepeatsNothing(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "rush", func(in *event.Input) { in.Capacity = event.Some(100) })
@@ -127,6 +129,7 @@ func TestSenderStoppedMidBatchLosesNothingAndRepeatsNothing(t *testing.T) {
 // A sender that dies without cleaning up leaves its claimed messages
 // "sending"; after the claim's lease another sender sends them, once.
 func TestMailClaimedByADeadSenderIsSentAfterItsLease(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "rush", func(in *event.Input) { in.Capacity = event.Some(100) })
@@ -151,6 +154,7 @@ func TestMailClaimedByADeadSenderIsSentAfterItsLease(t *testing.T) {
 // The sender cannot know; it sends again, with the same Message-ID, and
 // only that message is repeated.
 func TestLostOKRepeatsOnlyThatMessageWithTheSameMessageID(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "rush", func(in *event.Input) { in.Capacity = event.Some(100) })
@@ -185,6 +189,7 @@ func TestLostOKRepeatsOnlyThatMessageWithTheSameMessageID(t *testing.T) {
 // 451 retries with growing pauses until the server takes it, or until the
 // attempts run out. The organiser sees each state and reason.
 func TestPermanentFailureIsFinalTemporaryIsRetriedWithBackoff(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "rush", func(in *event.Input) { in.Capacity = event.Some(100) })

@@ -53,7 +53,7 @@ func NewOutbox(db *sqlx.DB, cfg *config.Config, cat *i18n.Catalogue) (*Outbox, e
 	if err != nil {
 		return nil, fmt.Errorf("BASE_URL: %w", err)
 	}
-	tpl, err := parseTemplates(cat, cfg.DefaultLang)
+	tpl, err := templatesFor(cat, cfg.DefaultLang)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,7 @@ var specialNames = []string{
 // together, so a name with " , ; < > \ or in any script reaches its owner
 // intact, and the message is marked sent.
 func TestRecipientNamesWithSpecialCharactersAreDelivered(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	srv := a.StartMail(t)
 	o := a.Org(t, "miso")
@@ -95,6 +96,7 @@ func TestRecipientNamesWithSpecialCharactersAreDelivered(t *testing.T) {
 // Reply-To and From are built as addresses too: an organisation address
 // whose local part needs quoting stays one working address.
 func TestReplyToWithQuotedLocalPartIsDelivered(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	srv := a.StartMail(t)
 	o := a.Org(t, "miso")
@@ -137,6 +139,7 @@ func (l *lockedBuffer) String() string {
 // the data (the library lists the "affected recipients"), an address that
 // does not parse. The reasons kept for the organisers name no one either.
 func TestSendFailureLogsNoAddress(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", func(in *event.Input) { in.Capacity = event.Some(100) })

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"regexp"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 
 	"treffpunkt/internal/config"
@@ -80,6 +81,30 @@ type templates struct {
 }
 
 var kindFileRE = regexp.MustCompile(`^([a-z_]+)\.txt$`)
+
+// parsedTemplates keeps the parsed templates per catalogue and default
+// language: they never change and are safe to execute concurrently, and a
+// catalogue of the shipped files is itself shared (i18n.Load), so every
+// outbox of a process (the tests start hundreds) parses them once.
+var parsedTemplates sync.Map // parsedKey → *templates
+
+type parsedKey struct {
+	cat *i18n.Catalogue
+	def string
+}
+
+func templatesFor(cat *i18n.Catalogue, def string) (*templates, error) {
+	key := parsedKey{cat, def}
+	if t, ok := parsedTemplates.Load(key); ok {
+		return t.(*templates), nil
+	}
+	t, err := parseTemplates(cat, def)
+	if err != nil {
+		return nil, err
+	}
+	got, _ := parsedTemplates.LoadOrStore(key, t)
+	return got.(*templates), nil
+}
 
 // parseTemplates parses every {kind}.txt/.html of mailtemplates, each on
 // the base layout and the common blocks, once per language that has a

@@ -79,6 +79,7 @@ func assertNoTrace(t *testing.T, a *testapp.App) {
 // not in the registration, not in any column of their emails, the reason
 // a failed one was kept included.
 func TestEraseBlanksOutboxLastError(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "fest", nil)
@@ -99,6 +100,7 @@ func TestEraseBlanksOutboxLastError(t *testing.T) {
 // Retention likewise: after RETENTION_DAYS nothing in the database holds
 // the name or address, the reason a failed email was kept included.
 func TestRetentionBlanksOutboxLastError(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	var now time.Time
 	a.Registrations.Now = func() time.Time {
@@ -132,6 +134,7 @@ func TestRetentionBlanksOutboxLastError(t *testing.T) {
 // person blanks such scans of their event, the verdicts stay, and other
 // typed scans keep their text until retention.
 func TestEraseBlanksDoorScansThatNameThePerson(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "fest", nil)

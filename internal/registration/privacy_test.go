@@ -41,6 +41,7 @@ func requestedPartnerEvent(t *testing.T, a *testapp.App) (miso, kargah *org.Org)
 }
 
 func TestPartnerMembersMatchOnlyOnceThePartnershipIsAccepted(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	_, kargah := requestedPartnerEvent(t, a)
 	kemal := applicant("Kemal", "typed@elsewhere.example")
@@ -90,6 +91,7 @@ func TestPartnerMembersMatchOnlyOnceThePartnershipIsAccepted(t *testing.T) {
 }
 
 func TestOnlyOwnersOfThePartnerOrganisationDecideAPartnership(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	miso, kargah := requestedPartnerEvent(t, a)
 	organiser := a.Token(t, kargah, "organiser")
@@ -138,6 +140,7 @@ func TestOnlyOwnersOfThePartnerOrganisationDecideAPartnership(t *testing.T) {
 // already registered get the same status and body; the mails, sent over
 // SMTP, go to the listed address, to the typed one, and to the listed one.
 func TestMembersAndNonMembersGetTheSameAnswer(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	srv := a.StartMail(t)
 	membersEvent(t, a, a.Org(t, "miso"), "ag", nil)
@@ -191,6 +194,7 @@ func keys(m map[string]string) []string {
 }
 
 func TestOrganiserListsHideTheListedAddressUntilConfirmed(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	membersEvent(t, a, o, "ag", nil)
@@ -246,6 +250,7 @@ func TestOrganiserListsHideTheListedAddressUntilConfirmed(t *testing.T) {
 }
 
 func TestMemberNumberAttemptsAreLimitedPerClientIP(t *testing.T) {
+	t.Parallel()
 	db := testdb.New(t)
 	a := testapp.OnDBWith(t, db, func(c *config.Config) { c.MemberNumberRatePerIP = 3 })
 	membersEvent(t, a, a.Org(t, "miso"), "ag", nil)
@@ -278,6 +283,7 @@ func TestMemberNumberAttemptsAreLimitedPerClientIP(t *testing.T) {
 }
 
 func TestExistingRegistrationMailsTheAddressAtMostHourly(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	var shift atomic.Int64
 	a.Registrations.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }

@@ -163,6 +163,7 @@ func works(t *testing.T, a *testapp.App, s map[string]string) map[string]bool {
 }
 
 func TestADatabaseCopyHoldsNoSecretOfAnyLink(t *testing.T) {
+	t.Parallel()
 	a := keyed(t, testdb.New(t), testKey)
 	s := secretsOfEveryKind(t, a)
 	for name, ok := range works(t, a, s) {
@@ -181,6 +182,7 @@ func TestADatabaseCopyHoldsNoSecretOfAnyLink(t *testing.T) {
 // would: the links it derives open nothing on the real installation, and
 // the secrets sealed in the outbox stay shut.
 func TestADatabaseCopyWithAnotherKeyYieldsNoWorkingLink(t *testing.T) {
+	t.Parallel()
 	db := testdb.New(t)
 	a := keyed(t, db, testKey)
 	secretsOfEveryKind(t, a)
@@ -217,6 +219,7 @@ func TestADatabaseCopyWithAnotherKeyYieldsNoWorkingLink(t *testing.T) {
 // text, keep working after it; the registration's page then shows new ones,
 // which work too, and the plain ones are nowhere in the database.
 func TestLinksMailedBeforeHashingKeepWorking(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := testdb.New(t)
 	p, err := goose.NewProvider(goose.DialectPostgres, db.DB, migrations.FS)

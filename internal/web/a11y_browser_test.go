@@ -139,22 +139,12 @@ func ptrTime(t time.Time) *time.Time { return &t }
 // without horizontal scrolling on a 360 px wide screen (the width a 720 px
 // window has at 200 % zoom).
 func TestAccessibilityAxe(t *testing.T) {
+	t.Parallel()
 	src := axeSource(t)
 	w := newA11yWorld(t)
 	a := w.a
-	must := func(step string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("browser, %s: %v", step, err)
-		}
-	}
 	ticketCode := w.ticket
 
-	type state struct {
-		name string
-		// open brings the browser to the state; wait is what shows it.
-		open func(lang string) []chromedp.Action[chromedp.Void]
-	}
 	type steps = []chromedp.Action[chromedp.Void]
 	page := func(path, wait string) func(string) steps {
 		return func(lang string) steps {
@@ -165,7 +155,7 @@ func TestAccessibilityAxe(t *testing.T) {
 			return steps{chromedp.Navigate(a.URL + path + sep + "lang=" + lang), chromedp.WaitVisible(wait)}
 		}
 	}
-	states := []state{
+	states := []a11yState{
 		{"event list", page("/", "main h1")},
 		{"organisation page", page("/orgs/miso", "main h1")},
 		{"event page", page("/events/maifest", "#f-name")},
@@ -203,10 +193,31 @@ func TestAccessibilityAxe(t *testing.T) {
 				chromedp.SendKeys(`#f-code`, ticketCode), chromedp.Click(`#scan-submit`), chromedp.WaitVisible(`#result-verdict`))
 		}},
 	}
-	failed := 0
 	for _, lang := range []string{"de", "ar"} {
-		// A fresh browser per language: no session or language cookie
-		// carries over.
+		// A browser context of its own per language, side by side: no
+		// session or language cookie carries over.
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			checkA11y(t, src, lang, states)
+		})
+	}
+}
+
+// a11yState is a state of a flow: open brings the browser to it.
+type a11yState struct {
+	name string
+	open func(lang string) []chromedp.Action[chromedp.Void]
+}
+
+func checkA11y(t *testing.T, src, lang string, states []a11yState) {
+	must := func(step string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("browser, %s: %v", step, err)
+		}
+	}
+	failed := 0
+	{
 		ctx := newBrowserFor(t, 3*time.Minute)
 		must("viewport", chromedp.Do(ctx, chromedp.EmulateViewport(360, 740)))
 		for _, st := range states {
@@ -255,6 +266,6 @@ func TestAccessibilityAxe(t *testing.T) {
 		}
 	}
 	if failed == 0 {
-		t.Logf("%d states × 2 languages: no serious or critical violations, no sideways scrolling at 360 px", len(states))
+		t.Logf("%d states in %s: no serious or critical violations, no sideways scrolling at 360 px", len(states), lang)
 	}
 }

@@ -16,6 +16,7 @@ import (
 // English, publishes it, finds it on the public list, and sees a sign-up
 // made through the public API appear in the attendee list.
 func TestBrowserOrganiserPublishesAnEventAndSeesASignup(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Staff(t, o, "organiser@miso.example", auth.Organiser, false)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,10 +36,11 @@ func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Con
 	return newBrowserFor(t, 60*time.Second, extra...)
 }
 
-// newBrowserFor is newBrowser for a test that needs longer than a minute.
-func newBrowserFor(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+// browserOptions are the flags every test browser starts with: Debian's
+// headless Chromium the size of a phone.
+func browserOptions(path, dataDir string, extra ...chromedp.ExecAllocatorOption) []chromedp.ExecAllocatorOption {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
+		chromedp.ExecPath(path),
 		chromedp.NoSandbox,
 		chromedp.Headless,
 		chromedp.DisableGPU,
@@ -46,14 +48,68 @@ func newBrowserFor(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAl
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(390, 844),
+		chromedp.UserDataDir(dataDir),
+		chromedp.WindowSize(phoneWidth, phoneHeight),
 	)
-	opts = append(opts, extra...)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	return append(opts, extra...)
+}
+
+const phoneWidth, phoneHeight = 390, 844
+
+// The package's browser tests share one Chromium, started by the first of
+// them and stopped by TestMain: starting a browser cost each test more CPU
+// than its own steps. Each test gets a tab in a browser context of its own
+// (cookies and storage apart, like an incognito window), so they run in
+// parallel without seeing each other.
+var shared struct {
+	once    sync.Once
+	browser context.Context
+	err     error
+	stop    func()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.stop != nil {
+		shared.stop()
+	}
+	os.Exit(code)
+}
+
+// newBrowserFor is newBrowser for a test that needs longer than a minute.
+// A test that needs flags of its own (a fake camera, a cookie policy) gets
+// a browser of its own.
+func newBrowserFor(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+	path := chromium(t)
+	if len(extra) > 0 {
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), browserOptions(path, t.TempDir(), extra...)...)
+		ctx, cancelCtx := chromedp.NewContext(allocCtx)
+		ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+		t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+		return ctx
+	}
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "treffpunkt-chromium-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), browserOptions(path, dir)...)
+		ctx, cancelCtx := chromedp.NewContext(allocCtx)
+		shared.stop = func() { cancelCtx(); cancelAlloc(); os.RemoveAll(dir) }
+		// The first Do starts the browser; the tabs are its children.
+		shared.err = chromedp.Do(ctx)
+		shared.browser = ctx
+	})
+	if shared.err != nil {
+		t.Fatalf("start the shared browser: %v", shared.err)
+	}
+	ctx, cancelCtx := chromedp.NewContext(shared.browser, chromedp.WithNewBrowserContext())
 	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	t.Cleanup(func() { cancelTimeout(); cancelCtx() })
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(phoneWidth, phoneHeight)); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
 	return ctx
 }
 
@@ -61,6 +117,7 @@ func newBrowserFor(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAl
 // and lands on the registration page with one ticket (QR code and code) per
 // seat.
 func TestBrowserSignupShowsTickets(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "hirnschmalz-battle", func(in *event.Input) {

@@ -186,6 +186,7 @@ func TestCameraFrameDecodesToTheTicketCode(t *testing.T) {
 // the camera — here Chromium's fake camera showing a ticket — sends frames
 // to the server, which reads the code, and the page shows the green result.
 func TestBrowserCameraWithoutBarcodeDetectorChecksIn(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "a")
 	ev := a.Event(t, o, "fest", nil)

@@ -174,6 +174,7 @@ func TestTicketPageOffersCheckInToDoorStaff(t *testing.T) {
 // Door staff on a phone: sign in, open the door of today's event, type a
 // code into the scanner field: green; the same code again: amber.
 func TestBrowserDoorScanGreenThenAmber(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	ev := a.Event(t, o, "hirnschmalz-battle", func(in *event.Input) {

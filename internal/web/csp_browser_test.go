@@ -20,6 +20,7 @@ import (
 // the door's scanner page, and the confirm dialogs (web/static/site.js)
 // still guard the dangerous buttons.
 func TestBrowserPagesKeepTheirCSP(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Staff(t, o, "organiser@miso.example", auth.Organiser, false)

@@ -20,6 +20,7 @@ import (
 // A failed CSRF check is logged with the route pattern, never the path: the
 // path of a manage link, a confirmation or a password link is the secret.
 func TestCSRFFailureLogsRouteNotSecretPath(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)
@@ -57,6 +58,7 @@ func TestCSRFFailureLogsRouteNotSecretPath(t *testing.T) {
 // bypass sessions and CSRF; any other path that happens to end in .ics is a
 // page like every other.
 func TestOnlyFeedRoutesSkipSessionsAndCSRF(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	c := w.client(w.A.Organiser)
 	// A session is seen: the organiser gets a 404 for an event that does
@@ -88,6 +90,7 @@ func TestOnlyFeedRoutesSkipSessionsAndCSRF(t *testing.T) {
 // 400 or 404 on every route, before anything reaches the database, and
 // logs no ERROR. The test walks the router's own route list.
 func TestBadBytesInPathOrQueryNeverAnswer500(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	h, ok := w.Server.Config.Handler.(interface{ Routes() gin.RoutesInfo })
 	if !ok {
@@ -171,6 +174,7 @@ func TestBadBytesInPathOrQueryNeverAnswer500(t *testing.T) {
 // interface that no proxy forwarded for someone else; the peer address
 // decides, not X-Forwarded-For.
 func TestMetricsWithoutTokenOnlyForLoopback(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	b := testapp.OnDBWith(t, a.DB, func(c *config.Config) { c.TrustedProxies = []string{"127.0.0.1", "192.0.2.0/24"} })
 	withTok := testapp.OnDBWith(t, a.DB, func(c *config.Config) { c.MetricsToken = "s3cret-metrics-token" })
@@ -214,6 +218,7 @@ func TestMetricsWithoutTokenOnlyForLoopback(t *testing.T) {
 // owners' business: they neither see it nor can revoke it. A network admin
 // sees and revokes it.
 func TestNetworkAdminTokenHiddenFromOrgOwners(t *testing.T) {
+	t.Parallel()
 	w := admNewWorld(t)
 	ctx := context.Background()
 	if _, err := w.Auth.AddAdminToken(ctx, w.A.Org.ID, "network-wide"); err != nil {

@@ -25,6 +25,7 @@ import (
 // there; the frame follows its content's height both times. Third-party
 // cookies are blocked, as in Safari, so the form must work without them.
 func TestBrowserEmbeddedSignupOnAnotherOrigin(t *testing.T) {
+	t.Parallel()
 	// The host page is another site (localhost, the app 127.0.0.1) that
 	// FRAME_ANCESTORS allows.
 	var appURL string

@@ -119,6 +119,7 @@ func TestEmbedSignupRefusesBadTokenAndForeignOrigin(t *testing.T) {
 // that hides it), is refused with a page that says why. Real browsers send
 // this site's origin from the form (embed_browser_test.go).
 func TestEmbedSignupRefusesMissingOrNullOrigin(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "fest", nil)
@@ -137,6 +138,7 @@ func TestEmbedSignupRefusesMissingOrNullOrigin(t *testing.T) {
 // that replays it, or the back button), it signs nobody up and the form
 // comes back with the values kept and a fresh token.
 func TestEmbedTokenServesOneSignup(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	b := a.Second(t)
 	o := a.Org(t, "miso")

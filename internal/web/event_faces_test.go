@@ -18,6 +18,7 @@ import (
 // runs from 00:00 of its first day to 23:59 of its last in its zone,
 // whatever times either face sent).
 func TestSameEventThroughAPIAndFormIsStoredAlike(t *testing.T) {
+	t.Parallel()
 	a, c := admOrganiser(t)
 	o, err := a.Orgs.BySlug(t.Context(), "a")
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 // Feeds asked for without ?lang= speak DEFAULT_LANG, from the catalogue the
 // app hands the calendar (not one it loads for itself); ?lang= still wins.
 func TestFeedsWithoutLangSpeakDefaultLang(t *testing.T) {
+	t.Parallel()
 	a := testapp.OnDBWith(t, testdb.New(t), func(c *config.Config) { c.DefaultLang = "tr" })
 	program(t, a)
 	for path, want := range map[string][2]string{

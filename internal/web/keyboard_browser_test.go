@@ -31,6 +31,7 @@ const focusedJS = `(() => {
 // Enter and gets the registration page. Every element that gets focus on
 // the way shows it.
 func TestBrowserKeyboardOnlySignup(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	a.Event(t, o, "quiz", func(in *event.Input) {

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 // octets) is refused with 422 at login and reset before the throttle sees
 // it, so it neither fills the throttle nor spends the client's attempts.
 func TestOverlongEmailIsRefusedBeforeTheLoginThrottle(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "a")
 	email := a.Staff(t, o, "organiser@a.example", "organiser", false)
@@ -43,6 +46,7 @@ func TestOverlongEmailIsRefusedBeforeTheLoginThrottle(t *testing.T) {
 // Addresses are stored with the domain in punycode (finding 8): staff of an
 // internationalised domain sign in and ask for a reset as they type it.
 func TestStaffWithAnInternationalDomainSignInAsTheyTypeIt(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	a.Staff(t, a.Org(t, "a"), "anna@bücher.example", "organiser", false)
 	if n := a.Count(t, `SELECT count(*) FROM staff_users WHERE email = 'anna@xn--bcher-kva.example'`); n != 1 {
@@ -59,9 +63,27 @@ func TestStaffWithAnInternationalDomainSignInAsTheyTypeIt(t *testing.T) {
 // after a GC and the process's RSS before and after; LOGIN_FLOOD_N sets the
 // number of requests (default 1,200, as in the review; 5,000 for the
 // figures in docs/operations.md). Skipped with -short.
+//
+// The memory is the process's, so the flood runs in a process of its own
+// (this test binary again, running only this test): the test runs beside
+// the others without their allocations in its figures.
 func TestLoginFloodWithLongEmailsKeepsMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a flood of 300 MB of requests")
+	}
+	if os.Getenv(floodChild) == "" {
+		t.Parallel()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestLoginFloodWithLongEmailsKeepsMemoryBounded$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), floodChild+"=1")
+		out, err := cmd.CombinedOutput()
+		t.Logf("the flood in its own process:\n%s", out)
+		if err != nil {
+			t.Fatalf("the flood's process: %v", err)
+		}
+		if !strings.Contains(string(out), "--- PASS: TestLoginFloodWithLongEmailsKeepsMemoryBounded") {
+			t.Fatal("the flood's process did not run the test")
+		}
+		return
 	}
 	n := 1200 // the review's figure; the measurement in docs/operations.md used 5,000
 	if s := os.Getenv("LOGIN_FLOOD_N"); s != "" {
@@ -88,15 +110,23 @@ func TestLoginFloodWithLongEmailsKeepsMemoryBounded(t *testing.T) {
 	if grow := mb(heap1) - mb(heap0); grow > 20 {
 		t.Errorf("the live heap grew by %.1f MB, want < 20", grow)
 	}
-	if grow := mb(rss1) - mb(rss0); grow > 20 {
+	// The race detector keeps shadow memory for every allocation and
+	// never gives it back, so under -race (make test) the resident set
+	// grows whatever the app keeps; the live heap above is the measure
+	// there, and RSS is checked in a plain run (go test -run Flood).
+	if grow := mb(rss1) - mb(rss0); grow > 20 && !raceEnabled {
 		t.Errorf("RSS grew by %.1f MB, want < 20", grow)
 	}
 }
 
-// memory is the live heap after a full GC and the process's resident set.
+// floodChild marks the process that runs the flood.
+const floodChild = "TREFFPUNKT_LOGIN_FLOOD_CHILD"
+
+// memory is the live heap after a full GC and the process's resident set
+// once the freed memory is given back: what stays is what is kept.
 func memory() (heap, rss uint64) {
 	runtime.GC()
-	runtime.GC()
+	debug.FreeOSMemory()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	b, _ := os.ReadFile("/proc/self/status")

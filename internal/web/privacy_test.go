@@ -28,6 +28,7 @@ var perSession = regexp.MustCompile(`(name="csrf_token" value=|nonce=)"[^"]*"`)
 // A member (by number, any typed address), a non-member and a member
 // signed up before see the same page; the mails tell the difference.
 func TestFormMemberAndNonMemberSeeTheSamePage(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	membersOnlyEvent(t, a)
 	member := url.Values{"name": {"Bert"}, "email": {"typed@elsewhere.example"}, "member_number": {"M-2"}}
@@ -59,6 +60,7 @@ func TestFormMemberAndNonMemberSeeTheSamePage(t *testing.T) {
 }
 
 func TestFormMemberNumberAttemptsAreLimitedPerClientIP(t *testing.T) {
+	t.Parallel()
 	a := testapp.OnDBWith(t, testdb.New(t), func(c *config.Config) { c.MemberNumberRatePerIP = 2 })
 	membersOnlyEvent(t, a)
 	for i, n := range []string{"M-7", "M-8"} {
@@ -76,6 +78,7 @@ func TestFormMemberNumberAttemptsAreLimitedPerClientIP(t *testing.T) {
 }
 
 func TestAttendeeListAndExportsHideTheListedAddressUntilConfirmed(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := membersOnlyEventWith(t, a, nil)
 	b := a.LoggedIn(t, a.Staff(t, o, "owner@miso.example", auth.Owner, false))
@@ -129,6 +132,7 @@ func TestAttendeeListAndExportsHideTheListedAddressUntilConfirmed(t *testing.T) 
 // The partner organisation's owner answers on the partnerships page; the
 // presenting organisation's editor shows the answer.
 func TestPartnershipPageLetsThePartnersOwnerAccept(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	kargah := a.Org(t, "kargah")
 	if _, err := a.Members.ImportJSON(context.Background(), kargah.ID, []member.Input{{Name: "Kira", Email: "kira@kargah.example"}}, member.Replace); err != nil {
@@ -166,6 +170,7 @@ func TestPartnershipPageLetsThePartnersOwnerAccept(t *testing.T) {
 // Signing up again with a registered address says so on the page, and the
 // address is told by mail, once within the hour.
 func TestFormExistingRegistrationMailsTheAddress(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	a.Event(t, a.Org(t, "miso"), "fest", nil)
 	if resp, _ := formSignup(t, a, "fest", url.Values{"name": {"Vic"}, "email": {"victim@example.org"}}); resp.StatusCode != http.StatusSeeOther {

@@ -358,6 +358,7 @@ func TestQuestionsEditorSavesValidatesAndRemoves(t *testing.T) {
 // At the door page the answers to door questions show under the verdict,
 // yes/no in the page's language; an unknown code shows none.
 func TestBrowserDoorShowsDoorAnswers(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "miso")
 	ev := a.Event(t, o, "fest", func(in *event.Input) { in.Questions = webQuestions() })

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/justinas/nosurf"
@@ -70,6 +71,11 @@ var funcs = template.FuncMap{
 	"dirOf":    i18n.Dir,
 	"langName": i18n.Name,
 }
+
+// parsedPages parses the embedded pages once per process: the templates
+// never change and are safe to execute concurrently, so every router (the
+// tests start hundreds) shares them.
+var parsedPages = sync.OnceValues(parsePages)
 
 // parsePages builds one template set per page: the layout, the partials and
 // the page, so that each page defines its own "content" block.

@@ -22,6 +22,7 @@ import (
 // mirror (labels on the right, the language list flowing from the right)
 // while the Latin venue, the time range and the email field stay readable.
 func TestScreenshotsOfTheEventPage(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "faust")
 	berlin, _ := time.LoadLocation("Europe/Berlin")
@@ -90,6 +91,7 @@ func TestScreenshotsOfTheEventPage(t *testing.T) {
 // and the scanner showing the same ticket already admitted. Written to
 // docs/screenshots/door-{ticket,scan}-{ru,ar}.png.
 func TestScreenshotsOfTheDoor(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	o := a.Org(t, "faust")
 	now := time.Now().Truncate(time.Minute)
@@ -178,6 +180,7 @@ func TestScreenshotsOfTheDoor(t *testing.T) {
 // (party size, date, time) in Persian digits while the ticket codes keep
 // theirs. Written to docs/screenshots/mail-confirmed-fa.png.
 func TestScreenshotOfThePersianConfirmationMail(t *testing.T) {
+	t.Parallel()
 	a := testapp.New(t)
 	srv := a.StartMail(t)
 	o := a.Org(t, "faust")

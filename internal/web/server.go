@@ -84,7 +84,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{Deps: d}
 	var err error
-	if s.pages, err = parsePages(); err != nil {
+	if s.pages, err = parsedPages(); err != nil {
 		return nil, err
 	}
 	if d.SessionStore == nil {
