@@ -69,6 +69,19 @@ func (e *Engine[K, T, R]) idle() bool {
 	return len(e.queues) == 0
 }
 
+// waitIdle waits until the engine holds no queue: the last worker frees it
+// just after it answered its last batch.
+func waitIdle[K comparable, T, R any](t *testing.T, e *Engine[K, T, R]) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !e.idle() {
+		if time.Now().After(deadline) {
+			t.Fatal("a queue is left after every item was answered")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // Many callers at once, a batch function slow enough that they pile up:
 // each caller gets its own answer, and far fewer batches run than items.
 func TestConcurrentCallersShareBatches(t *testing.T) {
@@ -94,9 +107,7 @@ func TestConcurrentCallersShareBatches(t *testing.T) {
 	if st.Batches >= n/4 {
 		t.Errorf("%d batches for %d items: hardly batched", st.Batches, n)
 	}
-	if !e.idle() {
-		t.Error("a queue is left after every item was answered")
-	}
+	waitIdle(t, e)
 }
 
 // A batch holds at most MaxBatch items, taken in arrival order.
@@ -283,15 +294,21 @@ func TestPanicAnswersEveryCallerAndTheEngineGoesOn(t *testing.T) {
 func TestCancelledCallerLeavesItsItemQueued(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
+	started := make(chan struct{}, 1)
 	var seen atomic.Int64
 	var r recorder
 	r.hook = func(_ string, _ int, batch []*Item[int, int]) error {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
 		<-release
 		seen.Add(int64(len(batch)))
 		return nil
 	}
 	e := New(Options[int]{}, r.fn)
-	go func() { _, _ = e.Do(context.Background(), "k", 1) }() // holds the worker
+	go func() { _, _ = e.Do(context.Background(), "k", 1) }()
+	<-started // the first item's batch holds the worker
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { _, err := e.Do(ctx, "k", 2); done <- err }()
@@ -353,9 +370,7 @@ func TestWorkersRunSideBySideOnTheirOwnSlots(t *testing.T) {
 	if m := most.Load(); m != 2 {
 		t.Errorf("at most %d batches at once, want 2", m)
 	}
-	if !e.idle() {
-		t.Error("a queue is left after every item was answered")
-	}
+	waitIdle(t, e)
 }
 
 // Items with the same Apart value never share a batch; the later ones wait
