@@ -47,6 +47,9 @@ var rooms = map[string]string{
 	"internal/qr":        support,
 	"internal/ratelimit": support,
 
+	// The group-commit engine: queues and batches, no SQL, no HTTP.
+	"internal/groupcommit": support,
+
 	"web":           asset,
 	"mailtemplates": asset,
 	"migrations":    asset,

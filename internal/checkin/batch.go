@@ -5,22 +5,25 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"time"
-	"treffpunkt/internal/secret"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"treffpunkt/internal/groupcommit"
+	"treffpunkt/internal/secret"
 )
 
 // Group commit (docs/performance.md, Check-in). Every scan used to be its
 // own transaction and paid a commit (an fsync) of its own. Now concurrent
-// scans of one app instance queue up; a collector goroutine takes everything
-// waiting (at most maxBatch) and decides it in ONE transaction with one
-// statement (batchSQL), while the next batch gathers. Exactly once stays by
+// scans of one app instance queue up in one queue of the group-commit
+// engine (internal/groupcommit); a worker takes everything waiting (at most
+// maxBatch) and decides it in ONE transaction with one statement
+// (batchSQL), while the next batch gathers. Exactly once stays by
 // construction: the check-ins are one INSERT … ON CONFLICT DO NOTHING
 // RETURNING against the unique index checkins_once_per_day, never
-// read-then-write, so it holds across batches, collectors and instances.
-// When a batch transaction fails, each of its scans is tried again alone,
-// so that one bad scan never fails the others.
+// read-then-write, so it holds across batches, workers and instances.
+// When a batch transaction fails, the engine tries each of its scans again
+// alone, so that one bad scan never fails the others.
 
 // maxBatch bounds the scans decided in one transaction.
 const maxBatch = 100
@@ -28,6 +31,17 @@ const maxBatch = 100
 // batchTimeout bounds one batch transaction; the callers' own contexts do
 // not cancel a batch that other callers wait for too.
 const batchTimeout = 10 * time.Second
+
+// maxCollectors bounds the batches of an instance in flight at once. With
+// one, a scan that arrives while a batch runs waits for all of it (the
+// statement and the commit's flush); with two, the next batch runs while
+// the last one is being flushed.
+const maxCollectors = 2
+
+// moreAt is how many scans must wait before another worker starts while
+// one runs: for fewer, the batch that follows the running one is soon
+// enough, and larger batches cost less per scan.
+const moreAt = 8
 
 // scanItem is one scan, ready for the database.
 type scanItem struct {
@@ -44,142 +58,60 @@ type scanItem struct {
 	clientAt  *time.Time
 }
 
-// pending is a queued scan and, once done is closed, its outcome.
-type pending struct {
-	item scanItem
-	row  scanRow
-	err  error
-	done chan struct{}
+// scans is the group-commit engine of scans: one queue for the instance
+// (scans of every event share batches), up to maxCollectors batches at
+// once, each worker with its batcher (a connection and the prepared
+// statement). A scan whose scan id is already in the batch waits for the
+// next one, where it finds the first logged and gets its answer replayed.
+type scans = groupcommit.Engine[struct{}, scanItem, scanRow]
+
+func (s *Service) engine() *scans {
+	s.engOnce.Do(func() {
+		s.eng = groupcommit.New(groupcommit.Options[scanItem]{
+			MaxBatch: maxBatch, Workers: maxCollectors, MoreAt: moreAt,
+			Apart: func(it *scanItem) string { return it.scanID },
+		}, s.runBatch)
+	})
+	return s.eng
 }
 
-// submit queues it for the collector and waits for its outcome. A caller
-// that gives up (ctx done) leaves the scan to be decided all the same, as a
-// statement already sent would be.
+// submit queues it and waits for its outcome. A caller that gives up (ctx
+// done) leaves the scan to be decided all the same, as a statement already
+// sent would be.
 func (s *Service) submit(ctx context.Context, it scanItem) (scanRow, error) {
-	p := &pending{item: it, done: make(chan struct{})}
-	s.qMu.Lock()
-	s.queue = append(s.queue, p)
-	if s.collectors() == 0 || len(s.queue) >= moreAt {
-		if b := s.idleBatcher(); b != nil {
-			go s.collect(b)
-		}
-	}
-	s.qMu.Unlock()
-	select {
-	case <-p.done:
-		return p.row, p.err
-	case <-ctx.Done():
-		return scanRow{}, ctx.Err()
-	}
+	return s.engine().Do(ctx, struct{}{}, it)
 }
 
-// maxCollectors bounds the batches of an instance in flight at once. With
-// one, a scan that arrives while a batch runs waits for all of it (the
-// statement and the commit's flush); with two, the next batch runs while
-// the last one is being flushed.
-const maxCollectors = 2
-
-// batcher is what a collector needs: a connection of its own, with the
-// batch statement prepared on it.
+// batcher is what a worker needs: a connection of its own, with the
+// batch statement prepared on it. The engine runs worker w's batches one
+// at a time, so batchers[w] is never used twice at once.
 type batcher struct {
 	conn     *sqlx.Conn
 	stmt     *sqlx.Stmt
 	prepared time.Time
 }
 
-// moreAt is how many scans must wait before another collector starts
-// while one runs: for fewer, the batch that follows the running one is
-// soon enough, and larger batches cost less per scan.
-const moreAt = 8
-
-// collectors is how many collectors run. The caller holds qMu.
-func (s *Service) collectors() int {
-	if !s.batchersMade {
-		return 0
-	}
-	return maxCollectors - len(s.idle)
-}
-
-// idleBatcher returns a batcher no collector uses, or nil. The caller
-// holds qMu.
-func (s *Service) idleBatcher() *batcher {
-	if !s.batchersMade {
-		for range maxCollectors {
-			s.idle = append(s.idle, &batcher{})
-		}
-		s.batchersMade = true
-	}
-	if len(s.idle) == 0 {
-		return nil
-	}
-	b := s.idle[len(s.idle)-1]
-	s.idle = s.idle[:len(s.idle)-1]
-	return b
-}
-
-// collect runs batches with b while scans wait and ends when the queue is
-// empty (the next scan starts a new collector), so an idle service holds
-// no goroutine.
-func (s *Service) collect(b *batcher) {
-	for {
-		s.qMu.Lock()
-		batch := s.takeBatch()
-		if len(batch) == 0 {
-			s.idle = append(s.idle, b)
-			s.qMu.Unlock()
-			return
-		}
-		s.qMu.Unlock()
-		s.runBatch(b, batch)
-	}
-}
-
-// takeBatch removes up to maxBatch scans from the queue, in order. A scan
-// whose scan id is already in the batch stays queued for the next one,
-// where it finds the first logged and gets its answer replayed. The caller
-// holds qMu.
-func (s *Service) takeBatch() []*pending {
-	var batch, rest []*pending
-	ids := map[string]bool{}
-	for _, p := range s.queue {
-		id := p.item.scanID
-		if len(batch) == maxBatch || (id != "" && ids[id]) {
-			rest = append(rest, p)
-			continue
-		}
-		if id != "" {
-			ids[id] = true
-		}
-		batch = append(batch, p)
-	}
-	s.queue = rest
-	return batch
-}
-
-// runBatch decides a batch in one transaction, or on failure each scan in
-// a transaction of its own, and wakes the callers.
-func (s *Service) runBatch(b *batcher, batch []*pending) {
+// runBatch is the engine's batch function: it decides batch in one
+// transaction with worker w's batcher.
+func (s *Service) runBatch(_ struct{}, w int, batch []*groupcommit.Item[scanItem, scanRow]) error {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
-	rows, written, err := s.decide(ctx, b, batch)
-	if err != nil && !written && len(batch) > 1 {
-		for _, p := range batch {
-			one, _, err := s.decide(ctx, b, []*pending{p})
-			if err == nil {
-				p.row = one[0]
-			}
-			p.err = err
-			close(p.done)
+	rows, written, err := s.decide(ctx, &s.batchers[w], batch)
+	if err != nil && written {
+		// The statement committed: trying the scans again would decide
+		// them twice. Each caller gets the error.
+		for _, it := range batch {
+			it.Err = err
 		}
-		return
+		return nil
 	}
-	for i, p := range batch {
-		if err == nil {
-			p.row = rows[i]
-		}
-		p.err = err
-		close(p.done)
+	if err != nil {
+		return err
 	}
+	for i, it := range batch {
+		it.Out = rows[i]
+	}
+	return nil
 }
 
 // batchSQL decides a batch of scans in one statement: look every ticket up,
@@ -323,7 +255,7 @@ LEFT JOIN api_tokens k ON k.id = c.by_token_id`
 // decide runs batch in one transaction — one statement — and returns a row
 // per scan, in order. written tells whether that statement committed, so
 // that an error after it (reading the earlier check-ins) is not retried.
-func (s *Service) decide(ctx context.Context, b *batcher, batch []*pending) (rows []scanRow, written bool, err error) {
+func (s *Service) decide(ctx context.Context, b *batcher, batch []*groupcommit.Item[scanItem, scanRow]) (rows []scanRow, written bool, err error) {
 	n := len(batch)
 	var (
 		idx                               = make([]int64, n)
@@ -333,7 +265,7 @@ func (s *Service) decide(ctx context.Context, b *batcher, batch []*pending) (row
 		dayOK, cancelled                  = make([]bool, n), make([]bool, n)
 	)
 	for i, p := range batch {
-		it := p.item
+		it := &p.In
 		idx[i], hashes[i], events[i], days[i] = int64(i), secret.Hash(it.code), it.eventID, it.day
 		ats[i] = it.at.Format(time.RFC3339Nano)
 		users[i], tokens[i], dayOK[i], cancelled[i] = it.userID, it.tokenID, it.dayOK, it.cancelled

@@ -122,13 +122,9 @@ func TestBatchedScansGiveEveryVerdictOnce(t *testing.T) {
 		scans = append(scans, scan{ScanInput{Code: offline, ScanID: "offline-1"}, ""})
 	}
 
-	// Hold the collectors back until all scans wait, then let one run.
-	f.svc.qMu.Lock()
-	var held []*batcher
-	for b := f.svc.idleBatcher(); b != nil; b = f.svc.idleBatcher() {
-		held = append(held, b)
-	}
-	f.svc.qMu.Unlock()
+	// Hold the workers back until all scans wait, then let one run.
+	eng := f.svc.engine()
+	eng.Pause()
 	results := make([]*Result, len(scans))
 	errs := make([]error, len(scans))
 	var wg sync.WaitGroup
@@ -136,11 +132,9 @@ func TestBatchedScansGiveEveryVerdictOnce(t *testing.T) {
 		wg.Go(func() { results[i], errs[i] = f.svc.Scan(context.Background(), p, f.ev, s.in) })
 	}
 	testutil.Eventually(t, 10*time.Second, func() bool {
-		f.svc.qMu.Lock()
-		defer f.svc.qMu.Unlock()
-		return len(f.svc.queue) == len(scans)
+		return eng.Queued(struct{}{}) == len(scans)
 	}, "all scans queued")
-	go f.svc.collect(held[0])
+	eng.Resume()
 	wg.Wait()
 
 	oks := map[string]int{}
@@ -250,25 +244,37 @@ func TestFailedBatchRetriesEachScanAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	day := f.ev.Today(time.Now())
-	item := func(code string, eventID int64) *pending {
-		return &pending{done: make(chan struct{}), item: scanItem{
-			code: code, eventID: eventID, day: day, at: time.Now(), dayOK: true, raw: code,
-		}}
+	item := func(code string, eventID int64) scanItem {
+		return scanItem{code: code, eventID: eventID, day: day, at: time.Now(), dayOK: true, raw: code}
 	}
-	batch := []*pending{item(f.codes[0], f.ev.ID), item(f.codes[1], f.ev.ID+1000), item(f.codes[2], f.ev.ID), item(f.codes[0], f.ev.ID)}
-	f.svc.runBatch(&batcher{}, batch)
+	batch := []scanItem{item(f.codes[0], f.ev.ID), item(f.codes[1], f.ev.ID+1000), item(f.codes[2], f.ev.ID), item(f.codes[0], f.ev.ID)}
+	// Queue the four in order while no worker runs, so that they make one
+	// batch.
+	eng := f.svc.engine()
+	eng.Pause()
+	rows := make([]scanRow, len(batch))
+	errs := make([]error, len(batch))
+	var wg sync.WaitGroup
+	for i, it := range batch {
+		wg.Go(func() { rows[i], errs[i] = f.svc.submit(context.Background(), it) })
+		testutil.Eventually(t, 10*time.Second, func() bool { return eng.Queued(struct{}{}) == i+1 }, "scan queued")
+	}
+	eng.Resume()
+	wg.Wait()
 	want := []string{OK, "", OK, AlreadyCheckedIn}
-	for i, p := range batch {
-		<-p.done
+	for i := range batch {
 		if want[i] == "" {
-			if p.err == nil {
-				t.Errorf("scan %d of a missing event: %s, want an error", i, p.row.Verdict)
+			if errs[i] == nil {
+				t.Errorf("scan %d of a missing event: %s, want an error", i, rows[i].Verdict)
 			}
 			continue
 		}
-		if p.err != nil || p.row.Verdict != want[i] {
-			t.Errorf("scan %d: %q %v, want %s", i, p.row.Verdict, p.err, want[i])
+		if errs[i] != nil || rows[i].Verdict != want[i] {
+			t.Errorf("scan %d: %q %v, want %s", i, rows[i].Verdict, errs[i], want[i])
 		}
+	}
+	if st := eng.Stats(); st.Batches != 3 || st.Items != 3 {
+		t.Errorf("engine stats %+v: want the batch failed and three scans decided alone", st)
 	}
 	if got := f.count(t, `SELECT count(*) FROM checkins`); got != 2 {
 		t.Errorf("%d check-ins, want 2", got)

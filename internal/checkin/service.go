@@ -40,12 +40,11 @@ type Service struct {
 	lookStmt *sqlx.Stmt
 	events   *cache.Cache[string, Event]
 
-	// The group commit's queue and the batchers of the collectors that
-	// are not running (batch.go).
-	qMu          sync.Mutex
-	queue        []*pending
-	idle         []*batcher
-	batchersMade bool
+	// The group commit (batch.go), made on first use, and each of its
+	// workers' batcher.
+	engOnce  sync.Once
+	eng      *scans
+	batchers [maxCollectors]batcher
 }
 
 // prepare readies the event lookup once: a prepared statement is parsed

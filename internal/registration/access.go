@@ -72,7 +72,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Registration, err
 		}
 		status, kind := Confirmed, MailConfirmed
 		if r.SeatsHeld == 0 {
-			switch decide(e, r.PartySize) {
+			switch seatStatus(e, r.PartySize) {
 			case Confirmed:
 				if err := event.AddSeats(ctx, tx, e.ID, r.PartySize); err != nil {
 					return err

@@ -28,9 +28,9 @@ func fits(e *event.Event, n int) bool {
 	return e.Capacity == nil || e.SeatsConfirmed+n <= *e.Capacity
 }
 
-// decide returns the status a new party of n seats gets on the locked event e,
+// seatStatus returns the status a new party of n seats gets on the locked event e,
 // or "" when the event is full and has no waitlist.
-func decide(e *event.Event, n int) string {
+func seatStatus(e *event.Event, n int) string {
 	switch {
 	case fits(e, n):
 		return Confirmed

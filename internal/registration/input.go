@@ -1,6 +1,7 @@
 package registration
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -21,12 +22,17 @@ type SignupInput struct {
 	Consent      bool
 	// Answers answer the event's questions by key (questions.go).
 	Answers map[string]any
+	// FormAnswers, when set, are the answers as a form posts them (by
+	// key, as typed); the service reads them into Answers against the
+	// event's questions (formAnswers), so that the form needs no read of
+	// the event of its own.
+	FormAnswers url.Values
 }
 
 type signup struct {
 	SignupInput
 	birthDate *time.Time
-	// answers are the validated Answers, set by checkEvent.
+	// answers are the validated Answers, set by checkRules.
 	answers Answers
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"treffpunkt/internal/apperr"
@@ -152,4 +154,51 @@ func checkAnswer(q *event.Question, v any) (any, string) {
 	}
 	// A type the event no longer validates cannot be answered.
 	return nil, "err.answer_unknown"
+}
+
+// formAnswers reads the answers a sign-up form posts (SignupInput.FormAnswers) into
+// the shape the API sends: texts and choices as strings, multiple choices as a list, yes/no
+// as a bool, a number as a number. A value that does not fit (a number
+// field holding words) is passed on as it is, so that the service names it.
+// Answers to questions the event no longer asks are dropped: a form loaded
+// before the organiser removed a question must still go through.
+func formAnswers(qs event.Questions, raw url.Values) map[string]any {
+	out := map[string]any{}
+	for _, q := range qs {
+		vals := raw[q.Key]
+		if len(vals) == 0 {
+			continue
+		}
+		first := strings.TrimSpace(vals[0])
+		switch q.Type {
+		case event.QMultipleChoice:
+			list := make([]any, 0, len(vals))
+			for _, v := range vals {
+				list = append(list, v)
+			}
+			out[q.Key] = list
+		case event.QYesNo:
+			switch first {
+			case "":
+			case "yes":
+				out[q.Key] = true
+			case "no":
+				out[q.Key] = false
+			default:
+				out[q.Key] = first
+			}
+		case event.QNumber:
+			if first == "" {
+				continue
+			}
+			if n, err := strconv.ParseFloat(strings.Replace(first, ",", ".", 1), 64); err == nil {
+				out[q.Key] = n
+			} else {
+				out[q.Key] = first
+			}
+		default:
+			out[q.Key] = vals[0]
+		}
+	}
+	return out
 }

@@ -31,7 +31,8 @@ type Service struct {
 	Secrets *secret.Source
 
 	srcOnce sync.Once
-	batches batcher
+	engOnce sync.Once
+	eng     *signups // the group commit (batch.go), made on first use
 }
 
 // DefaultHold is how long a pending registration is held by default.
@@ -63,6 +64,12 @@ type Result struct {
 	// email to the address concerned tells which (docs/access.md).
 	// Registration is nil for someone who is not a member.
 	CheckMail bool
+	// Event is the event as the sign-up found it, so that a face renders
+	// the answer without reading it again. It is set with a rule's refusal
+	// too (then Result carries nothing else), except when the event is not
+	// found or not public. It may be shared by the results of one batch:
+	// read only.
+	Event *event.Event
 }
 
 // SignUp registers a party for the event slug: in one transaction, lock the
@@ -83,20 +90,20 @@ func (s *Service) SignUp(ctx context.Context, slug string, in SignupInput) (*Res
 		if err != nil {
 			return nil, apperr.Wrap(err, "sign up")
 		}
-		return nil, s.checkEvent(e, &su, f)
+		err = checkRules(e, &su, f, s.now())
+		if apperr.Is(err, apperr.NotFound) {
+			return nil, err
+		}
+		return &Result{Event: e}, err
 	}
-	if s.NoBatch {
-		j := &signupJob{su: su, done: make(chan struct{})}
-		s.runBatch(slug, []*signupJob{j})
-		return j.res, j.err
-	}
-	return s.batches.submit(ctx, s, slug, su)
+	return s.submit(ctx, slug, su)
 }
 
-// checkEvent applies the event's rules to a sign-up. Field errors found
-// without the event are reported only once the event is known to exist, so
-// that an unknown event is a 404 whatever the body.
-func (s *Service) checkEvent(e *event.Event, su *signup, f apperr.Fields) error {
+// checkRules applies the event's rules to a sign-up at now and sets its
+// checked answers. Field errors found without the event are reported only
+// once the event is known to exist, so that an unknown event is a 404
+// whatever the body.
+func checkRules(e *event.Event, su *signup, f apperr.Fields, now time.Time) error {
 	if e.Status == event.Draft {
 		return apperr.New(apperr.NotFound, "err.event_not_found")
 	}
@@ -107,11 +114,15 @@ func (s *Service) checkEvent(e *event.Event, su *signup, f apperr.Fields) error 
 	if hasAgeRule && su.birthDate == nil {
 		f.Add("birth_date", "err.birth_date_required")
 	}
-	su.answers = checkAnswers(e.Questions, su.Answers, f)
+	answers := su.Answers
+	if su.FormAnswers != nil {
+		answers = formAnswers(e.Questions, su.FormAnswers)
+	}
+	su.answers = checkAnswers(e.Questions, answers, f)
 	if err := f.Err(); err != nil {
 		return err
 	}
-	switch e.RegistrationState(s.now()) {
+	switch e.RegistrationState(now) {
 	case "open":
 	case "cancelled":
 		return apperr.New(apperr.Closed, "err.closed_cancelled")

@@ -12,13 +12,8 @@ import (
 
 // pendingNotice answers a sign-up that waits for its confirmation link: the
 // event page again, saying where the link went and how long the seats are
-// held.
-func (s *server) pendingNotice(c *gin.Context, slug string) {
-	e, err := s.Events.GetPublic(c.Request.Context(), slug)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
+// held. e is the event as the sign-up found it.
+func (s *server) pendingNotice(c *gin.Context, e *event.Event) {
 	l := localizer(c)
 	id := "access.pending_notice"
 	if e.Access == event.AccessMembers {

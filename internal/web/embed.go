@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/event"
 	"treffpunkt/internal/registration"
 )
 
@@ -205,13 +206,9 @@ type embedDonePage struct {
 }
 
 // embedDone shows the sign-up's result inside the frame; the registration
-// page with the tickets opens outside it.
-func (s *server) embedDone(c *gin.Context, slug string, r *registration.Registration) {
-	e, err := s.Events.GetPublic(c.Request.Context(), slug)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
+// page with the tickets opens outside it. e is the event as the sign-up
+// found it.
+func (s *server) embedDone(c *gin.Context, e *event.Event, r *registration.Registration) {
 	l := localizer(c)
 	p := embedDonePage{
 		Event: newEventView(l, e, time.Now()), Status: r.Status, WaitlistPosition: r.WaitlistPosition,

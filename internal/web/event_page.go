@@ -133,14 +133,9 @@ func (s *server) register(c *gin.Context) {
 		MemberNumber: form.MemberNumber,
 	}
 	if len(form.Answers) > 0 {
-		// Typing the answers needs the questions; a form without answers
-		// costs no extra read (the service then names what is missing).
-		e, err := s.Events.GetPublic(c.Request.Context(), slug)
-		if err != nil {
-			_ = c.Error(err)
-			return
-		}
-		in.Answers = formAnswers(e.Questions, form.Answers)
+		// The service types the answers against the event's questions,
+		// so that the form post reads the event once, in the service.
+		in.FormAnswers = form.Answers
 	}
 	partyOK := true
 	if form.PartySize == "" {
@@ -173,7 +168,12 @@ func (s *server) register(c *gin.Context) {
 		// Members-only: one answer for members and others, registered
 		// before or not; the email to the address concerned tells which.
 		s.Metrics.SignUpOutcome(registration.Pending, false, nil)
-		s.pendingNotice(c, slug)
+		e, err := signupEvent(c, s, res, slug)
+		if err != nil {
+			_ = c.Error(err)
+			return
+		}
+		s.pendingNotice(c, e)
 		return
 	}
 	s.Metrics.SignUpOutcome(signupStatus(res), res != nil && res.Existing, err)
@@ -181,7 +181,7 @@ func (s *server) register(c *gin.Context) {
 		ae := apperr.From(err)
 		switch ae.Code {
 		case apperr.Invalid, apperr.Full, apperr.Closed, apperr.MembersOnly, apperr.Age:
-			e, gerr := s.Events.GetPublic(c.Request.Context(), slug)
+			e, gerr := signupEvent(c, s, res, slug)
 			if gerr != nil {
 				_ = c.Error(gerr)
 				return
@@ -198,14 +198,14 @@ func (s *server) register(c *gin.Context) {
 		}
 		return
 	}
+	e, err := signupEvent(c, s, res, slug)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
 	if res.Existing {
 		// Knowing an address must not reveal its owner's manage link, so the
 		// page only says that this address is already signed up.
-		e, err := s.Events.GetPublic(c.Request.Context(), slug)
-		if err != nil {
-			_ = c.Error(err)
-			return
-		}
 		s.renderEvent(c, http.StatusOK, e, signupForm{PartySize: "1"}, apperr.New(apperr.Conflict, "reg.existing"))
 		return
 	}
@@ -213,14 +213,24 @@ func (s *server) register(c *gin.Context) {
 		// The manage link goes only to the confirmed address (in the mail
 		// after confirming): whoever typed a member's number must not get
 		// the tickets that the member confirms.
-		s.pendingNotice(c, slug)
+		s.pendingNotice(c, e)
 		return
 	}
 	if isEmbed(c) {
-		s.embedDone(c, slug, res.Registration)
+		s.embedDone(c, e, res.Registration)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/r/"+res.Registration.ManageToken)
+}
+
+// signupEvent is the event a sign-up's answer is shown with: the one the
+// service decided on (Result.Event). Only an answer without it (none
+// today) costs a read of its own.
+func signupEvent(c *gin.Context, s *server, res *registration.Result, slug string) (*event.Event, error) {
+	if res != nil && res.Event != nil {
+		return res.Event, nil
+	}
+	return s.Events.GetPublic(c.Request.Context(), slug)
 }
 
 func signupStatus(res *registration.Result) string {

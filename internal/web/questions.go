@@ -3,7 +3,6 @@ package web
 import (
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"treffpunkt/internal/event"
@@ -61,53 +60,6 @@ func questionViews(l *i18n.Localizer, e *event.Event, raw url.Values) []question
 			v.Options[i].Checked = slices.Contains(raw[q.Key], v.Options[i].Value)
 		}
 		out = append(out, v)
-	}
-	return out
-}
-
-// formAnswers reads the answers of the sign-up form into the shape the API
-// sends: texts and choices as strings, multiple choices as a list, yes/no
-// as a bool, a number as a number. A value that does not fit (a number
-// field holding words) is passed on as it is, so that the service names it.
-// Answers to questions the event no longer asks are dropped: a form loaded
-// before the organiser removed a question must still go through.
-func formAnswers(qs event.Questions, raw url.Values) map[string]any {
-	out := map[string]any{}
-	for _, q := range qs {
-		vals := raw[q.Key]
-		if len(vals) == 0 {
-			continue
-		}
-		first := strings.TrimSpace(vals[0])
-		switch q.Type {
-		case event.QMultipleChoice:
-			list := make([]any, 0, len(vals))
-			for _, v := range vals {
-				list = append(list, v)
-			}
-			out[q.Key] = list
-		case event.QYesNo:
-			switch first {
-			case "":
-			case "yes":
-				out[q.Key] = true
-			case "no":
-				out[q.Key] = false
-			default:
-				out[q.Key] = first
-			}
-		case event.QNumber:
-			if first == "" {
-				continue
-			}
-			if n, err := strconv.ParseFloat(strings.Replace(first, ",", ".", 1), 64); err == nil {
-				out[q.Key] = n
-			} else {
-				out[q.Key] = first
-			}
-		default:
-			out[q.Key] = vals[0]
-		}
 	}
 	return out
 }
