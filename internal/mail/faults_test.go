@@ -277,3 +277,30 @@ func assertEachOnce(t *testing.T, srv *mailtest.Server, n int) {
 		t.Fatalf("%d messages to %d recipients with %d Message-IDs, want %d each once", len(got), len(to), len(ids), n)
 	}
 }
+
+// The server's OKs are recorded in groups (issue 22): a batch of 50 with
+// groups of 25 is two commits, seen as two distinct sent_at (now() is the
+// transaction's time), and every message is recorded once it is sent.
+func TestSentIsRecordedForAGroupPerCommit(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	o := a.Org(t, "miso")
+	a.Event(t, o, "rush", func(in *event.Input) { in.Capacity = event.Some(100) })
+	for i := range 50 {
+		signUp(t, a, "rush", fmt.Sprintf("P%02d", i), "de", 1)
+	}
+	srv := mailtest.Start(t)
+	s := a.Sender(t, srv)
+	s.SentGroup, s.SentWait = 25, time.Minute
+	n, err := s.SendBatch(context.Background())
+	if err != nil || n != 50 {
+		t.Fatalf("SendBatch: %d, %v; want 50 claimed", n, err)
+	}
+	if got := a.Count(t, `SELECT count(*) FROM mail_outbox WHERE status = 'sent'`); got != 50 {
+		t.Fatalf("%d recorded sent after the batch, want 50", got)
+	}
+	if got := a.Count(t, `SELECT count(DISTINCT sent_at) FROM mail_outbox`); got != 2 {
+		t.Errorf("sent recorded in %d commits, want 2 (groups of 25)", got)
+	}
+	assertEachOnce(t, srv, 50)
+}

@@ -56,6 +56,12 @@ type Sender struct {
 	Lease time.Duration
 	// Timeout bounds connecting and each SMTP command.
 	Timeout time.Duration
+	// The server's OKs are recorded together: up to SentGroup messages,
+	// or those that have waited SentWait, per commit, and all of them
+	// before the batch ends (docs/mail.md: the window this leaves). 0 and
+	// 0 record each message on its own.
+	SentGroup int
+	SentWait  time.Duration
 	// Succeeded, when set, is called after each round that ended without
 	// error (for the metrics' last-success time).
 	Succeeded func()
@@ -69,6 +75,7 @@ func NewSender(db *sqlx.DB, o *Outbox, cfg *config.Config, log *slog.Logger) *Se
 		RemindEvery: time.Minute, Poll: time.Second, Batch: 50,
 		Backoff: 30 * time.Second, MaxBackoff: time.Hour, MaxAttempts: 10,
 		ConnBackoffMax: time.Minute, Lease: 5 * time.Minute, Timeout: 30 * time.Second,
+		SentGroup: 25, SentWait: 20 * time.Millisecond,
 	}
 }
 
@@ -148,11 +155,8 @@ func (s *Sender) SendBatch(ctx context.Context) (int, error) {
 	if s.SMTP == nil {
 		for _, q := range msgs {
 			s.Log.Info("mail (dev mode, not sent)", "id", q.ID, "kind", q.Kind, "lang", q.Lang, "to_domain", domain(q.Recipient))
-			if err := markSent(rec, s.DB, q.ID); err != nil {
-				return len(msgs), err
-			}
 		}
-		return len(msgs), nil
+		return len(msgs), markSent(rec, s.DB, ids(msgs)...)
 	}
 	// What the messages are rendered from, read once for the batch: the
 	// registrations, their tickets and the events as they are now.
@@ -170,20 +174,58 @@ func (s *Sender) SendBatch(ctx context.Context) (int, error) {
 	defer c.Close()
 	built := s.buildAhead(msgs, src)
 	defer built.stop()
+	sent := &sentLog{db: s.DB, group: s.SentGroup, wait: s.SentWait}
+	err = s.sendAll(ctx, rec, c, msgs, built, sent, claimedAt)
+	// Whatever ended the batch, the OKs received are recorded.
+	return len(msgs), errors.Join(sent.flush(rec), err)
+}
+
+// sendAll sends a batch's messages in order over c until they are done, the
+// connection is no good, the database fails or half the lease has passed;
+// the untried ones go back to the queue.
+func (s *Sender) sendAll(ctx, rec context.Context, c *gomail.Client, msgs []queued, built *builder, sent *sentLog, claimedAt time.Time) error {
 	for i := range msgs {
 		if ctx.Err() != nil || time.Since(claimedAt) > s.Lease/2 {
-			return len(msgs), release(rec, s.DB, ids(msgs[i:]), 0, "")
+			return release(rec, s.DB, ids(msgs[i:]), 0, "")
 		}
-		stop, err := s.send(rec, c, &msgs[i], <-built.ready[i])
+		stop, err := s.send(rec, c, &msgs[i], <-built.ready[i], sent)
 		if err != nil {
 			// The database failed us: the rest waits for its lease to end.
-			return len(msgs), err
+			return err
 		}
 		if stop != nil {
-			return len(msgs), errors.Join(stop, release(rec, s.DB, ids(msgs[i+1:]), 0, unavailable))
+			return errors.Join(stop, release(rec, s.DB, ids(msgs[i+1:]), 0, unavailable))
 		}
 	}
-	return len(msgs), nil
+	return nil
+}
+
+// sentLog holds the messages the server took that are not yet recorded as
+// sent. A crash before flush sends them again after their lease (at least
+// once, never lost); a group is small and young by construction.
+type sentLog struct {
+	db    *sqlx.DB
+	group int
+	wait  time.Duration
+	ids   []int64
+	first time.Time
+}
+
+func (l *sentLog) add(ctx context.Context, id int64) error {
+	if len(l.ids) == 0 {
+		l.first = time.Now()
+	}
+	l.ids = append(l.ids, id)
+	if len(l.ids) >= l.group || time.Since(l.first) >= l.wait {
+		return l.flush(ctx)
+	}
+	return nil
+}
+
+func (l *sentLog) flush(ctx context.Context) error {
+	err := markSent(ctx, l.db, l.ids...)
+	l.ids = l.ids[:0]
+	return err
 }
 
 // built is a message made ready for the wire.
@@ -235,7 +277,7 @@ func (b *builder) stop() { close(b.quit) }
 // send sends one built message over c and records the outcome. stop is set
 // when the connection is no good for the rest of the batch; err when
 // recording failed.
-func (s *Sender) send(ctx context.Context, c *gomail.Client, q *queued, b built) (stop, err error) {
+func (s *Sender) send(ctx context.Context, c *gomail.Client, q *queued, b built, sent *sentLog) (stop, err error) {
 	if b.err != nil {
 		s.Log.Error("mail cannot be built", "id", q.ID, "kind", q.Kind, "to_domain", domain(q.Recipient), "err", b.err)
 		return nil, markFailed(ctx, s.DB, q.ID, b.err.Error())
@@ -243,8 +285,9 @@ func (s *Sender) send(ctx context.Context, c *gomail.Client, q *queued, b built)
 	m := b.m
 	sendErr := c.Send(m)
 	if m.IsDelivered() {
-		// The server took it; this commit closes the at-least-once window.
-		return nil, markSent(ctx, s.DB, q.ID)
+		// The server took it; the commit of its group closes the
+		// at-least-once window.
+		return nil, sent.add(ctx, q.ID)
 	}
 	verdict, reason := classify(sendErr)
 	// Servers quote the recipient in their answers ("<a@b>: user

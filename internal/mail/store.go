@@ -107,15 +107,18 @@ RETURNING id, message_id, kind, lang, recipient, recipient_name, registration_id
 	return out, nil
 }
 
-// markSent records the SMTP server's OK for one message; it commits on its
-// own, right after the OK, which keeps the at-least-once window to one
-// round trip (docs/mail.md).
-func markSent(ctx context.Context, db *sqlx.DB, id int64) error {
+// markSent records the SMTP server's OK for messages already handed over:
+// one statement, one commit for the group (the sender's sentLog decides
+// how many wait for it; docs/mail.md has the window this leaves).
+func markSent(ctx context.Context, db *sqlx.DB, ids ...int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	_, err := db.ExecContext(ctx, `
 UPDATE mail_outbox SET status = 'sent', sent_at = now(), last_error = ''
-WHERE id = $1 AND status = 'sending'`, id)
+WHERE id = ANY($1) AND status = 'sending'`, pq.Array(ids))
 	if err != nil {
-		return fmt.Errorf("mark mail %d sent: %w", id, err)
+		return fmt.Errorf("mark %d mail(s) sent: %w", len(ids), err)
 	}
 	return nil
 }
