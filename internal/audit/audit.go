@@ -68,6 +68,9 @@ type Entry struct {
 // Log writes and reads the audit log.
 type Log struct{ DB *sqlx.DB }
 
+// New builds the audit log on db.
+func New(db *sqlx.DB) *Log { return &Log{DB: db} }
+
 // Begin returns a context under which the action's transaction (the first
 // that commits) also writes e, and the pending entry to finish with Done.
 func (l *Log) Begin(ctx context.Context, e Entry) (context.Context, *Pending) {

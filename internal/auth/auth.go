@@ -84,6 +84,26 @@ type Service struct {
 	tokenCache *cache.Cache[string, Principal]
 }
 
+// Options are what a Service is built from (New).
+type Options struct {
+	DB *sqlx.DB
+	// BaseURL (BASE_URL) starts the one-time links.
+	BaseURL string
+	// Mailer sends staff emails; nil logs that one could not be sent.
+	Mailer StaffMailer
+	Log    *slog.Logger
+	// PasswordCost is bcrypt's cost, 0 for the default (tests lower it).
+	PasswordCost int
+	// Changes keeps checked tokens in memory until they change; nil checks
+	// every call against the database.
+	Changes *cache.Watcher
+}
+
+// New builds the staff accounts' service.
+func New(o Options) *Service {
+	return &Service{DB: o.DB, BaseURL: o.BaseURL, Mailer: o.Mailer, Log: o.Log, PasswordCost: o.PasswordCost, Changes: o.Changes}
+}
+
 func (s *Service) cost() int {
 	if s.PasswordCost == 0 {
 		return bcrypt.DefaultCost

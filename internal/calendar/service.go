@@ -44,6 +44,20 @@ type Service struct {
 	stamps stampCache
 }
 
+// Options are what a Service is built from (New).
+type Options struct {
+	DB          *sqlx.DB
+	BaseURL     string
+	Catalogue   *i18n.Catalogue
+	DefaultLang string
+	SecretKey   string
+}
+
+// New builds the calendar service.
+func New(o Options) *Service {
+	return &Service{DB: o.DB, BaseURL: o.BaseURL, Catalogue: o.Catalogue, DefaultLang: o.DefaultLang, SecretKey: o.SecretKey}
+}
+
 // stampTTL is how long an instance answers conditional requests for a
 // public feed from the stamp it last read. Public feeds say
 // "max-age=300", so any cache may serve them five minutes old anyway; one

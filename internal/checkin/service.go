@@ -48,6 +48,24 @@ type Service struct {
 	batchersMade bool
 }
 
+// Options are what a Service is built from (New).
+type Options struct {
+	DB *sqlx.DB
+	// Changes keeps looked-up events in memory until they change; nil
+	// reads the event of every scan.
+	Changes *cache.Watcher
+	// Secrets derives the ticket codes a search shows; nil uses the secret
+	// generated into the database.
+	Secrets *secret.Source
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// New builds the check-in service.
+func New(o Options) *Service {
+	return &Service{DB: o.DB, Changes: o.Changes, Secrets: o.Secrets, Now: o.Now}
+}
+
 // prepare readies the event lookup once: a prepared statement is parsed
 // once per connection instead of per scan (docs/performance.md, Check-in).
 // Its one parameter is compared with a unique column, so its plan is the

@@ -24,6 +24,23 @@ type Service struct {
 	Now        func() time.Time
 }
 
+// Options are what a Service is built from (New).
+type Options struct {
+	DB *sqlx.DB
+	// SeatsFreed moves the waitlist when capacity rises; Changed tells the
+	// registrants when an event moves or is cancelled. Both are the
+	// registration service's; nil does nothing.
+	SeatsFreed SeatsFreedFunc
+	Changed    ChangedFunc
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// New builds the event service.
+func New(o Options) *Service {
+	return &Service{DB: o.DB, SeatsFreed: o.SeatsFreed, Changed: o.Changed, Now: o.Now}
+}
+
 func (s *Service) now() time.Time {
 	if s.Now != nil {
 		return s.Now()

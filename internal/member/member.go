@@ -53,6 +53,9 @@ type Service struct {
 	DB *sqlx.DB
 }
 
+// New builds the member lists' service.
+func New(db *sqlx.DB) *Service { return &Service{DB: db} }
+
 // Store writes checked rows (ParseCSV, CheckRows) to the organisation's
 // list in one transaction; mode is Replace or Merge.
 func (s *Service) Store(ctx context.Context, orgID int64, rows []Row, mode string) (*Result, error) {

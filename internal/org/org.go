@@ -32,6 +32,9 @@ type Service struct {
 	DB *sqlx.DB
 }
 
+// New builds the organisations' service.
+func New(db *sqlx.DB) *Service { return &Service{DB: db} }
+
 // Create adds an organisation.
 func (s *Service) Create(ctx context.Context, o Org) (*Org, error) {
 	o.Slug, o.Name, o.Email = strings.TrimSpace(o.Slug), strings.TrimSpace(o.Name), strings.TrimSpace(o.Email)

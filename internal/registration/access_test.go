@@ -68,7 +68,7 @@ func mails(t *testing.T, a *testapp.App, kind string) []outboxMail {
 	}
 	ms := make([]outboxMail, len(ids))
 	for i, id := range ids {
-		m, err := a.Mail.Render(context.Background(), id)
+		m, err := a.Outbox.Render(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,7 +36,7 @@ const (
 func keyed(t *testing.T, db *sqlx.DB, key string) *testapp.App {
 	t.Helper()
 	a := testapp.OnDBWith(t, db, func(c *config.Config) { c.SecretKey = key })
-	a.Auth.Mailer = a.Mail // staff mails through the outbox, as in serve
+	a.Auth.Mailer = a.Outbox // staff mails through the outbox, as in serve
 	return a
 }
 
@@ -207,7 +207,7 @@ func TestADatabaseCopyWithAnotherKeyYieldsNoWorkingLink(t *testing.T) {
 		if err := db.Get(&id, `SELECT id FROM mail_outbox WHERE kind = $1 LIMIT 1`, kind); err != nil {
 			t.Fatal(err)
 		}
-		if m, err := thief.Mail.Render(ctx, id); err == nil {
+		if m, err := thief.Outbox.Render(ctx, id); err == nil {
 			t.Errorf("the %s mail opened with another key:\n%s", kind, m.Text)
 		}
 	}

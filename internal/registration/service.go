@@ -34,6 +34,29 @@ type Service struct {
 	batches batcher
 }
 
+// Options are what a Service is built from (New).
+type Options struct {
+	DB *sqlx.DB
+	// Mailer writes the emails each change causes; nil sends none (the
+	// command line and the demo).
+	Mailer Mailer
+	// Hold is HOLD_HOURS; 0 means DefaultHold.
+	Hold time.Duration
+	// Secrets derives manage tokens and ticket codes; nil uses the secret
+	// generated into the database.
+	Secrets *secret.Source
+	// Now is the clock; nil is time.Now. Tests that move it later use
+	// SetClock.
+	Now func() time.Time
+	// NoBatch makes every sign-up a transaction of its own (benchmarks).
+	NoBatch bool
+}
+
+// New builds the registration service.
+func New(o Options) *Service {
+	return &Service{DB: o.DB, Mailer: o.Mailer, Hold: o.Hold, Secrets: o.Secrets, Now: o.Now, NoBatch: o.NoBatch}
+}
+
 // DefaultHold is how long a pending registration is held by default.
 const DefaultHold = 24 * time.Hour
 

@@ -54,6 +54,10 @@ type Source struct {
 	keys map[string][]byte
 }
 
+// New is the source of db's installation, keyed by SECRET_KEY (empty: the
+// secret generated into the database).
+func New(db *sqlx.DB, secretKey string) *Source { return &Source{DB: db, SecretKey: secretKey} }
+
 // Root returns the installation's secret.
 func (s *Source) Root(ctx context.Context) ([]byte, error) {
 	s.mu.Lock()

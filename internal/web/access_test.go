@@ -109,7 +109,7 @@ func TestFormMembersOnlyBranches(t *testing.T) {
 	if err := a.DB.Get(&id, `SELECT id FROM mail_outbox WHERE recipient = 'bert@listed.example'`); err != nil {
 		t.Fatal(err)
 	}
-	if m, err := a.Mail.Render(context.Background(), id); err != nil {
+	if m, err := a.Outbox.Render(context.Background(), id); err != nil {
 		t.Fatal(err)
 	} else {
 		body = m.Text
@@ -230,7 +230,7 @@ func mailBody(t *testing.T, a *testapp.App, kind, to string) string {
 	if err := a.DB.Get(&id, `SELECT id FROM mail_outbox WHERE kind = $1 AND recipient = $2 ORDER BY id DESC LIMIT 1`, kind, to); err != nil {
 		t.Fatalf("no %s mail to %s: %v", kind, to, err)
 	}
-	m, err := a.Mail.Render(context.Background(), id)
+	m, err := a.Outbox.Render(context.Background(), id)
 	if err != nil {
 		t.Fatalf("render %s mail to %s: %v", kind, to, err)
 	}

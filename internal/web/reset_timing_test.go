@@ -27,7 +27,7 @@ func TestPasswordResetAnswerTakesAsLongForUnknownAddresses(t *testing.T) {
 	a := testapp.OnDBWith(t, testdb.New(t), func(c *config.Config) {
 		c.LoginAttemptsPerAccount, c.LoginAttemptsPerIP = 1000, 1000
 	})
-	a.Auth.Mailer = a.Mail // the outbox serve uses: the mail is rendered
+	a.Auth.Mailer = a.Outbox // the outbox serve uses: the mail is rendered
 	known := a.Staff(t, a.Org(t, "a"), "organiser@a.example", auth.Organiser, false)
 	b := a.Browser(t)
 	_, page := b.Get("/login/reset")
