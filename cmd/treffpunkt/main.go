@@ -23,11 +23,8 @@ import (
 
 	"treffpunkt/internal/app"
 	"treffpunkt/internal/config"
-	"treffpunkt/internal/database"
 	"treffpunkt/internal/demo"
 	"treffpunkt/internal/org"
-	"treffpunkt/internal/registration"
-	"treffpunkt/internal/secret"
 )
 
 const usage = `usage: treffpunkt <command> [flags]
@@ -77,10 +74,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		return serve(ctx, rest, stdout, log)
 	case "migrate":
 		return withDB(ctx, func(cfg *config.Config, db *sqlx.DB) error {
-			if err := database.Migrate(ctx, db.DB); err != nil {
-				return err
-			}
-			if err := upgradeSecrets(ctx, db, cfg, log); err != nil {
+			if err := app.Migrate(ctx, cfg, db, log, false); err != nil {
 				return err
 			}
 			fmt.Fprintln(stdout, "database is up to date")
@@ -114,7 +108,7 @@ func withDB(ctx context.Context, fn func(*config.Config, *sqlx.DB) error) error 
 	if err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL)
+	db, err := app.OpenDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -166,20 +160,12 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if err := requireSecretKey(cfg); err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL)
+	db, err := app.OpenDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if *noMigrate {
-		err = database.CheckSchema(ctx, db.DB)
-	} else {
-		err = database.Migrate(ctx, db.DB)
-	}
-	if err != nil {
-		return err
-	}
-	if err := upgradeSecrets(ctx, db, cfg, log); err != nil {
+	if err := app.Migrate(ctx, cfg, db, log, *noMigrate); err != nil {
 		return err
 	}
 	a, err := app.New(cfg, db, app.Options{Log: log, Mail: true, Watch: true})
@@ -325,14 +311,4 @@ func requireSecretKey(cfg *config.Config) error {
 			"manage link, ticket code and calendar feed. An empty SECRET_KEY is for development over http only")
 	}
 	return nil
-}
-
-// upgradeSecrets gives the registrations made before migration 00016 their
-// derived manage tokens and ticket codes (internal/registration, tokens.go).
-func upgradeSecrets(ctx context.Context, db *sqlx.DB, cfg *config.Config, log *slog.Logger) error {
-	n, err := registration.UpgradeSecrets(ctx, db, secret.New(db, cfg.SecretKey))
-	if n > 0 {
-		log.Info("registrations given derived manage tokens and ticket codes", "registrations", n)
-	}
-	return err
 }

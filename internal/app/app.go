@@ -47,6 +47,9 @@ type Options struct {
 	StaffMailer auth.StaffMailer
 	// PasswordCost is bcrypt's cost, 0 for the default; tests lower it.
 	PasswordCost int
+	// NoBatch makes every sign-up a transaction of its own: the baseline
+	// of the benchmarks.
+	NoBatch bool
 }
 
 // App is the built graph. Its fields are what the commands and the tests
@@ -110,7 +113,7 @@ func New(cfg *config.Config, db *sqlx.DB, o Options) (*App, error) {
 	}
 	secrets := secret.New(db, cfg.SecretKey)
 	a.Registrations = registration.New(registration.Options{
-		DB: db, Secrets: secrets, Mailer: regMail, Hold: time.Duration(cfg.HoldHours) * time.Hour,
+		DB: db, Secrets: secrets, Mailer: regMail, Hold: time.Duration(cfg.HoldHours) * time.Hour, NoBatch: o.NoBatch,
 	})
 	var changed event.ChangedFunc
 	if o.Mail {

@@ -24,16 +24,16 @@ import (
 // Service checks people in.
 type Service struct {
 	DB *sqlx.DB
-	// Now is the clock (tests set it); nil is time.Now.
-	Now func() time.Time
-	// Changes, when set, lets the service keep the events it looked up in
+	// clock is the clock (tests set it); nil is time.Now.
+	clock func() time.Time
+	// changes, when set, lets the service keep the events it looked up in
 	// memory until they change (internal/cache); nil reads the event of
 	// every scan from the database.
-	Changes *cache.Watcher
-	// Secrets derives the ticket codes that a search or a replayed scan
+	changes *cache.Watcher
+	// secrets derives the ticket codes that a search or a replayed scan
 	// shows (the database keeps only their hashes); nil uses the secret
 	// generated into the database (development, tests).
-	Secrets *secret.Source
+	secrets *secret.Source
 	srcOnce sync.Once
 
 	prepMu   sync.Mutex
@@ -63,7 +63,7 @@ type Options struct {
 
 // New builds the check-in service.
 func New(o Options) *Service {
-	return &Service{DB: o.DB, Changes: o.Changes, Secrets: o.Secrets, Now: o.Now}
+	return &Service{DB: o.DB, changes: o.Changes, secrets: o.Secrets, clock: o.Now}
 }
 
 // prepare readies the event lookup once: a prepared statement is parsed
@@ -82,7 +82,7 @@ func (s *Service) prepare(ctx context.Context) error {
 		return apperr.Wrap(err, "prepare event lookup")
 	}
 	s.lookStmt = look
-	s.events = cache.New[string, Event](s.Changes, "door_events", 1000, eventTTL, "events", "organisations")
+	s.events = cache.New[string, Event](s.changes, "door_events", 1000, eventTTL, "events", "organisations")
 	return nil
 }
 
@@ -91,11 +91,19 @@ func (s *Service) prepare(ctx context.Context) error {
 const eventTTL = time.Minute
 
 func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+	if s.clock != nil {
+		return s.clock()
 	}
 	return time.Now()
 }
+
+// Now is the service's clock: time.Now unless a test set another.
+func (s *Service) Now() time.Time { return s.now() }
+
+// SetClock replaces the service's clock, for tests that move time on a
+// running app (a hold expiring, an event day beginning); call it before the
+// requests it should affect.
+func (s *Service) SetClock(now func() time.Time) { s.clock = now }
 
 // Event is what the door needs to know of an event.
 type Event struct {
@@ -462,11 +470,11 @@ LIMIT 20`, ev.ID, q, day)
 // ticketKey is the key that derives ticket codes (internal/secret).
 func (s *Service) ticketKey(ctx context.Context) ([]byte, error) {
 	s.srcOnce.Do(func() {
-		if s.Secrets == nil {
-			s.Secrets = &secret.Source{DB: s.DB}
+		if s.secrets == nil {
+			s.secrets = secret.New(s.DB, "")
 		}
 	})
-	return s.Secrets.Key(ctx, secret.TicketCodes)
+	return s.secrets.Key(ctx, secret.TicketCodes)
 }
 
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }

@@ -179,7 +179,7 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 // for someone who lost the first one; a pending registration gets a new
 // confirmation link.
 func (s *Service) ResendConfirmation(ctx context.Context, eventID, regID int64) error {
-	if s.Mailer == nil {
+	if s.mailer == nil {
 		return apperr.New(apperr.Unavailable, "err.mail_not_configured")
 	}
 	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {

@@ -35,9 +35,8 @@ const (
 
 func keyed(t *testing.T, db *sqlx.DB, key string) *testapp.App {
 	t.Helper()
-	a := testapp.OnDBWith(t, db, func(c *config.Config) { c.SecretKey = key })
-	a.Auth.Mailer = a.Outbox // staff mails through the outbox, as in serve
-	return a
+	// Staff mails go through the outbox, as in serve.
+	return testapp.OnDBWith(t, db, func(c *config.Config) { c.SecretKey = key }, testapp.StaffOutbox)
 }
 
 var (
@@ -251,7 +250,7 @@ SELECT 'm1@x', 'confirmed', 'de', 'ayse@example.org', 'Ayşe', r.id, r.event_id,
 	if err := database.Migrate(ctx, db.DB); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
-	src := &secret.Source{DB: db, SecretKey: testKey}
+	src := secret.New(db, testKey)
 	if n, err := registration.UpgradeSecrets(ctx, db, src); err != nil || n != 1 {
 		t.Fatalf("upgrade: %d registrations, %v", n, err)
 	}

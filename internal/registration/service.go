@@ -16,19 +16,19 @@ import (
 // Service runs sign-ups, cancellations and the waitlist.
 type Service struct {
 	DB *sqlx.DB
-	// Mailer writes the emails each change causes in the change's own
+	// mailer writes the emails each change causes in the change's own
 	// transaction; nil sends none.
-	Mailer Mailer
-	Now    func() time.Time
-	// Hold is how long a pending registration waits for its confirmation
+	mailer Mailer
+	clock  func() time.Time
+	// holdFor is how long a pending registration waits for its confirmation
 	// link before it expires (HOLD_HOURS); 0 means DefaultHold.
-	Hold time.Duration
-	// NoBatch makes every sign-up a transaction of its own: the baseline
+	holdFor time.Duration
+	// noBatch makes every sign-up a transaction of its own: the baseline
 	// of the benchmarks.
-	NoBatch bool
-	// Secrets derives manage tokens and ticket codes (tokens.go); nil
+	noBatch bool
+	// secrets derives manage tokens and ticket codes (tokens.go); nil
 	// uses the secret generated into the database (development, tests).
-	Secrets *secret.Source
+	secrets *secret.Source
 
 	srcOnce sync.Once
 	batches batcher
@@ -54,25 +54,33 @@ type Options struct {
 
 // New builds the registration service.
 func New(o Options) *Service {
-	return &Service{DB: o.DB, Mailer: o.Mailer, Hold: o.Hold, Secrets: o.Secrets, Now: o.Now, NoBatch: o.NoBatch}
+	return &Service{DB: o.DB, mailer: o.Mailer, holdFor: o.Hold, secrets: o.Secrets, clock: o.Now, noBatch: o.NoBatch}
 }
 
 // DefaultHold is how long a pending registration is held by default.
 const DefaultHold = 24 * time.Hour
 
 func (s *Service) hold() time.Duration {
-	if s.Hold > 0 {
-		return s.Hold
+	if s.holdFor > 0 {
+		return s.holdFor
 	}
 	return DefaultHold
 }
 
 func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+	if s.clock != nil {
+		return s.clock()
 	}
 	return time.Now()
 }
+
+// Now is the service's clock: time.Now unless a test set another.
+func (s *Service) Now() time.Time { return s.now() }
+
+// SetClock replaces the service's clock, for tests that move time on a
+// running app (a hold expiring, an event day beginning); call it before the
+// requests it should affect.
+func (s *Service) SetClock(now func() time.Time) { s.clock = now }
 
 // Result is the answer to a sign-up.
 type Result struct {
@@ -108,7 +116,7 @@ func (s *Service) SignUp(ctx context.Context, slug string, in SignupInput) (*Res
 		}
 		return nil, s.checkEvent(e, &su, f)
 	}
-	if s.NoBatch {
+	if s.noBatch {
 		j := &signupJob{su: su, done: make(chan struct{})}
 		s.runBatch(slug, []*signupJob{j})
 		return j.res, j.err
@@ -326,3 +334,6 @@ func (s *Service) ListForEvent(ctx context.Context, eventID int64) ([]*Registrat
 	}
 	return rs, apperr.Wrap(err, "list registrations")
 }
+
+// MailEnabled says whether changes write emails (the app wired an outbox).
+func (s *Service) MailEnabled() bool { return s.mailer != nil }

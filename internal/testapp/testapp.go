@@ -42,10 +42,22 @@ type App struct {
 	Logs *Logs
 }
 
+// Option changes how the app is built, for the few tests that need it.
+type Option func(*app.Options)
+
+// StaffOutbox sends staff emails (password links, invitations) through the
+// app's outbox, as treffpunkt serve does, rather than the StaffMail
+// recorder: for tests of the mail itself.
+func StaffOutbox(o *app.Options) { o.StaffMailer = nil }
+
+// OnePerTx makes every sign-up a transaction of its own, the baseline of
+// the benchmarks.
+func OnePerTx(o *app.Options) { o.NoBatch = true }
+
 // New starts an app on a fresh database.
-func New(t testing.TB) *App {
+func New(t testing.TB, opts ...Option) *App {
 	db, dbURL := testdb.NewWithURL(t)
-	a := OnDB(t, db)
+	a := OnDBWith(t, db, nil, opts...)
 	a.DBURL = dbURL
 	return a
 }
@@ -72,8 +84,9 @@ func OnDB(t testing.TB, db *sqlx.DB) *App {
 	return OnDBWith(t, db, nil)
 }
 
-// OnDBWith is OnDB with a chance to change the configuration first.
-func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
+// OnDBWith is OnDB with a chance to change the configuration first, and
+// options.
+func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config), opts ...Option) *App {
 	t.Helper()
 	a := &App{Logs: &Logs{}}
 	srv := httptest.NewUnstartedServer(nil)
@@ -89,11 +102,15 @@ func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
 	a.StaffMail = &StaffMailRecorder{db: db}
 	// The app as treffpunkt serve builds it (internal/app), except that
 	// staff emails are recorded and passwords hash fast.
-	built, err := app.New(cfg, db, app.Options{
+	o := app.Options{
 		Log:  slog.New(slog.NewJSONHandler(a.Logs, nil)),
 		Mail: true, Watch: true,
 		StaffMailer: a.StaffMail, PasswordCost: bcrypt.MinCost,
-	})
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	built, err := app.New(cfg, db, o)
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
