@@ -72,6 +72,9 @@ func (h *Handler) Routes() gin.RoutesInfo { return h.engine.Routes() }
 // middleware both faces share (httpcode) and its own error writer.
 func New(d Deps) (*Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
 	if d.Metrics == nil {
 		d.Metrics = metrics.New(nil)
 	}

@@ -23,8 +23,11 @@ import (
 
 // Service checks people in.
 type Service struct {
+	// DB is set by New like the rest; it stays exported only because the
+	// group commit (batch.go) reads it, and that file is being rewritten
+	// in another change. Do not set it after New.
 	DB *sqlx.DB
-	// clock is the clock (tests set it); nil is time.Now.
+	// clock is the clock (tests move it with SetClock); nil is time.Now.
 	clock func() time.Time
 	// changes, when set, lets the service keep the events it looked up in
 	// memory until they change (internal/cache); nil reads the event of

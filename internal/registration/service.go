@@ -15,11 +15,15 @@ import (
 
 // Service runs sign-ups, cancellations and the waitlist.
 type Service struct {
+	// DB is set by New like the rest; it stays exported only because the
+	// group commit (batch.go) reads it, and that file is being rewritten
+	// in another change. Do not set it after New.
 	DB *sqlx.DB
 	// mailer writes the emails each change causes in the change's own
 	// transaction; nil sends none.
 	mailer Mailer
-	clock  func() time.Time
+	// clock is the clock (tests move it with SetClock); nil is time.Now.
+	clock func() time.Time
 	// holdFor is how long a pending registration waits for its confirmation
 	// link before it expires (HOLD_HOURS); 0 means DefaultHold.
 	holdFor time.Duration
