@@ -18,8 +18,8 @@ const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-sr
 const apiCSP = "default-src 'none'; frame-ancestors 'none'"
 
 // secretPaths carry a secret in the URL (manage token, ticket code, email
-// confirmation, personal feed, password link).
-var secretPaths = []string{"/r/", "/t/", "/confirm/", "/feeds/", "/login/reset/"}
+// confirmation, personal feed, password link, certificate verification).
+var secretPaths = []string{"/r/", "/t/", "/confirm/", "/feeds/", "/login/reset/", "/verify/"}
 
 // securityHeaders sets the headers every answer carries, before anything
 // else runs, so that error pages, static files and the API get them too.
