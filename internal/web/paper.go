@@ -192,10 +192,14 @@ type certificatesPage struct {
 // certificateView renders c for event e in l's language.
 func (s *server) certificateView(l *i18n.Localizer, e *event.Event, c *registration.Certificate) (certView, error) {
 	title, titleLang := e.Title.In(l.Lang, e.DefaultLang)
+	// The organisation's name inside a sentence is isolated (FSI … PDI):
+	// "MiSO e. V." in an Arabic sentence would otherwise lose its full stop
+	// to the wrong end.
+	org := map[string]any{"Org": "\u2068" + e.OrgName + "\u2069"}
 	v := certView{
 		Lang: l.Lang, Dir: i18n.Dir(l.Lang),
 		Heading:  l.T("cert.heading", nil),
-		Confirms: l.T("cert.confirms", map[string]any{"Org": e.OrgName}),
+		Confirms: l.T("cert.confirms", org),
 		Name:     c.Registration.Name,
 		TookPart: l.T("cert.took_part", nil),
 		Title:    title,
@@ -205,7 +209,7 @@ func (s *server) certificateView(l *i18n.Localizer, e *event.Event, c *registrat
 			{Label: l.T("cert.place", nil), Text: placeOf(e)},
 			{Label: l.T("cert.org", nil), Text: e.OrgName},
 		},
-		Signature: l.T("cert.signature", map[string]any{"Org": e.OrgName}),
+		Signature: l.T("cert.signature", org),
 		Place:     l.T("cert.place_date", nil),
 		CodeLabel: l.T("cert.code", nil),
 		Code:      groupCode(c.Code),
