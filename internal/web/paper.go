@@ -341,7 +341,7 @@ func (s *server) limitVerify() gin.HandlerFunc {
 	l := ratelimit.New(verifyRatePerIP, time.Minute)
 	return func(c *gin.Context) {
 		if ok, wait := l.Allow(clientKey(c), time.Now()); !ok {
-			refuseRate(c, s.Metrics, "verify_ip", "err.rate_limited", wait)
+			refuseRate(c, s.Metrics, "verify_ip", "verify.rate_limited", wait)
 			return
 		}
 		c.Next()

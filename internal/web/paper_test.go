@@ -272,7 +272,7 @@ func TestVerifyIsRateLimitedPerClient(t *testing.T) {
 			t.Fatalf("lookup %d: %d, want 404", i, code)
 		}
 	}
-	if code, _ := b.Get("/verify/" + strings.Repeat("B", 26)); code != http.StatusTooManyRequests {
-		t.Errorf("31st lookup in a minute: %d, want 429", code)
+	if code, page := b.Get("/verify/" + strings.Repeat("B", 26) + "?lang=en"); code != http.StatusTooManyRequests || !strings.Contains(page, "Too many lookups") {
+		t.Errorf("31st lookup in a minute: %d, want 429 saying why", code)
 	}
 }
