@@ -89,6 +89,10 @@ func (s *server) doorList(c *gin.Context) {
 		by = registration.ByCode
 	}
 	rs, err := s.Registrations.DoorList(c.Request.Context(), e.ID, by)
+	if err == nil {
+		// Paper with names leaves the building like an export does.
+		err = s.auditExport(c, e.Slug, "door-list", len(rs))
+	}
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -134,6 +138,9 @@ func (s *server) badges(c *gin.Context) {
 		return
 	}
 	rs, err := s.Registrations.DoorList(c.Request.Context(), e.ID, registration.ByName)
+	if err == nil {
+		err = s.auditExport(c, e.Slug, "badges", len(rs))
+	}
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -301,6 +308,9 @@ func (s *server) eventCertificates(c *gin.Context) {
 		return
 	}
 	certs, err := s.Registrations.EventCertificates(c.Request.Context(), e.ID)
+	if err == nil {
+		err = s.auditExport(c, e.Slug, "certificates", len(certs))
+	}
 	if err != nil {
 		_ = c.Error(err)
 		return

@@ -111,6 +111,12 @@ func TestDoorListShowsConfirmedPartiesWithABoxPerSeatAndTheDoorAnswers(t *testin
 		}
 	}
 
+	// Paper with names is logged like an export, by whoever printed it.
+	if n := a.Count(t, `SELECT count(*) FROM audit_log WHERE action = 'registrations.export' AND target = 'konferenz'
+	    AND details->>'format' = 'door-list' AND (details->>'rows')::int = 3 AND actor = 'door@miso.example'`); n != 2 {
+		t.Errorf("%d audit entries for the two door lists printed, want 2", n)
+	}
+
 	// Door staff may not open the badges or the attendee list.
 	if code, _ := door.Get("/admin/orgs/miso/events/konferenz/badges"); code != http.StatusForbidden {
 		t.Errorf("door staff on the badges: %d, want 403", code)
