@@ -98,7 +98,7 @@ const attended = `r.erased_at IS NULL AND EXISTS (
 // token, issued now if it has none yet. Without a checked-in ticket there
 // is none (NotFound with its own message, for the page that explains).
 func (s *Service) CertificateByToken(ctx context.Context, token string) (*Certificate, error) {
-	r, err := getByToken(ctx, s.DB, token)
+	r, err := getByToken(ctx, s.db, token)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (s *Service) CertificateByToken(ctx context.Context, token string) (*Certif
 // EventCertificates is a certificate for every registration of the event
 // with a checked-in ticket, by name: what organisers print at once.
 func (s *Service) EventCertificates(ctx context.Context, eventID int64) ([]*Certificate, error) {
-	rs, err := listByEvent(ctx, s.DB, eventID)
+	rs, err := listByEvent(ctx, s.db, eventID)
 	if err != nil {
 		return nil, apperr.Wrap(err, "event certificates")
 	}
@@ -146,7 +146,7 @@ func (s *Service) issue(ctx context.Context, eventID int64, ids []int64) ([]*Cer
 		return nil, apperr.Wrap(err, "certificate key")
 	}
 	var out []*Certificate
-	err = database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var todo []struct {
 			ID   int64  `db:"id"`
 			Name string `db:"name"`
@@ -205,7 +205,7 @@ func (s *Service) Verify(ctx context.Context, code string) (*Verification, error
 		return nil, apperr.New(apperr.NotFound, "cert.err.unknown")
 	}
 	var v Verification
-	err := s.DB.GetContext(ctx, &v, `
+	err := s.db.GetContext(ctx, &v, `
 SELECT c.event_id, e.slug AS event_slug, c.initials, c.issued_at
 FROM certificates c JOIN events e ON e.id = c.event_id
 WHERE c.code_hash = $1`, secret.Hash(code))

@@ -117,12 +117,12 @@ func TestVerificationOutlivesTheRetentionErasureWithoutPersonalData(t *testing.T
 	t.Parallel()
 	a := testapp.New(t)
 	var now time.Time
-	a.Registrations.Now = func() time.Time {
+	a.Registrations.SetClock(func() time.Time {
 		if now.IsZero() {
 			return time.Now()
 		}
 		return now
-	}
+	})
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "loccum", nil)
 	r := a.Signed(t, "loccum", "Leyla Demir", 1)

@@ -26,7 +26,7 @@ const (
 // registration chose belong on the door list too, loaded here beside the
 // tickets.
 func (s *Service) DoorList(ctx context.Context, eventID int64, by string) ([]*Registration, error) {
-	rs, err := listByEvent(ctx, s.DB, eventID)
+	rs, err := listByEvent(ctx, s.db, eventID)
 	if err != nil {
 		return nil, apperr.Wrap(err, "door list")
 	}

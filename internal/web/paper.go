@@ -11,6 +11,7 @@ import (
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/httpcode"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/ratelimit"
 	"treffpunkt/internal/registration"
@@ -350,8 +351,8 @@ const verifyRatePerIP = 30
 func (s *server) limitVerify() gin.HandlerFunc {
 	l := ratelimit.New(verifyRatePerIP, time.Minute)
 	return func(c *gin.Context) {
-		if ok, wait := l.Allow(clientKey(c), time.Now()); !ok {
-			refuseRate(c, s.Metrics, "verify_ip", "verify.rate_limited", wait)
+		if ok, wait := l.Allow(httpcode.ClientKey(c), time.Now()); !ok {
+			httpcode.Refuse(c, s.Metrics, "verify_ip", "verify.rate_limited", wait)
 			return
 		}
 		c.Next()

@@ -232,12 +232,12 @@ func TestVerifyPageBeforeAndAfterRetention(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	var now time.Time
-	a.Registrations.Now = func() time.Time {
+	a.Registrations.SetClock(func() time.Time {
 		if now.IsZero() {
 			return time.Now()
 		}
 		return now
-	}
+	})
 	e := paperEvent(t, a)
 	r := paperSignUp(t, a, "konferenz", "Борис Петров", "ru", 1, nil)
 	checkIn(t, a, r)
