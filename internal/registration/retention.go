@@ -23,7 +23,8 @@ type Erased struct {
 }
 
 // eraseRegistrations blanks the personal data of the registrations ids
-// (name, email, answers, birth date, member number), every column of their
+// (name, email, answers, birth date, member number), the initials on
+// their certificates of attendance, every column of their
 // emails in the outbox that may hold them (last_error too: a server's
 // answer may quote the address, and versions before 2026-12 kept the whole
 // To header there), the scanned text of their tickets' check-in scans, and
@@ -47,6 +48,11 @@ WITH old AS (
         last_error = CASE WHEN m.status IN ('queued', 'sending') THEN 'erased before sending' ELSE '' END
     FROM reg WHERE m.registration_id = reg.id
     RETURNING m.id
+), certs AS (
+    -- The certificate stays verifiable (certificate.go); whose it was goes.
+    UPDATE certificates c SET initials = ''
+    FROM reg WHERE c.registration_id = reg.id AND c.initials <> ''
+    RETURNING c.id
 ), scans AS (
     UPDATE checkin_scans s SET code = ''
     FROM tickets t JOIN reg ON reg.id = t.registration_id
@@ -87,7 +93,7 @@ WHERE id IN (
 func (s *Service) EraseExpired(ctx context.Context, retention time.Duration, limit int) (Erased, error) {
 	var out Erased
 	now := s.now()
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var ids []int64
 		err := tx.SelectContext(ctx, &ids, `
 SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id
@@ -126,7 +132,7 @@ func erase(ctx context.Context, tx *sqlx.Tx, ids []int64, now time.Time, out *Er
 // freed, the waitlist moved up); the person is not mailed, as their address
 // is what goes.
 func (s *Service) EraseOne(ctx context.Context, eventID, regID int64) error {
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		e, err := event.LockByID(ctx, tx, eventID)
 		if err != nil {
 			return err
