@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -130,7 +132,16 @@ func (h *handler) stats(c *gin.Context, orgID int64) {
 		_ = c.Error(err)
 		return
 	}
-	c.JSON(http.StatusOK, st)
+	// Written without HTML escaping, so that a suppressed cell reads
+	// "<5" rather than "\u003c5" (the same string to a JSON parser).
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(st); err != nil {
+		_ = c.Error(apperr.Wrap(err, "encode stats"))
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", buf.Bytes())
 }
 
 // requireAdmin admits a network-admin token only.

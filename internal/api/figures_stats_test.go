@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,5 +157,20 @@ func TestStatsAreTheSameBeforeAndAfterRetention(t *testing.T) {
 	}
 	if netAfter != netBefore {
 		t.Errorf("network's figures changed by retention:\nbefore %s\nafter  %s", netBefore, netAfter)
+	}
+}
+
+// A suppressed cell is the plain string "<5" on the wire, not "\u003c5".
+func TestStatsWriteSuppressedCellsPlainly(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	o := a.org("miso")
+	ev := a.event(o.ID, "fest", nil)
+	a.Signed(t, "fest", "Ayşe Yılmaz", 1)
+	y := ev.StartsAt.Year()
+	r := a.get(fmt.Sprintf("/api/v1/orgs/miso/stats?from=%d-01-01&to=%d-12-31", y, y), a.token(o.ID, auth.Organiser))
+	r.wantStatus(t, http.StatusOK)
+	if !strings.Contains(string(r.Body), `"by_lang":{"de":"<5"}`) || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("%s %s", r.Header.Get("Content-Type"), r.Body)
 	}
 }

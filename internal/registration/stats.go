@@ -90,7 +90,7 @@ func (c Cell) String() string {
 // MarshalJSON writes the number, or "<5".
 func (c Cell) MarshalJSON() ([]byte, error) {
 	if c.Suppressed() {
-		return json.Marshal(c.String())
+		return []byte(`"` + c.String() + `"`), nil
 	}
 	return []byte(strconv.Itoa(int(c))), nil
 }
