@@ -401,3 +401,40 @@ func TestStatsRolesScopeAndPeriod(t *testing.T) {
 	// Without a period: the current year.
 	a.get("/api/v1/orgs/miso/stats", tok).wantStatus(t, http.StatusOK)
 }
+
+// A party with any ticket checked in has come; walk-ins have come by
+// definition: neither is released. Calling again releases nobody twice
+// and mails nobody twice.
+func TestReleaseNoShowsKeepsWhoCame(t *testing.T) {
+	t.Parallel()
+	w := newWalkInWorld(t, 10)
+	w.At = time.Now()
+	half := w.Signed(t, "fest", "Halb Da", 2)
+	gone := w.Signed(t, "fest", "Nicht Da", 1)
+	w.At = w.Event.StartsAt.Add(20 * time.Minute)
+	w.Checkins.Now = func() time.Time { return w.At }
+	if r := w.postJSON(http.MethodPost, "/api/v1/checkin", w.Door, map[string]any{"event": "fest", "code": half.Tickets[1].Code}); r.Status != http.StatusOK {
+		t.Fatalf("check-in: %d", r.Status)
+	}
+	w.walkIn(w.Door, map[string]any{"name": "Gast", "party_size": 3}).wantStatus(t, http.StatusCreated)
+	org := w.token(w.Event.OrgID, auth.Organiser)
+	w.At = w.Event.StartsAt.Add(time.Hour)
+	r := w.postJSON(http.MethodPost, "/api/v1/orgs/a/events/fest/release-no-shows", org, `{"after_minutes":0}`)
+	r.wantStatus(t, http.StatusOK)
+	if string(r.Body) != `{"released":1}` {
+		t.Fatalf("answer %s", r.Body)
+	}
+	if n := w.count(`SELECT count(*) FROM registrations WHERE status = 'confirmed'`); n != 2 {
+		t.Fatalf("%d confirmed, want the half-present party and the walk-in", n)
+	}
+	if n := w.count(`SELECT count(*) FROM registrations WHERE id = $1 AND status = 'cancelled' AND released_at IS NOT NULL`, gone.ID); n != 1 {
+		t.Fatal("the no-show was not released")
+	}
+	if n := w.count(`SELECT seats_confirmed FROM events WHERE id = $1`, w.Event.ID); n != 5 {
+		t.Fatalf("seats %d, want 5", n)
+	}
+	w.postJSON(http.MethodPost, "/api/v1/orgs/a/events/fest/release-no-shows", org, `{"after_minutes":0}`).wantStatus(t, http.StatusOK)
+	if n := w.count(`SELECT count(*) FROM mail_outbox WHERE kind = 'released'`); n != 1 {
+		t.Fatalf("%d released mails, want 1", n)
+	}
+}
