@@ -5,9 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"treffpunkt/internal/app"
 	"treffpunkt/internal/apperr"
-	"treffpunkt/internal/i18n"
-	webfs "treffpunkt/web"
 )
 
 // cliError spells out an application error in English for the terminal,
@@ -17,7 +16,7 @@ func cliError(err error) error {
 	if ae.Code == apperr.Internal {
 		return err
 	}
-	cat, lerr := i18n.Load(webfs.FS, "en")
+	cat, lerr := app.Catalogue("en")
 	if lerr != nil {
 		return err
 	}

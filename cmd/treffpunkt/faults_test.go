@@ -109,7 +109,7 @@ func (s *served) Shutdown(t *testing.T, timeout time.Duration) error {
 // capacity limit, starting in a week.
 func publicEvent(t *testing.T, db *sqlx.DB, slug string) {
 	t.Helper()
-	svc := services(db, "")
+	svc := services(t, db)
 	ctx := context.Background()
 	o, err := svc.Orgs.Create(ctx, org.Org{Slug: "miso", Name: "MiSO e. V.", Email: "info@miso.example"})
 	if err != nil {

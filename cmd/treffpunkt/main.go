@@ -21,23 +21,10 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"treffpunkt/internal/audit"
-	"treffpunkt/internal/auth"
-	"treffpunkt/internal/cache"
-	"treffpunkt/internal/calendar"
-	"treffpunkt/internal/checkin"
+	"treffpunkt/internal/app"
 	"treffpunkt/internal/config"
-	"treffpunkt/internal/database"
 	"treffpunkt/internal/demo"
-	"treffpunkt/internal/event"
-	"treffpunkt/internal/i18n"
-	"treffpunkt/internal/member"
-	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
-	"treffpunkt/internal/registration"
-	"treffpunkt/internal/secret"
-	"treffpunkt/internal/web"
-	webfs "treffpunkt/web"
 )
 
 const usage = `usage: treffpunkt <command> [flags]
@@ -87,29 +74,26 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		return serve(ctx, rest, stdout, log)
 	case "migrate":
 		return withDB(ctx, func(cfg *config.Config, db *sqlx.DB) error {
-			if err := database.Migrate(ctx, db.DB); err != nil {
-				return err
-			}
-			if err := upgradeSecrets(ctx, db, cfg, log); err != nil {
+			if err := app.Migrate(ctx, cfg, db, log, false); err != nil {
 				return err
 			}
 			fmt.Fprintln(stdout, "database is up to date")
 			return nil
 		})
 	case "demo":
-		return withDB(ctx, func(cfg *config.Config, db *sqlx.DB) error {
-			return demo.Load(ctx, services(db, cfg.SecretKey), stdout, cfg.BaseURL, time.Now())
+		return withApp(ctx, log, func(a *app.App) error {
+			return demo.Load(ctx, demoServices(a), stdout, a.Config.BaseURL, time.Now())
 		})
 	case "org add":
-		return orgAdd(ctx, rest, stdout)
+		return orgAdd(ctx, rest, stdout, log)
 	case "user add":
-		return userAdd(ctx, rest, stdin, stdout)
+		return userAdd(ctx, rest, stdin, stdout, log)
 	case "token add":
-		return tokenAdd(ctx, rest, stdout)
+		return tokenAdd(ctx, rest, stdout, log)
 	case "token list":
-		return tokenList(ctx, rest, stdout)
+		return tokenList(ctx, rest, stdout, log)
 	case "token revoke":
-		return tokenRevoke(ctx, rest, stdout)
+		return tokenRevoke(ctx, rest, stdout, log)
 	case "mail preview":
 		return mailPreview(rest, stdout)
 	case "help", "-h", "--help":
@@ -124,7 +108,7 @@ func withDB(ctx context.Context, fn func(*config.Config, *sqlx.DB) error) error 
 	if err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL)
+	db, err := app.OpenDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -132,31 +116,34 @@ func withDB(ctx context.Context, fn func(*config.Config, *sqlx.DB) error) error 
 	return fn(cfg, db)
 }
 
-// withOrg runs fn with the services and the organisation slug names, for
-// the commands that act on one organisation; an unknown slug is the
-// command's error.
-func withOrg(ctx context.Context, slug string, fn func(demo.Services, *org.Org) error) error {
+// withApp runs fn with the app's services on DATABASE_URL, for the
+// commands: no mail is written and no cache is kept (app.Options).
+func withApp(ctx context.Context, log *slog.Logger, fn func(*app.App) error) error {
 	return withDB(ctx, func(cfg *config.Config, db *sqlx.DB) error {
-		svc := services(db, cfg.SecretKey)
-		o, err := svc.Orgs.BySlug(ctx, slug)
+		a, err := app.New(cfg, db, app.Options{Log: log})
 		if err != nil {
-			return cliError(err)
+			return err
 		}
-		return fn(svc, o)
+		return fn(a)
 	})
 }
 
-// services wires the domain services on one database; secretKey is
-// SECRET_KEY, from which manage tokens and ticket codes are derived.
-func services(db *sqlx.DB, secretKey string) demo.Services {
-	regs := &registration.Service{DB: db, Secrets: &secret.Source{DB: db, SecretKey: secretKey}}
-	return demo.Services{
-		Orgs:          &org.Service{DB: db},
-		Events:        &event.Service{DB: db, SeatsFreed: regs.Promote},
-		Registrations: regs,
-		Auth:          &auth.Service{DB: db},
-		Members:       &member.Service{DB: db},
-	}
+// withOrg runs fn with the app and the organisation slug names, for the
+// commands that act on one organisation; an unknown slug is the command's
+// error.
+func withOrg(ctx context.Context, log *slog.Logger, slug string, fn func(*app.App, *org.Org) error) error {
+	return withApp(ctx, log, func(a *app.App) error {
+		o, err := a.Orgs.BySlug(ctx, slug)
+		if err != nil {
+			return cliError(err)
+		}
+		return fn(a, o)
+	})
+}
+
+// demoServices are the services the demo writes through.
+func demoServices(a *app.App) demo.Services {
+	return demo.Services{Orgs: a.Orgs, Events: a.Events, Registrations: a.Registrations, Auth: a.Auth, Members: a.Members}
 }
 
 func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
@@ -173,47 +160,19 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if err := requireSecretKey(cfg); err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, cfg.DatabaseURL)
+	db, err := app.OpenDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if *noMigrate {
-		err = database.CheckSchema(ctx, db.DB)
-	} else {
-		err = database.Migrate(ctx, db.DB)
+	if err := app.Migrate(ctx, cfg, db, log, *noMigrate); err != nil {
+		return err
 	}
+	a, err := app.New(cfg, db, app.Options{Log: log, Mail: true, Watch: true})
 	if err != nil {
 		return err
 	}
-	if err := upgradeSecrets(ctx, db, cfg, log); err != nil {
-		return err
-	}
-	cat, err := i18n.Load(webfs.FS, cfg.DefaultLang)
-	if err != nil {
-		return err
-	}
-	svc := services(db, cfg.SecretKey)
-	svc.Registrations.Hold = time.Duration(cfg.HoldHours) * time.Hour
-	if err := wireMail(cfg, db, cat, svc); err != nil {
-		return err
-	}
-	members, sessions := wireOrganisers(cfg, db, svc, log)
-	m := metrics.New(db.DB)
-	// API tokens and the door's events are kept in memory until a
-	// notification says they changed (internal/cache).
-	changes := cache.NewWatcher(cfg.DatabaseURL, log)
-	svc.Auth.Changes = changes
-	m.Caches(changes)
-	handler, err := web.NewRouter(web.Deps{
-		Config: cfg, Log: log, Catalogue: cat,
-		Events: svc.Events, Registrations: svc.Registrations, Orgs: svc.Orgs, Auth: svc.Auth,
-		Members: members, SessionStore: sessions, Checkins: &checkin.Service{DB: db, Changes: changes, Secrets: svc.Registrations.Secrets},
-		Calendar: &calendar.Service{DB: db, Catalogue: cat, BaseURL: cfg.BaseURL, DefaultLang: cfg.DefaultLang, SecretKey: cfg.SecretKey},
-		Ready:    db.PingContext,
-		Metrics:  m,
-		Audit:    &audit.Log{DB: db},
-	})
+	handler, err := a.Handler()
 	if err != nil {
 		return err
 	}
@@ -228,16 +187,16 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// Stops once the requests have drained (srv.Shutdown below).
-	defer changes.Start()()
+	// API tokens and the door's events are kept in memory until a
+	// notification says they changed (internal/cache); the listener stops
+	// once the requests have drained (srv.Shutdown below).
+	defer a.Start()()
 	if !*noWorkers {
 		// The workers stop at the signal, while requests drain, and have
 		// stopped before the database closes.
 		wctx, stopWorkers := context.WithCancel(ctx)
-		wait := startMailSender(wctx, cfg, db, svc, log, m)
-		waitSweeper := startSessionSweeper(wctx, svc.Auth, log)
-		waitAccess := startAccessWorkers(wctx, cfg, svc.Registrations, log, m)
-		defer func() { stopWorkers(); wait(); waitSweeper(); waitAccess() }()
+		wait := a.StartWorkers(wctx)
+		defer func() { stopWorkers(); wait() }()
 	}
 	if addr := os.Getenv("PPROF_ADDR"); addr != "" {
 		// Profiles for the benchmarks (docs/performance.md), on a separate
@@ -272,7 +231,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	return nil
 }
 
-func orgAdd(ctx context.Context, args []string, stdout io.Writer) error {
+func orgAdd(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("org add", flag.ContinueOnError)
 	slug := fs.String("slug", "", "short name used in URLs (a-z, 0-9, -)")
 	name := fs.String("name", "", "full name")
@@ -280,8 +239,8 @@ func orgAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return withDB(ctx, func(_ *config.Config, db *sqlx.DB) error {
-		o, err := (&org.Service{DB: db}).Create(ctx, org.Org{Slug: *slug, Name: *name, Email: *email})
+	return withApp(ctx, log, func(a *app.App) error {
+		o, err := a.Orgs.Create(ctx, org.Org{Slug: *slug, Name: *name, Email: *email})
 		if err != nil {
 			return cliError(err)
 		}
@@ -290,7 +249,7 @@ func orgAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	})
 }
 
-func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	email := fs.String("email", "", "login email")
 	orgSlug := fs.String("org", "", "organisation slug")
@@ -304,8 +263,8 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		return fmt.Errorf("read password from stdin: %w", err)
 	}
 	password := strings.TrimRight(line, "\r\n")
-	return withOrg(ctx, *orgSlug, func(svc demo.Services, o *org.Org) error {
-		if err := svc.Auth.AddUser(ctx, *email, password, o.ID, *role, *admin); err != nil {
+	return withOrg(ctx, log, *orgSlug, func(a *app.App, o *org.Org) error {
+		if err := a.Auth.AddUser(ctx, *email, password, o.ID, *role, *admin); err != nil {
 			return cliError(err)
 		}
 		fmt.Fprintf(stdout, "added %s as %s of %s\n", *email, *role, o.Slug)
@@ -313,7 +272,7 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	})
 }
 
-func tokenAdd(ctx context.Context, args []string, stdout io.Writer) error {
+func tokenAdd(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("token add", flag.ContinueOnError)
 	orgSlug := fs.String("org", "", "organisation slug")
 	role := fs.String("role", "", "organiser or door")
@@ -322,16 +281,16 @@ func tokenAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return withOrg(ctx, *orgSlug, func(svc demo.Services, o *org.Org) error {
+	return withOrg(ctx, log, *orgSlug, func(a *app.App, o *org.Org) error {
 		var (
 			tok string
 			err error
 		)
 		if *admin {
 			*role = "network admin"
-			tok, err = svc.Auth.AddAdminToken(ctx, o.ID, *name)
+			tok, err = a.Auth.AddAdminToken(ctx, o.ID, *name)
 		} else {
-			tok, err = svc.Auth.AddToken(ctx, o.ID, *role, *name)
+			tok, err = a.Auth.AddToken(ctx, o.ID, *role, *name)
 		}
 		if err != nil {
 			return cliError(err)
@@ -352,14 +311,4 @@ func requireSecretKey(cfg *config.Config) error {
 			"manage link, ticket code and calendar feed. An empty SECRET_KEY is for development over http only")
 	}
 	return nil
-}
-
-// upgradeSecrets gives the registrations made before migration 00016 their
-// derived manage tokens and ticket codes (internal/registration, tokens.go).
-func upgradeSecrets(ctx context.Context, db *sqlx.DB, cfg *config.Config, log *slog.Logger) error {
-	n, err := registration.UpgradeSecrets(ctx, db, &secret.Source{DB: db, SecretKey: cfg.SecretKey})
-	if n > 0 {
-		log.Info("registrations given derived manage tokens and ticket codes", "registrations", n)
-	}
-	return err
 }

@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
+
+	"treffpunkt/internal/app"
+	"treffpunkt/internal/config"
 	"treffpunkt/internal/demo"
 	"treffpunkt/internal/registration"
 	"treffpunkt/internal/testdb"
@@ -94,7 +98,7 @@ func TestDemoLoadsTheReferenceNetworkOnce(t *testing.T) {
 	if !strings.Contains(out, demo.MemberEmail) || !strings.Contains(out, demo.MemberNumber) {
 		t.Fatalf("demo does not print a demo member: %s", out)
 	}
-	res, err := services(db, "").Registrations.SignUp(context.Background(), "ag-partizipation", registration.SignupInput{
+	res, err := services(t, db).Registrations.SignUp(context.Background(), "ag-partizipation", registration.SignupInput{
 		Name: "Demo", Email: "typed@elsewhere.example", MemberNumber: demo.MemberNumber, PartySize: 1, Consent: true,
 	})
 	if err != nil || res.Registration.Status != registration.Pending || res.Registration.Email != demo.MemberEmail {
@@ -145,4 +149,14 @@ func TestServeRefusesHTTPSWithoutSecretKey(t *testing.T) {
 	if _, err := cli(t, "", "serve"); err == nil || strings.Contains(err.Error(), "SECRET_KEY") {
 		t.Fatalf("serve over http without SECRET_KEY: %v, want only the database to fail", err)
 	}
+}
+
+// services is the app the commands build, on db (no mail, no caches).
+func services(t *testing.T, db *sqlx.DB) *app.App {
+	t.Helper()
+	a, err := app.New(&config.Config{DefaultLang: "de", BaseURL: "http://localhost:8080"}, db, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

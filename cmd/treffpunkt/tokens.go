@@ -5,10 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
+	"treffpunkt/internal/app"
 	"treffpunkt/internal/auth"
-	"treffpunkt/internal/demo"
 	"treffpunkt/internal/org"
 )
 
@@ -19,14 +20,14 @@ var cliAdmin = &auth.Principal{Role: auth.Owner, Admin: true}
 
 // tokenList prints an organisation's API tokens, network-admin ones
 // included.
-func tokenList(ctx context.Context, args []string, stdout io.Writer) error {
+func tokenList(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("token list", flag.ContinueOnError)
 	orgSlug := fs.String("org", "", "organisation slug")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return withOrg(ctx, *orgSlug, func(svc demo.Services, o *org.Org) error {
-		toks, err := svc.Auth.Tokens(ctx, cliAdmin, o.ID)
+	return withOrg(ctx, log, *orgSlug, func(a *app.App, o *org.Org) error {
+		toks, err := a.Auth.Tokens(ctx, cliAdmin, o.ID)
 		if err != nil {
 			return cliError(err)
 		}
@@ -46,15 +47,15 @@ func tokenList(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // tokenRevoke ends one of an organisation's API tokens at once.
-func tokenRevoke(ctx context.Context, args []string, stdout io.Writer) error {
+func tokenRevoke(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("token revoke", flag.ContinueOnError)
 	orgSlug := fs.String("org", "", "organisation slug")
 	id := fs.Int64("id", 0, "token id (token list)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return withOrg(ctx, *orgSlug, func(svc demo.Services, o *org.Org) error {
-		if err := svc.Auth.RevokeToken(ctx, cliAdmin, o.ID, *id); err != nil {
+	return withOrg(ctx, log, *orgSlug, func(a *app.App, o *org.Org) error {
+		if err := a.Auth.RevokeToken(ctx, cliAdmin, o.ID, *id); err != nil {
 			return cliError(err)
 		}
 		fmt.Fprintf(stdout, "token %d of %s revoked\n", *id, o.Slug)

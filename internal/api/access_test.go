@@ -110,7 +110,7 @@ func TestRetentionBlanksCheckinScansAndKeepsTotals(t *testing.T) {
 		t.Fatalf("%d scans with text, want 2", got)
 	}
 	var now time.Time
-	d.Registrations.Now = func() time.Time { return now }
+	d.Registrations.SetClock(func() time.Time { return now })
 	retention := 90 * 24 * time.Hour
 	ctx := context.Background()
 	now = d.Event.EndsAt.Add(retention - time.Minute)

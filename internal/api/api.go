@@ -1,10 +1,13 @@
-// Package api is the JSON API under /api/v1: bind the request, call one
-// service method, encode the answer. Errors go to the router's error
-// middleware via c.Error, which writes DESIGN.md's error body. docs/api.md
+// Package api is the JSON face under /api/v1: bind the request, call one
+// service method, encode the answer. Errors go to the face's own error
+// middleware via c.Error, which writes DESIGN.md's error body. It stands
+// beside the pages' face (internal/web); the app mounts both. docs/api.md
 // describes every route.
 package api
 
 import (
+	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -14,6 +17,8 @@ import (
 	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/httpcode"
+	"treffpunkt/internal/i18n"
 	memberlist "treffpunkt/internal/member"
 	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
@@ -30,18 +35,19 @@ type Deps struct {
 	Auth          *auth.Service
 	Members       *memberlist.Service
 	Checkins      *checkin.Service
-	// SignupLimit guards the sign-up route (a per-IP rate limit shared with
-	// the HTML form); nil means no limit.
-	SignupLimit gin.HandlerFunc
-	// EmailLimit takes one sign-up of an address from the per-address
-	// limit (shared with the HTML form); when it is spent it has answered
-	// 429 and says false. nil means no limit.
-	EmailLimit func(c *gin.Context, email string) bool
-	// NumberLimit takes one attempt with a member number from the client
-	// IP's limit (shared with the HTML form), like EmailLimit.
-	NumberLimit func(c *gin.Context, number string) bool
-	// Metrics counts sign-up and check-in verdicts; nil counts nothing.
+	Log           *slog.Logger
+	// Catalogue speaks the error messages in the client's language.
+	Catalogue *i18n.Catalogue
+	// Limits are the sign-up limits shared with the HTML form (per IP,
+	// per address, member numbers); nil makes a set of the API's own.
+	Limits *httpcode.Limits
+	// Metrics counts requests and sign-up and check-in verdicts; nil
+	// gets a registry of its own.
 	Metrics *metrics.Metrics
+	// Unavailable tells an error from a database that cannot be reached
+	// (the app passes the database's test): such a call is answered 503
+	// "unavailable" rather than 500.
+	Unavailable func(error) bool
 	// Audit logs staff actions; nil records nothing.
 	Audit *audit.Log
 }
@@ -52,17 +58,50 @@ type handler struct {
 	tokens *ratelimit.Keyed
 }
 
-// Register mounts the API's routes on g.
-func Register(g *gin.RouterGroup, d Deps) {
+// Handler is the JSON face; Routes lists its routes, so that tests can
+// prove every route is covered by the authorisation table.
+type Handler struct {
+	http.Handler
+	engine *gin.Engine
+}
+
+// Routes lists every route of the face's Gin engine.
+func (h *Handler) Routes() gin.RoutesInfo { return h.engine.Routes() }
+
+// New builds the JSON face: every route under /api/v1, behind the
+// middleware both faces share (httpcode) and its own error writer.
+func New(d Deps) (*Handler, error) {
+	gin.SetMode(gin.ReleaseMode)
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Metrics == nil {
+		d.Metrics = metrics.New(nil)
+	}
+	if d.Limits == nil {
+		d.Limits = httpcode.NewLimits(d.Config, d.Metrics)
+	}
 	h := &handler{Deps: d, tokens: ratelimit.New(d.Config.APIRatePerToken, time.Minute)}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(httpcode.RequestID, httpcode.LogRequests(d.Log), httpcode.Observe(d.Metrics), httpcode.Recover(d.Log, h.writeError),
+		h.language, h.renderErrors, httpcode.ValidInput)
+	if err := r.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
+		return nil, err
+	}
+	h.routes(r.Group("/api/v1"))
+	r.NoRoute(func(c *gin.Context) { _ = c.Error(httpcode.NotFound()) })
+	r.NoMethod(func(c *gin.Context) { _ = c.Error(httpcode.MethodNotAllowed()) })
+	return &Handler{Handler: h.headers(h.limitBody(httpcode.BoundRequests(r))), engine: r}, nil
+}
+
+// routes mounts the API's routes on g.
+func (h *handler) routes(g *gin.RouterGroup) {
+	d := h.Deps
 
 	g.GET("/events", h.listEvents)
 	g.GET("/events/:slug", h.getEvent)
-	signUp := []gin.HandlerFunc{h.signUp}
-	if d.SignupLimit != nil {
-		signUp = append([]gin.HandlerFunc{d.SignupLimit}, signUp...)
-	}
-	g.POST("/events/:slug/registrations", signUp...)
+	g.POST("/events/:slug/registrations", d.Limits.Signups(), h.signUp)
 	g.POST("/registrations/:token/cancel", h.cancelRegistration)
 
 	staff := g.Group("/orgs/:org", h.requireStaff(auth.Organiser))
@@ -85,9 +124,4 @@ func Register(g *gin.RouterGroup, d Deps) {
 
 // now is the registration service's clock, so that registration_open agrees
 // with what a sign-up is told, also in tests that set the clock.
-func (h *handler) now() time.Time {
-	if h.Registrations.Now != nil {
-		return h.Registrations.Now()
-	}
-	return time.Now()
-}
+func (h *handler) now() time.Time { return h.Registrations.Now() }

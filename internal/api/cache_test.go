@@ -34,7 +34,7 @@ func TestCachedTokenAndEventFollowChangesOnEveryInstance(t *testing.T) {
 	t.Parallel()
 	d := newDoor(t, nil)
 	other := &app{App: d.Second(t), t: t}
-	other.Checkins.Now = d.Checkins.Now
+	other.Checkins.SetClock(d.Checkins.Now)
 	ayse := d.Signed(t, "fest", "Ayşe Yılmaz", 1).Tickets[0].Code
 	omid := d.Signed(t, "fest", "Omid Rahimi", 1).Tickets[0].Code
 

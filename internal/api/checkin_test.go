@@ -45,7 +45,7 @@ func newDoor(t *testing.T, mod func(*event.Input)) *door {
 		}
 	})
 	d := &door{app: a, Event: ev, Tok: a.token(o.ID, auth.Door), At: ev.StartsAt.Add(time.Hour)}
-	a.Checkins.Now = func() time.Time { return d.At }
+	a.Checkins.SetClock(func() time.Time { return d.At })
 	return d
 }
 
@@ -71,7 +71,7 @@ func TestCheckinConcurrentScansAdmitExactlyOnce(t *testing.T) {
 	t.Parallel()
 	d := newDoor(t, nil)
 	second := d.Second(t)
-	second.Checkins.Now = d.Checkins.Now
+	second.Checkins.SetClock(d.Checkins.Now)
 	code := d.Signed(t, "fest", "Ayşe Yılmaz", 1).Tickets[0].Code
 
 	const n = 50

@@ -24,12 +24,12 @@ func TestStatsAreTheSameBeforeAndAfterRetention(t *testing.T) {
 	a := newApp(t)
 	miso, faust := a.org("miso"), a.org("faust")
 	var now time.Time
-	a.Registrations.Now = func() time.Time {
+	a.Registrations.SetClock(func() time.Time {
 		if now.IsZero() {
 			return time.Now()
 		}
 		return now
-	}
+	})
 	loccum := a.event(miso.ID, "loccum", func(in *event.Input) {
 		in.Capacity, in.MinAge, in.MaxPartySize = event.Some(12), event.Some(17), ptr(2)
 	})
@@ -71,7 +71,7 @@ func TestStatsAreTheSameBeforeAndAfterRetention(t *testing.T) {
 
 	// Seven check in, the other five are released, the two waiting move up.
 	door := a.token(miso.ID, auth.Door)
-	a.Checkins.Now = func() time.Time { return loccum.StartsAt.Add(10 * time.Minute) }
+	a.Checkins.SetClock(func() time.Time { return loccum.StartsAt.Add(10 * time.Minute) })
 	for _, r := range regs[:7] {
 		if res := a.postJSON(http.MethodPost, "/api/v1/checkin", door, map[string]any{"event": "loccum", "code": r.Tickets[0].Code}); res.Status != http.StatusOK || !json.Valid(res.Body) {
 			t.Fatalf("check-in: %d %s", res.Status, res.Body)

@@ -30,7 +30,7 @@ func newWalkInWorld(t *testing.T, capacity int) *walkInWorld {
 	o := a.org("a")
 	ev := a.event(o.ID, "fest", func(in *event.Input) { in.Capacity = event.Some(capacity) })
 	w := &walkInWorld{app: a, Event: ev, Door: a.token(o.ID, auth.Door), At: ev.StartsAt.Add(time.Hour)}
-	a.Registrations.Now = func() time.Time { return w.At }
+	a.Registrations.SetClock(func() time.Time { return w.At })
 	return w
 }
 
@@ -197,7 +197,7 @@ func TestWalkInsRacingOverTwoInstancesNeverExceedCapacity(t *testing.T) {
 	const capacity = 9
 	w := newWalkInWorld(t, capacity)
 	second := w.Second(t)
-	second.Registrations.Now = w.Registrations.Now
+	second.Registrations.SetClock(func() time.Time { return w.At })
 	const n = 40
 	var wg sync.WaitGroup
 	codes := make([]int, n)
@@ -263,13 +263,13 @@ func TestReleaseNoShowsPromotesTheWaitlistInOrder(t *testing.T) {
 	o := a.org("a")
 	ev := a.event(o.ID, "fest", func(in *event.Input) { in.Capacity = event.Some(3) })
 	var now time.Time
-	a.Registrations.Now = func() time.Time {
+	a.Registrations.SetClock(func() time.Time {
 		if now.IsZero() {
 			return time.Now()
 		}
 		return now
-	}
-	a.Checkins.Now = func() time.Time { return ev.StartsAt.Add(10 * time.Minute) }
+	})
+	a.Checkins.SetClock(func() time.Time { return ev.StartsAt.Add(10 * time.Minute) })
 	sign := func(name string, size int) *registration.Registration {
 		t.Helper()
 		res, err := a.Registrations.SignUp(context.Background(), "fest", registration.SignupInput{
@@ -412,7 +412,7 @@ func TestReleaseNoShowsKeepsWhoCame(t *testing.T) {
 	half := w.Signed(t, "fest", "Halb Da", 2)
 	gone := w.Signed(t, "fest", "Nicht Da", 1)
 	w.At = w.Event.StartsAt.Add(20 * time.Minute)
-	w.Checkins.Now = func() time.Time { return w.At }
+	w.Checkins.SetClock(func() time.Time { return w.At })
 	if r := w.postJSON(http.MethodPost, "/api/v1/checkin", w.Door, map[string]any{"event": "fest", "code": half.Tickets[1].Code}); r.Status != http.StatusOK {
 		t.Fatalf("check-in: %d", r.Status)
 	}

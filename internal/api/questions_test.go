@@ -322,7 +322,7 @@ func TestAnswersShowInAPIExportAndCheckin(t *testing.T) {
 
 	// Door staff see the answers of door questions only, in order.
 	d := &door{app: a, Event: ev, Tok: a.token(o.ID, auth.Door), At: ev.StartsAt.Add(time.Hour)}
-	a.Checkins.Now = func() time.Time { return d.At }
+	a.Checkins.SetClock(func() time.Time { return d.At })
 	scan := d.postJSON(http.MethodPost, "/api/v1/checkin", d.Tok, map[string]any{"code": reg.Tickets[0].Code, "event": "fest"})
 	scan.wantStatus(t, http.StatusOK)
 	var sc struct {

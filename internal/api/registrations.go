@@ -110,11 +110,11 @@ func (h *handler) signUp(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	if h.EmailLimit != nil && !h.EmailLimit(c, req.Email) {
+	if !h.Limits.AllowSignupEmail(c, req.Email) {
 		h.Metrics.SignUp(metrics.SignupRefused, apperr.RateLimited)
 		return
 	}
-	if h.NumberLimit != nil && !h.NumberLimit(c, req.MemberNumber) {
+	if !h.Limits.AllowMemberNumber(c, req.MemberNumber) {
 		h.Metrics.SignUp(metrics.SignupRefused, apperr.RateLimited)
 		return
 	}

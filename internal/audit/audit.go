@@ -72,7 +72,10 @@ type Entry struct {
 }
 
 // Log writes and reads the audit log.
-type Log struct{ DB *sqlx.DB }
+type Log struct{ db *sqlx.DB }
+
+// New builds the audit log on db.
+func New(db *sqlx.DB) *Log { return &Log{db: db} }
 
 // Begin returns a context under which the action's transaction (the first
 // that commits) also writes e, and the pending entry to finish with Done.
@@ -80,7 +83,7 @@ func (l *Log) Begin(ctx context.Context, e Entry) (context.Context, *Pending) {
 	if l == nil {
 		return ctx, nil
 	}
-	p := &Pending{db: l.DB, e: e}
+	p := &Pending{db: l.db, e: e}
 	return database.WithHook(ctx, p), p
 }
 
@@ -194,7 +197,7 @@ func (l *Log) List(ctx context.Context, orgID, before int64) ([]Row, int64, erro
 	if l == nil {
 		return rows, 0, nil
 	}
-	err := l.DB.SelectContext(ctx, &rows, `
+	err := l.db.SelectContext(ctx, &rows, `
 		SELECT id, at, actor, action, target, details FROM audit_log
 		WHERE org_id = $1 AND ($2 = 0 OR id < $2)
 		ORDER BY id DESC LIMIT $3`, orgID, before, PageSize+1)

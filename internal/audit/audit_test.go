@@ -25,7 +25,7 @@ func count(t *testing.T, db *sqlx.DB, q string, args ...any) int {
 func TestEntryJoinsTheActionsTransaction(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
-	l := &audit.Log{DB: db}
+	l := audit.New(db)
 	ctx := context.Background()
 	var orgID int64
 	if err := db.Get(&orgID, `INSERT INTO organisations (slug, name) VALUES ('a', 'A') RETURNING id`); err != nil {
@@ -87,7 +87,7 @@ func noAction(context.Context) error { return nil }
 func TestListPages(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
-	l := &audit.Log{DB: db}
+	l := audit.New(db)
 	ctx := context.Background()
 	var a, b int64
 	_ = db.Get(&a, `INSERT INTO organisations (slug, name) VALUES ('a', 'A') RETURNING id`)

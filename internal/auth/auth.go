@@ -55,21 +55,21 @@ func (p *Principal) Can(role string) bool { return p != nil && rank[p.Role] >= r
 
 // Service manages staff and tokens.
 type Service struct {
-	DB *sqlx.DB
-	// BaseURL starts the one-time links of password resets and invitations.
-	BaseURL string
-	// Mailer sends those links; nil logs that a mail could not be sent (never
+	db *sqlx.DB
+	// baseURL starts the one-time links of password resets and invitations.
+	baseURL string
+	// mailer sends those links; nil logs that a mail could not be sent (never
 	// the link). See staff_mail.go.
-	Mailer StaffMailer
-	Log    *slog.Logger
-	// PasswordCost is bcrypt's cost, 0 for bcrypt.DefaultCost. Tests lower
+	mailer StaffMailer
+	log    *slog.Logger
+	// passwordCost is bcrypt's cost, 0 for bcrypt.DefaultCost. Tests lower
 	// it: under the race detector one hash at the default cost takes a
 	// second.
-	PasswordCost int
-	// Changes, when set, lets the service keep the tokens it has checked
+	passwordCost int
+	// changes, when set, lets the service keep the tokens it has checked
 	// in memory until they change (internal/cache); nil checks every call
 	// against the database.
-	Changes *cache.Watcher
+	changes *cache.Watcher
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -84,11 +84,31 @@ type Service struct {
 	tokenCache *cache.Cache[string, Principal]
 }
 
+// Options are what a Service is built from (New).
+type Options struct {
+	DB *sqlx.DB
+	// BaseURL (BASE_URL) starts the one-time links.
+	BaseURL string
+	// Mailer sends staff emails; nil logs that one could not be sent.
+	Mailer StaffMailer
+	Log    *slog.Logger
+	// PasswordCost is bcrypt's cost, 0 for the default (tests lower it).
+	PasswordCost int
+	// Changes keeps checked tokens in memory until they change; nil checks
+	// every call against the database.
+	Changes *cache.Watcher
+}
+
+// New builds the staff accounts' service.
+func New(o Options) *Service {
+	return &Service{db: o.DB, baseURL: o.BaseURL, mailer: o.Mailer, log: o.Log, passwordCost: o.PasswordCost, changes: o.Changes}
+}
+
 func (s *Service) cost() int {
-	if s.PasswordCost == 0 {
+	if s.passwordCost == 0 {
 		return bcrypt.DefaultCost
 	}
-	return s.PasswordCost
+	return s.passwordCost
 }
 
 // dummyHash is compared against when an account does not exist, so that
@@ -127,7 +147,7 @@ func (s *Service) AddUser(ctx context.Context, email, password string, orgID int
 	if err != nil {
 		return apperr.Wrap(err, "hash password")
 	}
-	return apperr.Wrap(database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	return apperr.Wrap(database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var userID int64
 		err := tx.GetContext(ctx, &userID, `
 INSERT INTO staff_users (email, password_hash, is_admin) VALUES ($1, $2, $3)
@@ -161,7 +181,7 @@ func (s *Service) CheckPassword(ctx context.Context, email, password string) (in
 	if addr, p := text.Email(email); p == "" {
 		email = addr
 	}
-	err := s.DB.GetContext(ctx, &u, `SELECT id, password_hash FROM staff_users WHERE lower(email) = lower($1)`, email)
+	err := s.db.GetContext(ctx, &u, `SELECT id, password_hash FROM staff_users WHERE lower(email) = lower($1)`, email)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check so that timing tells nothing.
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
@@ -186,7 +206,7 @@ func (s *Service) AddToken(ctx context.Context, orgID int64, role, name string) 
 		return "", apperr.Field("name", p, "Max", 100)
 	}
 	tok := tokenPrefix + rand.Text() + rand.Text()
-	_, err := s.DB.ExecContext(ctx, `
+	_, err := s.db.ExecContext(ctx, `
 INSERT INTO api_tokens (org_id, role, name, token_hash) VALUES ($1, $2, $3, $4)`,
 		orgID, role, name, secret.Hash(tok))
 	if err != nil {
@@ -217,12 +237,12 @@ func (s *Service) tokenQuery(ctx context.Context) (*sqlx.Stmt, *cache.Cache[stri
 	s.tokenMu.Lock()
 	defer s.tokenMu.Unlock()
 	if s.tokenStmt == nil {
-		st, err := s.DB.PreparexContext(context.WithoutCancel(ctx), tokenSQL)
+		st, err := s.db.PreparexContext(context.WithoutCancel(ctx), tokenSQL)
 		if err != nil {
 			return nil, nil, apperr.Wrap(err, "prepare token check")
 		}
 		s.tokenStmt = st
-		s.tokenCache = cache.New[string, Principal](s.Changes, "api_tokens", 10_000, tokenTTL, "api_tokens", "organisations")
+		s.tokenCache = cache.New[string, Principal](s.changes, "api_tokens", 10_000, tokenTTL, "api_tokens", "organisations")
 	}
 	return s.tokenStmt, s.tokenCache, nil
 }

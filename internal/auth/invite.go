@@ -32,7 +32,7 @@ func (s *Service) Invite(ctx context.Context, orgID int64, email, role, lang str
 	if err := f.Err(); err != nil {
 		return err
 	}
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := lockStaff(ctx, tx, orgID); err != nil {
 			return err
 		}
@@ -47,7 +47,7 @@ func (s *Service) Invite(ctx context.Context, orgID int64, email, role, lang str
 		if err := setRole(ctx, tx, orgID, userID, role); err != nil {
 			return err
 		}
-		m := StaffMail{Kind: MailStaffAdded, To: addr, Lang: lang, URL: s.BaseURL + "/login", OrgName: orgName, Role: role}
+		m := StaffMail{Kind: MailStaffAdded, To: addr, Lang: lang, URL: s.baseURL + "/login", OrgName: orgName, Role: role}
 		if !passwordSet {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM password_tokens WHERE user_id = $1 AND purpose = 'invite'`, userID); err != nil {
 				return fmt.Errorf("drop old invitations: %w", err)
@@ -115,7 +115,7 @@ ON CONFLICT (user_id, org_id) DO UPDATE SET role = EXCLUDED.role`, userID, orgID
 // SetRole changes the role of someone who already is staff of the
 // organisation.
 func (s *Service) SetRole(ctx context.Context, orgID, userID int64, role string) error {
-	return apperr.Wrap(database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	return apperr.Wrap(database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := lockStaff(ctx, tx, orgID); err != nil {
 			return err
 		}

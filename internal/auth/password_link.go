@@ -45,7 +45,7 @@ func newLinkToken() (string, []byte) {
 	return tok, secret.Hash(tok)
 }
 
-func (s *Service) linkURL(tok string) string { return s.BaseURL + "/login/reset/" + tok }
+func (s *Service) linkURL(tok string) string { return s.baseURL + "/login/reset/" + tok }
 
 // checkNewPassword applies the password rules to field "password".
 func checkNewPassword(f apperr.Fields, password string) {
@@ -71,7 +71,7 @@ func (s *Service) RequestReset(ctx context.Context, email, lang string) error {
 	if p != "" {
 		return apperr.Field("email", p)
 	}
-	if _, err := s.DB.ExecContext(ctx, `INSERT INTO password_reset_requests (email, lang) VALUES ($1, $2)`, addr, lang); err != nil {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO password_reset_requests (email, lang) VALUES ($1, $2)`, addr, lang); err != nil {
 		return apperr.Wrap(err, "request password reset")
 	}
 	s.resetOnce.Do(func() {
@@ -91,8 +91,8 @@ func (s *Service) RequestReset(ctx context.Context, email, lang string) error {
 // sweeper (cmd).
 func (s *Service) resetWorker() {
 	for range s.resetKick {
-		if err := s.ProcessResets(context.Background()); err != nil && s.Log != nil {
-			s.Log.Error("password reset requests", "error", err.Error())
+		if err := s.ProcessResets(context.Background()); err != nil && s.log != nil {
+			s.log.Error("password reset requests", "error", err.Error())
 		}
 	}
 }
@@ -105,7 +105,7 @@ func (s *Service) ProcessResets(ctx context.Context) error {
 		if err != nil {
 			if id != 0 {
 				// Try it again later, behind the others.
-				_, _ = s.DB.ExecContext(ctx, `UPDATE password_reset_requests SET not_before = now() + interval '1 minute' WHERE id = $1`, id)
+				_, _ = s.db.ExecContext(ctx, `UPDATE password_reset_requests SET not_before = now() + interval '1 minute' WHERE id = $1`, id)
 			}
 			return err
 		}
@@ -121,7 +121,7 @@ func (s *Service) ProcessResets(ctx context.Context) error {
 // none was due).
 func (s *Service) processReset(ctx context.Context) (int64, error) {
 	var id int64
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var r struct {
 			ID    int64  `db:"id"`
 			Email string `db:"email"`
@@ -184,7 +184,7 @@ func (s *Service) CheckPasswordLink(ctx context.Context, tok string) (*PasswordL
 		return nil, linkInvalid()
 	}
 	var l PasswordLink
-	err := s.DB.GetContext(ctx, &l, `
+	err := s.db.GetContext(ctx, &l, `
 SELECT t.user_id, u.email, t.purpose, t.expires_at
 FROM password_tokens t JOIN staff_users u ON u.id = t.user_id
 WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > now()`, secret.Hash(tok))
@@ -218,7 +218,7 @@ func (s *Service) SetPasswordWithLink(ctx context.Context, tok, password string)
 	if err != nil {
 		return apperr.Wrap(err, "hash password")
 	}
-	err = database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var userID int64
 		err := tx.GetContext(ctx, &userID, `
 UPDATE password_tokens SET used_at = now()
@@ -246,14 +246,14 @@ WHERE id = $1`, userID, string(hash)); err != nil {
 // DeleteExpired removes expired sessions and password links that expired a
 // day ago or more; the session store's own sweeper is off (cmd runs this).
 func (s *Service) DeleteExpired(ctx context.Context) error {
-	if _, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE expiry < now()`); err != nil {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expiry < now()`); err != nil {
 		return apperr.Wrap(err, "delete expired sessions")
 	}
-	if _, err := s.DB.ExecContext(ctx, `DELETE FROM password_tokens WHERE expires_at < now() - interval '1 day'`); err != nil {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM password_tokens WHERE expires_at < now() - interval '1 day'`); err != nil {
 		return apperr.Wrap(err, "delete expired password links")
 	}
 	// A reset request that failed for a day is of no use any more: whoever
 	// asked has asked again or given up.
-	_, err := s.DB.ExecContext(ctx, `DELETE FROM password_reset_requests WHERE created_at < now() - interval '1 day'`)
+	_, err := s.db.ExecContext(ctx, `DELETE FROM password_reset_requests WHERE created_at < now() - interval '1 day'`)
 	return apperr.Wrap(err, "delete stale reset requests")
 }

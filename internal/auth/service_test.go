@@ -49,6 +49,15 @@ func (m *mails) count() int {
 	return len(m.sent)
 }
 
+// dbs keeps the database of each service setup made, for the queries that
+// look behind the service.
+var dbs sync.Map
+
+func dbOf(s *auth.Service) *sqlx.DB {
+	db, _ := dbs.Load(s)
+	return db.(*sqlx.DB)
+}
+
 // setup gives a service on a fresh database, its mail recorder and two
 // organisations.
 // worked waits until the auth service's worker has taken every queued
@@ -58,7 +67,7 @@ func worked(t *testing.T, s *auth.Service) {
 	t.Helper()
 	testutil.Eventually(t, 10*time.Second, func() bool {
 		var n int
-		return s.DB.Get(&n, `SELECT count(*) FROM password_reset_requests`) == nil && n == 0
+		return dbOf(s).Get(&n, `SELECT count(*) FROM password_reset_requests`) == nil && n == 0
 	}, "the reset requests to be worked")
 }
 
@@ -66,8 +75,9 @@ func setup(t *testing.T) (*auth.Service, *mails, int64, int64) {
 	t.Helper()
 	db := testdb.New(t)
 	m := &mails{}
-	s := &auth.Service{DB: db, BaseURL: "https://treffpunkt.example", Mailer: m, PasswordCost: bcrypt.MinCost}
-	orgs := &org.Service{DB: db}
+	s := auth.New(auth.Options{DB: db, BaseURL: "https://treffpunkt.example", Mailer: m, PasswordCost: bcrypt.MinCost})
+	dbs.Store(s, db)
+	orgs := org.New(db)
 	var ids []int64
 	for _, slug := range []string{"kulturverein", "sportverein"} {
 		o, err := orgs.Create(context.Background(), org.Org{Slug: slug, Name: "Org " + slug, Email: slug + "@example.org"})
@@ -205,10 +215,10 @@ func TestTokenIsShownOnceStoredHashedAndChecksToItsRole(t *testing.T) {
 		t.Fatalf("token %q: want tp_ and enough randomness", tok)
 	}
 	var plain, hashed int
-	if err := s.DB.Get(&plain, `SELECT count(*) FROM api_tokens WHERE token_hash = convert_to($1::text, 'UTF8') OR name = $1`, tok); err != nil {
+	if err := dbOf(s).Get(&plain, `SELECT count(*) FROM api_tokens WHERE token_hash = convert_to($1::text, 'UTF8') OR name = $1`, tok); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DB.Get(&hashed, `SELECT count(*) FROM api_tokens WHERE token_hash = sha256(convert_to($1::text, 'UTF8'))`, tok); err != nil {
+	if err := dbOf(s).Get(&hashed, `SELECT count(*) FROM api_tokens WHERE token_hash = sha256(convert_to($1::text, 'UTF8'))`, tok); err != nil {
 		t.Fatal(err)
 	}
 	if plain != 0 || hashed != 1 {
@@ -252,10 +262,11 @@ func TestRevokedTokenIsRefusedAtOnceAndOnlyByItsOrganisation(t *testing.T) {
 	s, _, orgID, otherID := setup(t)
 	ctx := context.Background()
 	// With the cache on, as in serve: a revocation must not wait for it.
-	w := cache.NewWatcher(testdb.URLOf(t, s.DB), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	db := dbOf(s)
+	w := cache.NewWatcher(testdb.URLOf(t, db), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t.Cleanup(w.Start())
 	testutil.Eventually(t, 10*time.Second, w.Live, "the change listener to start")
-	s.Changes = w
+	s = auth.New(auth.Options{DB: db, PasswordCost: bcrypt.MinCost, Changes: w})
 	tok, err := s.AddToken(ctx, orgID, auth.Door, "Einlass")
 	if err != nil {
 		t.Fatal(err)

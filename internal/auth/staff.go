@@ -39,7 +39,7 @@ type StaffMember struct {
 // User loads a staff account; a missing one is NotFound.
 func (s *Service) User(ctx context.Context, id int64) (*User, error) {
 	var u User
-	err := s.DB.GetContext(ctx, &u, `SELECT id, email, is_admin, session_version FROM staff_users WHERE id = $1`, id)
+	err := s.db.GetContext(ctx, &u, `SELECT id, email, is_admin, session_version FROM staff_users WHERE id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "err.page_not_found")
 	}
@@ -53,7 +53,7 @@ func (s *Service) User(ctx context.Context, id int64) (*User, error) {
 // admin is owner of every organisation.
 func (s *Service) Memberships(ctx context.Context, u *User) ([]Membership, error) {
 	var out []Membership
-	err := s.DB.SelectContext(ctx, &out, `
+	err := s.db.SelectContext(ctx, &out, `
 SELECT o.id AS org_id, o.slug AS org_slug, o.name AS org_name,
        CASE WHEN $2 THEN 'owner' ELSE r.role END AS role
 FROM organisations o
@@ -68,7 +68,7 @@ ORDER BY o.name`, u.ID, u.Admin)
 // that staff cannot probe which organisations exist.
 func (s *Service) PrincipalFor(ctx context.Context, u *User, orgSlug string) (*Principal, error) {
 	var p Principal
-	err := s.DB.GetContext(ctx, &p, `
+	err := s.db.GetContext(ctx, &p, `
 SELECT o.id AS org_id, o.slug AS org_slug, o.name AS org_name, COALESCE(r.role, '') AS role
 FROM organisations o
 LEFT JOIN staff_roles r ON r.org_id = o.id AND r.user_id = $2
@@ -92,7 +92,7 @@ WHERE o.slug = $1`, orgSlug, u.ID)
 // Staff lists the people with a role in the organisation, by email.
 func (s *Service) Staff(ctx context.Context, orgID int64) ([]StaffMember, error) {
 	var out []StaffMember
-	err := s.DB.SelectContext(ctx, &out, `
+	err := s.db.SelectContext(ctx, &out, `
 SELECT u.id AS user_id, u.email, r.role, u.password_set
 FROM staff_roles r JOIN staff_users u ON u.id = r.user_id
 WHERE r.org_id = $1
@@ -104,7 +104,7 @@ ORDER BY lower(u.email)`, orgID)
 // stays (it may have roles elsewhere). The last owner cannot be removed, so
 // that an organisation always has someone who can manage its staff.
 func (s *Service) RemoveStaff(ctx context.Context, orgID, userID int64) error {
-	return apperr.Wrap(database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	return apperr.Wrap(database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		if err := lockStaff(ctx, tx, orgID); err != nil {
 			return err
 		}

@@ -39,12 +39,12 @@ type StaffMailer interface {
 }
 
 func (s *Service) sendStaffMail(ctx context.Context, tx *sqlx.Tx, m StaffMail) error {
-	if s.Mailer != nil {
-		return s.Mailer.EnqueueStaff(ctx, tx, m)
+	if s.mailer != nil {
+		return s.mailer.EnqueueStaff(ctx, tx, m)
 	}
 	// The link is a credential: it is never logged.
-	if s.Log != nil {
-		s.Log.Warn("staff mail not sent: no mail outbox is wired", "kind", m.Kind)
+	if s.log != nil {
+		s.log.Warn("staff mail not sent: no mail outbox is wired", "kind", m.Kind)
 	}
 	return nil
 }

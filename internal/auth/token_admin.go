@@ -28,7 +28,7 @@ type Token struct {
 // a network admin sees it.
 func (s *Service) Tokens(ctx context.Context, p *Principal, orgID int64) ([]Token, error) {
 	var out []Token
-	err := s.DB.SelectContext(ctx, &out, `
+	err := s.db.SelectContext(ctx, &out, `
 SELECT id, name, role, is_admin, created_at, last_used_at, revoked_at
 FROM api_tokens WHERE org_id = $1 AND (NOT is_admin OR $2)
 ORDER BY created_at DESC, id DESC`, orgID, p.Admin)
@@ -40,7 +40,7 @@ ORDER BY created_at DESC, id DESC`, orgID, p.Admin)
 // network-admin token unless p is a network admin (or the command line,
 // which acts as one).
 func (s *Service) RevokeToken(ctx context.Context, p *Principal, orgID, tokenID int64) error {
-	res, err := s.DB.ExecContext(ctx, `
+	res, err := s.db.ExecContext(ctx, `
 UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now())
 WHERE id = $1 AND org_id = $2 AND (NOT is_admin OR $3)`, tokenID, orgID, p.Admin)
 	if err != nil {
@@ -51,7 +51,7 @@ WHERE id = $1 AND org_id = $2 AND (NOT is_admin OR $3)`, tokenID, orgID, p.Admin
 	}
 	// Refused at once here; the other instances hear of it from the
 	// notification (internal/cache).
-	s.Changes.Changed("api_tokens")
+	s.changes.Changed("api_tokens")
 	return nil
 }
 
@@ -63,7 +63,7 @@ func (s *Service) AddAdminToken(ctx context.Context, orgID int64, name string) (
 		return "", apperr.Field("name", p, "Max", 100)
 	}
 	tok := tokenPrefix + rand.Text() + rand.Text()
-	_, err := s.DB.ExecContext(ctx, `
+	_, err := s.db.ExecContext(ctx, `
 INSERT INTO api_tokens (org_id, role, name, token_hash, is_admin) VALUES ($1, 'owner', $2, $3, true)`,
 		orgID, name, secret.Hash(tok))
 	if err != nil {

@@ -52,7 +52,7 @@ type keyCache struct {
 func (s *Service) key(ctx context.Context) ([]byte, error) {
 	s.keys.mu.Lock()
 	if s.keys.src == nil {
-		s.keys.src = &secret.Source{DB: s.DB, SecretKey: s.SecretKey}
+		s.keys.src = secret.New(s.db, s.secretKey)
 	}
 	src := s.keys.src
 	s.keys.mu.Unlock()
@@ -131,14 +131,14 @@ func notFound() error { return apperr.New(apperr.NotFound, "err.feed_not_found")
 // PersonalStamp is Stamp for a personal feed; an unknown or replaced token
 // is not found.
 func (s *Service) PersonalStamp(ctx context.Context, token, lang string) (Stamp, error) {
-	f, err := feedByToken(ctx, s.DB, token)
+	f, err := feedByToken(ctx, s.db, token)
 	if err != nil {
 		return Stamp{}, apperr.Wrap(err, "personal feed")
 	}
 	if f == nil {
 		return Stamp{}, notFound()
 	}
-	st, err := registration.CalendarStamp(ctx, s.DB, f.Members, window)
+	st, err := registration.CalendarStamp(ctx, s.db, f.Members, window)
 	if err != nil {
 		return Stamp{}, apperr.Wrap(err, "personal feed")
 	}
@@ -189,14 +189,14 @@ func (s *Service) PersonalFeed(ctx context.Context, token, lang string) (Stamp, 
 	l := s.localizer(lang)
 	d := doc{
 		Name: l.T("event.ics_personal_name", nil), Desc: l.T("event.ics_personal_desc", nil),
-		Lang: lang, BaseURL: s.BaseURL,
+		Lang: lang, BaseURL: s.baseURL,
 	}
 	for _, r := range rows {
 		if e := byID[r.EventID]; e != nil {
 			d.Entries = append(d.Entries, entry{Event: e, Registration: r.Status, RegSequence: r.Sequence, RegChangedAt: r.ChangedAt})
 		}
 	}
-	body, err := render(s.Catalogue, d)
+	body, err := render(s.catalogue, d)
 	if err != nil {
 		return Stamp{}, nil, apperr.Wrap(err, "personal feed")
 	}
@@ -216,7 +216,7 @@ type Link struct {
 // LinkFor says what the page of registration regID (made with email) shows;
 // remembered is the token the browser remembers, or "".
 func (s *Service) LinkFor(ctx context.Context, regID int64, email, remembered string) (Link, error) {
-	f, err := feedOf(ctx, s.DB, regID)
+	f, err := feedOf(ctx, s.db, regID)
 	if err != nil {
 		return Link{}, apperr.Wrap(err, "personal feed link")
 	}
@@ -227,11 +227,11 @@ func (s *Service) LinkFor(ctx context.Context, regID int64, email, remembered st
 	if remembered == "" {
 		return Link{}, nil
 	}
-	rf, err := feedByToken(ctx, s.DB, remembered)
+	rf, err := feedByToken(ctx, s.db, remembered)
 	if err != nil || rf == nil {
 		return Link{}, apperr.Wrap(err, "personal feed link")
 	}
-	same, err := registration.AnyHasEmail(ctx, s.DB, rf.Members, email)
+	same, err := registration.AnyHasEmail(ctx, s.db, rf.Members, email)
 	return Link{CanJoin: same}, apperr.Wrap(err, "personal feed link")
 }
 
@@ -341,7 +341,7 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *sqlx.Tx, key []byte) (st
 		return "", err
 	}
 	var tok string
-	err = database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var err error
 		tok, err = fn(tx, key)
 		return err

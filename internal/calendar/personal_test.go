@@ -35,26 +35,26 @@ func TestPersonalTokensAreStoredHashedAndRevocable(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	o, err := (&org.Service{DB: db}).Create(ctx, org.Org{Slug: "miso", Name: "MiSO e. V."})
+	o, err := org.New(db).Create(ctx, org.Org{Slug: "miso", Name: "MiSO e. V."})
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now().Add(48 * time.Hour).Truncate(time.Minute)
 	end := start.Add(2 * time.Hour)
 	slug, pub := "treffen", event.Published
-	if _, err := (&event.Service{DB: db}).Create(ctx, o.ID, event.Input{
+	if _, err := event.New(event.Options{DB: db}).Create(ctx, o.ID, event.Input{
 		Slug: &slug, Status: &pub, Title: event.Texts{"de": "Treffen"}, StartsAt: &start, EndsAt: &end,
 	}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := (&registration.Service{DB: db}).SignUp(ctx, slug, registration.SignupInput{Name: "Omid", Email: "omid@example.org", PartySize: 1, Consent: true})
+	res, err := registration.New(registration.Options{DB: db}).SignUp(ctx, slug, registration.SignupInput{Name: "Omid", Email: "omid@example.org", PartySize: 1, Consent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := res.Registration
 
 	for _, key := range []string{"", "a-secret-key-of-at-least-32-characters!"} {
-		s := &calendar.Service{DB: db, Catalogue: testCatalogue(t), BaseURL: "https://treffpunkt.example", DefaultLang: "de", SecretKey: key}
+		s := calendar.New(calendar.Options{DB: db, Catalogue: testCatalogue(t), BaseURL: "https://treffpunkt.example", DefaultLang: "de", SecretKey: key})
 		if _, err := db.Exec(`DELETE FROM calendar_feed_registrations; DELETE FROM calendar_feeds`); err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +97,7 @@ func TestPersonalTokensAreStoredHashedAndRevocable(t *testing.T) {
 		}
 	}
 	// A changed SECRET_KEY invalidates links; the page then offers a new one.
-	s := &calendar.Service{DB: db, Catalogue: testCatalogue(t), BaseURL: "https://treffpunkt.example", SecretKey: "another-secret-key-of-32-characters!!"}
+	s := calendar.New(calendar.Options{DB: db, Catalogue: testCatalogue(t), BaseURL: "https://treffpunkt.example", SecretKey: "another-secret-key-of-32-characters!!"})
 	if link, err := s.LinkFor(ctx, reg.ID, reg.Email, ""); err != nil || link.Token != "" {
 		t.Errorf("after a key change LinkFor = %+v, %v", link, err)
 	}

@@ -28,20 +28,34 @@ var window = event.Window{PastDays: 90, CancelledDays: 30}
 
 // Service answers calendar feeds and keeps the personal feeds' links.
 type Service struct {
-	DB *sqlx.DB
-	// BaseURL (BASE_URL) starts every link and names the UIDs' host.
-	BaseURL string
-	// Catalogue holds the calendar's words (calendar names, SUMMARY
+	db *sqlx.DB
+	// baseURL (BASE_URL) starts every link and names the UIDs' host.
+	baseURL string
+	// catalogue holds the calendar's words (calendar names, SUMMARY
 	// markers, kinds); its default language should be DefaultLang.
-	Catalogue *i18n.Catalogue
-	// DefaultLang (DEFAULT_LANG) speaks for feeds asked for without ?lang=.
-	DefaultLang string
-	// SecretKey (SECRET_KEY) derives the personal feeds' tokens; when
+	catalogue *i18n.Catalogue
+	// defaultLang (DEFAULT_LANG) speaks for feeds asked for without ?lang=.
+	defaultLang string
+	// secretKey (SECRET_KEY) derives the personal feeds' tokens; when
 	// empty, a secret is generated once and kept in the database.
-	SecretKey string
+	secretKey string
 
 	keys   keyCache
 	stamps stampCache
+}
+
+// Options are what a Service is built from (New).
+type Options struct {
+	DB          *sqlx.DB
+	BaseURL     string
+	Catalogue   *i18n.Catalogue
+	DefaultLang string
+	SecretKey   string
+}
+
+// New builds the calendar service.
+func New(o Options) *Service {
+	return &Service{db: o.DB, baseURL: o.BaseURL, catalogue: o.Catalogue, defaultLang: o.DefaultLang, secretKey: o.SecretKey}
 }
 
 // stampTTL is how long an instance answers conditional requests for a
@@ -128,7 +142,7 @@ func (s *Service) Stamp(ctx context.Context, q Query) (Stamp, error) {
 	if st, ok := s.stamps.get(key, start); ok {
 		return st, nil
 	}
-	fs, err := event.FeedStampOf(ctx, s.DB, q.scope())
+	fs, err := event.FeedStampOf(ctx, s.db, q.scope())
 	if err != nil {
 		return Stamp{}, apperr.Wrap(err, "calendar stamp")
 	}
@@ -162,7 +176,7 @@ func (s *Service) Feed(ctx context.Context, q Query) (Stamp, []byte, error) {
 	if q.EventSlug != "" && len(evs) == 0 {
 		return Stamp{}, nil, apperr.New(apperr.NotFound, "err.event_not_found")
 	}
-	d := doc{Lang: q.Lang, BaseURL: s.BaseURL, Entries: make([]entry, len(evs))}
+	d := doc{Lang: q.Lang, BaseURL: s.baseURL, Entries: make([]entry, len(evs))}
 	for i := range evs {
 		d.Entries[i] = entry{Event: &evs[i]}
 	}
@@ -181,7 +195,7 @@ func (s *Service) Feed(ctx context.Context, q Query) (Stamp, []byte, error) {
 	if q.Kind != "" {
 		d.Name = l.T("event.ics_kind", map[string]any{"Name": d.Name, "Kind": l.T("kind."+q.Kind, nil)})
 	}
-	body, err := render(s.Catalogue, d)
+	body, err := render(s.catalogue, d)
 	if err != nil {
 		return Stamp{}, nil, apperr.Wrap(err, "calendar feed")
 	}
@@ -198,7 +212,7 @@ func (q Query) key() []string {
 // stamp turns the database's summary into HTTP validators.
 func (s *Service) stamp(key []string, st event.FeedStamp) Stamp {
 	h := sha256.New()
-	for _, p := range append(key, formatVersion, s.BaseURL, s.DefaultLang, strconv.Itoa(st.Count), st.Digest) {
+	for _, p := range append(key, formatVersion, s.baseURL, s.defaultLang, strconv.Itoa(st.Count), st.Digest) {
 		h.Write([]byte(p))
 		h.Write([]byte{0})
 	}
@@ -214,7 +228,7 @@ func (s *Service) stamp(key []string, st event.FeedStamp) Stamp {
 // snapshot runs fn in a read-only transaction that sees one state of the
 // database throughout.
 func (s *Service) snapshot(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.DB.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -224,8 +238,8 @@ func (s *Service) snapshot(ctx context.Context, fn func(tx *sqlx.Tx) error) erro
 
 // localizer speaks lang, or the default language for feeds without one.
 func (s *Service) localizer(lang string) *i18n.Localizer {
-	if lang == "" || !s.Catalogue.Has(lang) {
-		lang = s.DefaultLang
+	if lang == "" || !s.catalogue.Has(lang) {
+		lang = s.defaultLang
 	}
-	return s.Catalogue.For(lang)
+	return s.catalogue.For(lang)
 }

@@ -274,7 +274,7 @@ func (s *Service) decide(ctx context.Context, b *batcher, batch []*groupcommit.I
 			clients[i] = it.clientAt.Format(time.RFC3339Nano)
 		}
 	}
-	stmt, err := b.statement(ctx, s.DB)
+	stmt, err := b.statement(ctx, s.db)
 	if err != nil {
 		return nil, false, err
 	}
@@ -314,7 +314,7 @@ func (s *Service) decide(ctx context.Context, b *batcher, batch []*groupcommit.I
 			At  time.Time `db:"checked_in_at"`
 			By  string    `db:"by"`
 		}
-		if err := s.DB.SelectContext(ctx, &ex, existingSQL, pq.Array(qIdx), pq.Array(qTicket), pq.Array(qDay)); err != nil {
+		if err := s.db.SelectContext(ctx, &ex, existingSQL, pq.Array(qIdx), pq.Array(qTicket), pq.Array(qDay)); err != nil {
 			return nil, true, fmt.Errorf("existing check-ins: %w", err)
 		}
 		for _, e := range ex {

@@ -29,7 +29,7 @@ type batchFixture struct {
 func newBatchFixture(t *testing.T, n int) *batchFixture {
 	t.Helper()
 	db := testdb.New(t)
-	f := &batchFixture{db: db, svc: &Service{DB: db}}
+	f := &batchFixture{db: db, svc: New(Options{DB: db})}
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := db.Exec(q, args...); err != nil {

@@ -23,17 +23,17 @@ import (
 
 // Service checks people in.
 type Service struct {
-	DB *sqlx.DB
-	// Now is the clock (tests set it); nil is time.Now.
-	Now func() time.Time
-	// Changes, when set, lets the service keep the events it looked up in
+	db *sqlx.DB
+	// clock is the clock (tests move it with SetClock); nil is time.Now.
+	clock func() time.Time
+	// changes, when set, lets the service keep the events it looked up in
 	// memory until they change (internal/cache); nil reads the event of
 	// every scan from the database.
-	Changes *cache.Watcher
-	// Secrets derives the ticket codes that a search or a replayed scan
+	changes *cache.Watcher
+	// secrets derives the ticket codes that a search or a replayed scan
 	// shows (the database keeps only their hashes); nil uses the secret
 	// generated into the database (development, tests).
-	Secrets *secret.Source
+	secrets *secret.Source
 	srcOnce sync.Once
 
 	prepMu   sync.Mutex
@@ -47,6 +47,24 @@ type Service struct {
 	batchers [maxCollectors]batcher
 }
 
+// Options are what a Service is built from (New).
+type Options struct {
+	DB *sqlx.DB
+	// Changes keeps looked-up events in memory until they change; nil
+	// reads the event of every scan.
+	Changes *cache.Watcher
+	// Secrets derives the ticket codes a search shows; nil uses the secret
+	// generated into the database.
+	Secrets *secret.Source
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// New builds the check-in service.
+func New(o Options) *Service {
+	return &Service{db: o.DB, changes: o.Changes, secrets: o.Secrets, clock: o.Now}
+}
+
 // prepare readies the event lookup once: a prepared statement is parsed
 // once per connection instead of per scan (docs/performance.md, Check-in).
 // Its one parameter is compared with a unique column, so its plan is the
@@ -58,12 +76,12 @@ func (s *Service) prepare(ctx context.Context) error {
 		return nil
 	}
 	// A failure (the database is down) is tried again on the next call.
-	look, err := s.DB.PreparexContext(context.WithoutCancel(ctx), lookupSQL)
+	look, err := s.db.PreparexContext(context.WithoutCancel(ctx), lookupSQL)
 	if err != nil {
 		return apperr.Wrap(err, "prepare event lookup")
 	}
 	s.lookStmt = look
-	s.events = cache.New[string, Event](s.Changes, "door_events", 1000, eventTTL, "events", "organisations")
+	s.events = cache.New[string, Event](s.changes, "door_events", 1000, eventTTL, "events", "organisations")
 	return nil
 }
 
@@ -72,11 +90,19 @@ func (s *Service) prepare(ctx context.Context) error {
 const eventTTL = time.Minute
 
 func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+	if s.clock != nil {
+		return s.clock()
 	}
 	return time.Now()
 }
+
+// Now is the service's clock: time.Now unless a test set another.
+func (s *Service) Now() time.Time { return s.now() }
+
+// SetClock replaces the service's clock, for tests that move time on a
+// running app (a hold expiring, an event day beginning); call it before the
+// requests it should affect.
+func (s *Service) SetClock(now func() time.Time) { s.clock = now }
 
 // Event is what the door needs to know of an event.
 type Event struct {
@@ -176,7 +202,7 @@ func (s *Service) Lookup(ctx context.Context, slug string) (*Event, error) {
 // earlier than yesterday, soonest first: what a door may be opened for.
 func (s *Service) Events(ctx context.Context, orgIDs []int64, all bool) ([]Event, error) {
 	var out []Event
-	err := sqlx.SelectContext(ctx, s.DB, &out, `
+	err := sqlx.SelectContext(ctx, s.db, &out, `
 SELECT e.id, e.org_id, o.name AS org_name, o.slug AS org_slug, e.slug, COALESCE(e.title->>e.default_lang, '') AS title, e.default_lang AS title_lang,
        e.starts_at, e.ends_at, e.timezone, e.status
 FROM events e JOIN organisations o ON o.id = e.org_id
@@ -279,7 +305,7 @@ func (s *Service) replay(ctx context.Context, ev *Event, scanID string) (*Result
 		Nonce     []byte         `db:"manage_nonce"`
 		Answers   []byte         `db:"answers"`
 	}
-	err := s.DB.GetContext(ctx, &r, `
+	err := s.db.GetContext(ctx, &r, `
 SELECT s.verdict, s.day, s.event_id, r.name, r.party_size, t.seat, r.manage_nonce, r.answers
 FROM checkin_scans s
 LEFT JOIN tickets t ON t.id = s.ticket_id
@@ -330,7 +356,7 @@ func (s *Service) Undo(ctx context.Context, p *auth.Principal, ev *Event, in Und
 	}
 	res := &Result{Result: Undone, Day: day, Code: code}
 	userID, tokenID := nullID(p.UserID), nullID(p.TokenID)
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var u struct {
 			TicketID  int64  `db:"ticket_id"`
 			Name      string `db:"name"`
@@ -388,7 +414,7 @@ func (s *Service) Count(ctx context.Context, ev *Event, day string) (*Counts, er
 		return nil, apperr.Field("day", "checkin.err.day")
 	}
 	c := Counts{Day: day}
-	err := s.DB.GetContext(ctx, &c, `
+	err := s.db.GetContext(ctx, &c, `
 SELECT (SELECT count(*) FROM checkins WHERE event_id = $1 AND day = $2 AND undone_at IS NULL) AS checked_in,
        (SELECT COALESCE(sum(party_size), 0) FROM registrations
         WHERE event_id = $1 AND status = 'confirmed') AS confirmed`, ev.ID, day)
@@ -419,7 +445,7 @@ func (s *Service) Search(ctx context.Context, ev *Event, q, day string) ([]Match
 		return []Match{}, nil
 	}
 	out := []Match{}
-	err := s.DB.SelectContext(ctx, &out, `
+	err := s.db.SelectContext(ctx, &out, `
 SELECT r.name, r.party_size, t.seat, r.manage_nonce, c.checked_in_at
 FROM tickets t
 JOIN registrations r ON r.id = t.registration_id
@@ -443,11 +469,11 @@ LIMIT 20`, ev.ID, q, day)
 // ticketKey is the key that derives ticket codes (internal/secret).
 func (s *Service) ticketKey(ctx context.Context) ([]byte, error) {
 	s.srcOnce.Do(func() {
-		if s.Secrets == nil {
-			s.Secrets = &secret.Source{DB: s.DB}
+		if s.secrets == nil {
+			s.secrets = secret.New(s.db, "")
 		}
 	})
-	return s.Secrets.Key(ctx, secret.TicketCodes)
+	return s.secrets.Key(ctx, secret.TicketCodes)
 }
 
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }

@@ -14,7 +14,7 @@ import (
 // Venues returns the organisation's venues by name, for the editor to reuse.
 func (s *Service) Venues(ctx context.Context, orgID int64) ([]Venue, error) {
 	var out []Venue
-	err := s.DB.SelectContext(ctx, &out, `
+	err := s.db.SelectContext(ctx, &out, `
 SELECT id, name, street, postcode, city, accessibility_notes
 FROM venues WHERE org_id = $1 ORDER BY lower(name), street, id`, orgID)
 	return out, apperr.Wrap(err, "list venues")
@@ -28,7 +28,7 @@ func (s *Service) Preview(ctx context.Context, orgID int64, slug string, in Inpu
 	if slug == "" {
 		e = new(Defaults())
 		e.OrgID = orgID
-		err := s.DB.GetContext(ctx, e, `SELECT slug AS org_slug, name AS org_name FROM organisations WHERE id = $1`, orgID)
+		err := s.db.GetContext(ctx, e, `SELECT slug AS org_slug, name AS org_name FROM organisations WHERE id = $1`, orgID)
 		if err != nil {
 			return nil, apperr.Wrap(err, "preview event")
 		}
@@ -39,7 +39,7 @@ func (s *Service) Preview(ctx context.Context, orgID int64, slug string, in Inpu
 		}
 	}
 	in.apply(e)
-	if err := check(ctx, s.DB, e); err != nil {
+	if err := check(ctx, s.db, e); err != nil {
 		return nil, apperr.Wrap(err, "preview event")
 	}
 	return e, nil
@@ -53,7 +53,7 @@ var copySuffix = regexp.MustCompile(`-[0-9]{1,3}$`)
 // registrations. Organisers then change what differs, usually the date.
 func (s *Service) Duplicate(ctx context.Context, orgID int64, slug string) (*Event, error) {
 	var id int64
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		src, err := BySlug(ctx, tx, slug)
 		if err != nil {
 			return err

@@ -39,7 +39,7 @@ JOIN organisations o ON o.id = e.org_id`
 // requests first, then by start.
 func (s *Service) Partnerships(ctx context.Context, partnerOrgID int64) ([]Partnership, error) {
 	out := []Partnership{}
-	err := sqlx.SelectContext(ctx, s.DB, &out, selectPartnership+`
+	err := sqlx.SelectContext(ctx, s.db, &out, selectPartnership+`
 WHERE ep.org_id = $1
 ORDER BY ep.status <> 'requested', e.starts_at DESC, e.id`, partnerOrgID)
 	return out, apperr.Wrap(err, "list partnerships")
@@ -60,7 +60,7 @@ func (s *Service) DecidePartnership(ctx context.Context, partnerOrgID int64, slu
 		by = &userID
 	}
 	var p Partnership
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, `
 UPDATE event_partners ep SET status = $3, decided_at = $4, decided_by = $5
 FROM events e WHERE e.id = ep.event_id AND e.slug = $2 AND ep.org_id = $1 AND ep.status <> $3`,

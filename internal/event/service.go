@@ -18,28 +18,45 @@ type SeatsFreedFunc func(ctx context.Context, tx *sqlx.Tx, e *Event) error
 
 // Service is the organisers' and the public's access to events.
 type Service struct {
-	DB         *sqlx.DB
+	db         *sqlx.DB
+	seatsFreed SeatsFreedFunc
+	changed    ChangedFunc
+	clock      func() time.Time
+}
+
+// Options are what a Service is built from (New).
+type Options struct {
+	DB *sqlx.DB
+	// SeatsFreed moves the waitlist when capacity rises; Changed tells the
+	// registrants when an event moves or is cancelled. Both are the
+	// registration service's; nil does nothing.
 	SeatsFreed SeatsFreedFunc
 	Changed    ChangedFunc
-	Now        func() time.Time
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// New builds the event service.
+func New(o Options) *Service {
+	return &Service{db: o.DB, seatsFreed: o.SeatsFreed, changed: o.Changed, clock: o.Now}
 }
 
 func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+	if s.clock != nil {
+		return s.clock()
 	}
 	return time.Now()
 }
 
 // List returns events matching f.
 func (s *Service) List(ctx context.Context, f Filter) ([]Event, error) {
-	evs, err := list(ctx, s.DB, f)
+	evs, err := list(ctx, s.db, f)
 	return evs, apperr.Wrap(err, "list events")
 }
 
 // Get returns an event in any status; callers decide who may see drafts.
 func (s *Service) Get(ctx context.Context, slug string) (*Event, error) {
-	e, err := BySlug(ctx, s.DB, slug)
+	e, err := BySlug(ctx, s.db, slug)
 	return e, apperr.Wrap(err, "get event")
 }
 
@@ -75,11 +92,11 @@ func (s *Service) Create(ctx context.Context, orgID int64, in Input) (*Event, er
 	if e.Status == Cancelled {
 		return nil, apperr.Field("status", "err.create_cancelled")
 	}
-	if err := check(ctx, s.DB, e); err != nil {
+	if err := check(ctx, s.db, e); err != nil {
 		return nil, apperr.Wrap(err, "create event")
 	}
 	var id int64
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var err error
 		if e.Venue.ID, err = upsertVenue(ctx, tx, orgID, e.Venue); err != nil {
 			return err
@@ -101,7 +118,7 @@ func (s *Service) Create(ctx context.Context, orgID int64, in Input) (*Event, er
 // already confirmed is refused.
 func (s *Service) Update(ctx context.Context, orgID int64, slug string, in Input) (*Event, error) {
 	var id int64
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		e, err := LockBySlug(ctx, tx, slug)
 		if err != nil {
 			return err
@@ -145,13 +162,13 @@ func (s *Service) Update(ctx context.Context, orgID int64, slug string, in Input
 			e.CalendarChangedAt = s.now()
 		}
 		id = e.ID
-		if s.Changed != nil && moved(&before, e) {
-			if err := s.Changed(ctx, tx, &before, e); err != nil {
+		if s.changed != nil && moved(&before, e) {
+			if err := s.changed(ctx, tx, &before, e); err != nil {
 				return err
 			}
 		}
-		if s.SeatsFreed != nil && seatsMayHaveFreed(&before, e) {
-			return s.SeatsFreed(ctx, tx, e)
+		if s.seatsFreed != nil && seatsMayHaveFreed(&before, e) {
+			return s.seatsFreed(ctx, tx, e)
 		}
 		return nil
 	})
@@ -167,7 +184,7 @@ func (s *Service) Update(ctx context.Context, orgID int64, slug string, in Input
 // Cancel marks an event cancelled; it stays visible as cancelled.
 func (s *Service) Cancel(ctx context.Context, orgID int64, slug string) (*Event, error) {
 	var id int64
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		e, err := LockBySlug(ctx, tx, slug)
 		if err != nil {
 			return err
@@ -186,8 +203,8 @@ func (s *Service) Cancel(ctx context.Context, orgID int64, slug string) (*Event,
 		}
 		e.Sequence++
 		e.CalendarChangedAt = s.now()
-		if s.Changed != nil {
-			return s.Changed(ctx, tx, &before, e)
+		if s.changed != nil {
+			return s.changed(ctx, tx, &before, e)
 		}
 		return nil
 	})
@@ -198,7 +215,7 @@ func (s *Service) Cancel(ctx context.Context, orgID int64, slug string) (*Event,
 }
 
 func (s *Service) getByID(ctx context.Context, id int64) (*Event, error) {
-	e, err := GetByID(ctx, s.DB, id)
+	e, err := GetByID(ctx, s.db, id)
 	return e, apperr.Wrap(err, "get event")
 }
 

@@ -17,12 +17,12 @@ import (
 func setup(t *testing.T) (*event.Service, int64, *sqlx.DB) {
 	t.Helper()
 	db := testdb.New(t)
-	return &event.Service{DB: db}, addOrg(t, db, "kulturverein"), db
+	return event.New(event.Options{DB: db}), addOrg(t, db, "kulturverein"), db
 }
 
 func addOrg(t *testing.T, db *sqlx.DB, slug string) int64 {
 	t.Helper()
-	o, err := (&org.Service{DB: db}).Create(context.Background(), org.Org{Slug: slug, Name: "Org " + slug, Email: slug + "@example.org"})
+	o, err := org.New(db).Create(context.Background(), org.Org{Slug: slug, Name: "Org " + slug, Email: slug + "@example.org"})
 	if err != nil {
 		t.Fatalf("org %s: %v", slug, err)
 	}

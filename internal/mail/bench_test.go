@@ -140,21 +140,21 @@ type fixture struct {
 func newFixture(tb testing.TB, db *sqlx.DB, o *Outbox) *fixture {
 	tb.Helper()
 	ctx := context.Background()
-	og, err := (&org.Service{DB: db}).Create(ctx, org.Org{Slug: "faust", Name: "FAUST e. V.", Email: "info@faust.example"})
+	og, err := org.New(db).Create(ctx, org.Org{Slug: "faust", Name: "FAUST e. V.", Email: "info@faust.example"})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	s, _ := sample(registration.MailConfirmed, "de", time.Now())
 	e := s.Event
 	slug, kind, pub, party := e.Slug, e.Kind, event.Published, 4
-	ev, err := (&event.Service{DB: db}).Create(ctx, og.ID, event.Input{
+	ev, err := event.New(event.Options{DB: db}).Create(ctx, og.ID, event.Input{
 		Slug: &slug, Kind: &kind, Status: &pub, Title: e.Title, Description: e.Description,
 		StartsAt: &e.StartsAt, EndsAt: &e.EndsAt, Venue: &e.Venue, MaxPartySize: &party,
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &fixture{regs: &registration.Service{DB: db, Mailer: o}, event: ev}
+	return &fixture{regs: registration.New(registration.Options{DB: db, Mailer: o}), event: ev}
 }
 
 // signUp signs count people up with party size tickets, 32 at a time (the

@@ -27,7 +27,7 @@ func TestEveryKindReachesTheRightPersonInTheirLanguage(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	var shift atomic.Int64 // the registration service's clock, ahead of the wall clock
-	a.Registrations.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	a.Registrations.SetClock(func() time.Time { return time.Now().Add(time.Duration(shift.Load())) })
 	srv := a.StartMail(t)
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "fest", func(in *event.Input) { in.Capacity = event.Some(3) })

@@ -58,7 +58,7 @@ func NewOutbox(db *sqlx.DB, cfg *config.Config, cat *i18n.Catalogue) (*Outbox, e
 		return nil, err
 	}
 	return &Outbox{db: db, baseURL: cfg.BaseURL, host: u.Hostname(), catalogue: cat, tpl: tpl, now: time.Now,
-		secrets: &secret.Source{DB: db, SecretKey: cfg.SecretKey}}, nil
+		secrets: secret.New(db, cfg.SecretKey)}, nil
 }
 
 // message is one row of the outbox as it is written: a participant's

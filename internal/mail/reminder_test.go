@@ -16,7 +16,7 @@ func TestReminderOncePerRegistrationAndAgainAfterAMove(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	now := time.Now()
-	a.Registrations.Now = func() time.Time { return now }
+	a.Registrations.SetClock(func() time.Time { return now })
 	o := a.Org(t, "miso")
 	week := a.Event(t, o, "week", nil) // starts in 7 days
 	signUp(t, a, "week", "Anna", "de", 1)

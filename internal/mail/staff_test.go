@@ -15,8 +15,7 @@ import (
 // password.
 func TestPasswordResetMailCarriesAWorkingLink(t *testing.T) {
 	t.Parallel()
-	a := testapp.New(t)
-	a.Auth.Mailer = a.Mail // the app's own outbox instead of the recorder
+	a := testapp.New(t, testapp.StaffOutbox) // the app's own outbox instead of the recorder
 	srv := a.StartMail(t)
 	o := a.Org(t, "miso")
 	if err := a.Auth.AddUser(context.Background(), "anna@miso.example", "correct horse battery", o.ID, "organiser", false); err != nil {

@@ -50,8 +50,11 @@ type Result struct {
 
 // Service stores member lists.
 type Service struct {
-	DB *sqlx.DB
+	db *sqlx.DB
 }
+
+// New builds the member lists' service.
+func New(db *sqlx.DB) *Service { return &Service{db: db} }
 
 // Store writes checked rows (ParseCSV, CheckRows) to the organisation's
 // list in one transaction; mode is Replace or Merge.
@@ -69,7 +72,7 @@ func (s *Service) Store(ctx context.Context, orgID int64, rows []Row, mode strin
 		}
 	}
 	var res Result
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		// One upload at a time per organisation, so that the counts are true
 		// and two replaces cannot interleave.
 		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM organisations WHERE id = $1 FOR NO KEY UPDATE`, orgID); err != nil {
@@ -164,7 +167,7 @@ func (s *Service) ImportJSON(ctx context.Context, orgID int64, in []Input, mode 
 func (s *Service) List(ctx context.Context, orgID int64, q string, limit int) ([]Member, int, error) {
 	pattern := "%" + likeEscape(strings.ToValidUTF8(strings.TrimSpace(q), "")) + "%"
 	var out []Member
-	err := s.DB.SelectContext(ctx, &out, `
+	err := s.db.SelectContext(ctx, &out, `
 SELECT id, name, email, member_number, valid_until, updated_at FROM members
 WHERE org_id = $1 AND (name ILIKE $2 OR email ILIKE $2 OR member_number ILIKE $2)
 ORDER BY lower(name), id
@@ -173,7 +176,7 @@ LIMIT $3`, orgID, pattern, limit)
 		return nil, 0, apperr.Wrap(err, "list members")
 	}
 	var total int
-	err = s.DB.GetContext(ctx, &total, `
+	err = s.db.GetContext(ctx, &total, `
 SELECT count(*) FROM members
 WHERE org_id = $1 AND (name ILIKE $2 OR email ILIKE $2 OR member_number ILIKE $2)`, orgID, pattern)
 	return out, total, apperr.Wrap(err, "count members")

@@ -29,8 +29,11 @@ var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // Service reads and adds organisations.
 type Service struct {
-	DB *sqlx.DB
+	db *sqlx.DB
 }
+
+// New builds the organisations' service.
+func New(db *sqlx.DB) *Service { return &Service{db: db} }
 
 // Create adds an organisation.
 func (s *Service) Create(ctx context.Context, o Org) (*Org, error) {
@@ -55,7 +58,7 @@ func (s *Service) Create(ctx context.Context, o Org) (*Org, error) {
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
-	err := s.DB.GetContext(ctx, &o.ID, `
+	err := s.db.GetContext(ctx, &o.ID, `
 INSERT INTO organisations (slug, name, email, address) VALUES ($1, $2, $3, $4) RETURNING id`,
 		o.Slug, o.Name, o.Email, o.Address)
 	if database.IsUniqueViolation(err, "organisations_slug_key") {
@@ -70,7 +73,7 @@ INSERT INTO organisations (slug, name, email, address) VALUES ($1, $2, $3, $4) R
 // BySlug returns one organisation.
 func (s *Service) BySlug(ctx context.Context, slug string) (*Org, error) {
 	var o Org
-	err := s.DB.GetContext(ctx, &o, `SELECT id, slug, name, email, address FROM organisations WHERE slug = $1`, slug)
+	err := s.db.GetContext(ctx, &o, `SELECT id, slug, name, email, address FROM organisations WHERE slug = $1`, slug)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "err.org_not_found")
 	}
@@ -83,6 +86,6 @@ func (s *Service) BySlug(ctx context.Context, slug string) (*Org, error) {
 // List returns every organisation by name.
 func (s *Service) List(ctx context.Context) ([]Org, error) {
 	var out []Org
-	err := s.DB.SelectContext(ctx, &out, `SELECT id, slug, name, email, address FROM organisations ORDER BY name`)
+	err := s.db.SelectContext(ctx, &out, `SELECT id, slug, name, email, address FROM organisations ORDER BY name`)
 	return out, apperr.Wrap(err, "list organisations")
 }

@@ -31,7 +31,7 @@ func byConfirmToken(ctx context.Context, q sqlx.QueryerContext, token string) (*
 // link, for the page that asks to confirm; it changes nothing (mail
 // scanners open links). A link that was used or has expired is a 404.
 func (s *Service) ByConfirmToken(ctx context.Context, token string) (*Registration, error) {
-	r, err := byConfirmToken(ctx, s.DB, token)
+	r, err := byConfirmToken(ctx, s.db, token)
 	if err == nil && r.HoldExpiresAt != nil && !s.now().Before(*r.HoldExpiresAt) {
 		err = apperr.New(apperr.Closed, "err.hold_expired")
 	}
@@ -48,11 +48,11 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Registration, err
 	if err != nil {
 		return nil, apperr.Wrap(err, "confirm")
 	}
-	r, err := byConfirmToken(ctx, s.DB, token)
+	r, err := byConfirmToken(ctx, s.db, token)
 	if err != nil {
 		return nil, apperr.Wrap(err, "confirm")
 	}
-	err = database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		e, err := event.LockByID(ctx, tx, r.EventID)
 		if err != nil {
 			return err
@@ -106,7 +106,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Registration, err
 	if err != nil {
 		return nil, apperr.Wrap(err, "confirm")
 	}
-	out, err := getByID(ctx, s.DB, r.ID)
+	out, err := getByID(ctx, s.db, r.ID)
 	if err == nil {
 		k.reveal(out)
 	}
@@ -121,7 +121,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Registration, err
 func (s *Service) ExpireHolds(ctx context.Context, limit int) (int, error) {
 	now := s.now()
 	var eventIDs []int64
-	err := s.DB.SelectContext(ctx, &eventIDs, `
+	err := s.db.SelectContext(ctx, &eventIDs, `
 SELECT DISTINCT event_id FROM registrations
 WHERE status = 'pending' AND hold_expires_at <= $1
 LIMIT $2`, now, limit)
@@ -130,7 +130,7 @@ LIMIT $2`, now, limit)
 	}
 	total := 0
 	for _, id := range eventIDs {
-		err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 			e, err := event.LockByID(ctx, tx, id)
 			if err != nil {
 				return err

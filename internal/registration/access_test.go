@@ -68,7 +68,7 @@ func mails(t *testing.T, a *testapp.App, kind string) []outboxMail {
 	}
 	ms := make([]outboxMail, len(ids))
 	for i, id := range ids {
-		m, err := a.Mail.Render(context.Background(), id)
+		m, err := a.Outbox.Render(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -270,7 +270,7 @@ func TestHoldExpiryReleasesSeatsAndPromotesWaitlist(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	var shift atomic.Int64
-	a.Registrations.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	a.Registrations.SetClock(func() time.Time { return time.Now().Add(time.Duration(shift.Load())) })
 	o := a.Org(t, "miso")
 	membersEvent(t, a, o, "ag", func(in *event.Input) { in.Capacity = event.Some(1) })
 	// Anna holds the one seat; Bert (by number) comes later and, once

@@ -69,7 +69,7 @@ func (s *Service) BatchStats() (batches, signups int64) {
 func (s *Service) submit(ctx context.Context, slug string, su signup) (*Result, error) {
 	var res *Result
 	var err error
-	if s.NoBatch {
+	if s.noBatch {
 		res, err = s.engine().Alone(slug, su)
 	} else {
 		res, err = s.engine().Do(ctx, slug, su)
@@ -123,7 +123,7 @@ func (s *Service) writeBatch(slug string, batch []*groupcommit.Item[signup, *Res
 	}
 	var outs []outcome
 	write := func(lookUp bool) error {
-		return database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		return database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 			now := s.now()
 			e, f, err := s.load(ctx, tx, slug, sus, now, lookUp)
 			if apperr.Is(err, apperr.NotFound) {

@@ -19,8 +19,11 @@ import (
 func BenchmarkSignup(b *testing.B) {
 	for _, mode := range []string{"batched", "one-per-tx"} {
 		b.Run(mode, func(b *testing.B) {
-			a := testapp.New(b)
-			a.Registrations.NoBatch = mode == "one-per-tx"
+			var opts []testapp.Option
+			if mode == "one-per-tx" {
+				opts = append(opts, testapp.OnePerTx)
+			}
+			a := testapp.New(b, opts...)
 			o := a.Org(b, "miso")
 			a.Event(b, o, "rush", func(in *event.Input) { in.Capacity = event.Some(b.N/4 + 1) })
 			var seq atomic.Int64

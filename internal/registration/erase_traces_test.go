@@ -103,12 +103,12 @@ func TestRetentionBlanksOutboxLastError(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	var now time.Time
-	a.Registrations.Now = func() time.Time {
+	a.Registrations.SetClock(func() time.Time {
 		if now.IsZero() {
 			return time.Now()
 		}
 		return now
-	}
+	})
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "fest", nil)
 	a.Event(t, o, "later", func(in *event.Input) {

@@ -14,7 +14,7 @@ import (
 // token is refused anyway, so the row may go; each claim deletes a few
 // expired rows, so the table holds at most the tokens of the last hours.
 func (s *Service) ClaimFormToken(ctx context.Context, nonce string, until time.Time) error {
-	res, err := s.DB.ExecContext(ctx, `
+	res, err := s.db.ExecContext(ctx, `
 WITH expired AS (
     DELETE FROM embed_token_uses WHERE nonce IN (
         SELECT nonce FROM embed_token_uses WHERE expires_at < now()

@@ -37,7 +37,7 @@ func (s *Service) ReleaseNoShows(ctx context.Context, eventID int64, afterMinute
 		return 0, apperr.Field("after_minutes", "err.release_after_range", "Max", MaxReleaseAfter)
 	}
 	n := 0
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		e, err := event.LockByID(ctx, tx, eventID)
 		if err != nil {
 			return err
@@ -73,7 +73,7 @@ SELECT COALESCE(array_agg(id ORDER BY id), '{}'), COALESCE(sum(party_size), 0) F
 			return err
 		}
 		e.SeatsConfirmed -= seats
-		if s.Mailer != nil {
+		if s.mailer != nil {
 			var rs []*Registration
 			if err := tx.SelectContext(ctx, &rs, selectRegistration+` WHERE r.id = ANY($1) AND r.email <> '' ORDER BY r.id`, pq.Array(ids)); err != nil {
 				return fmt.Errorf("released registrations: %w", err)

@@ -74,7 +74,7 @@ const AgainInterval = time.Hour
 // mailNotMembers tells each of strangers, at the address typed, that it is
 // not on the member list and whom to ask.
 func (s *Service) mailNotMembers(ctx context.Context, tx *sqlx.Tx, e *event.Event, strangers []Stranger) error {
-	if s.Mailer == nil || len(strangers) == 0 {
+	if s.mailer == nil || len(strangers) == 0 {
 		return nil
 	}
 	for i := range strangers {
@@ -82,7 +82,7 @@ func (s *Service) mailNotMembers(ctx context.Context, tx *sqlx.Tx, e *event.Even
 			strangers[i].Lang = e.DefaultLang
 		}
 	}
-	return s.Mailer.EnqueueNotMember(ctx, tx, e, strangers)
+	return s.mailer.EnqueueNotMember(ctx, tx, e, strangers)
 }
 
 // mailAgain tells the addresses of the live registrations ids that someone
@@ -90,7 +90,7 @@ func (s *Service) mailNotMembers(ctx context.Context, tx *sqlx.Tx, e *event.Even
 // knowing an address never tells a stranger silently that it is
 // registered (issue 16).
 func (s *Service) mailAgain(ctx context.Context, tx *sqlx.Tx, e *event.Event, ids []int64) error {
-	if s.Mailer == nil || len(ids) == 0 {
+	if s.mailer == nil || len(ids) == 0 {
 		return nil
 	}
 	var rs []*Registration
@@ -120,10 +120,10 @@ type MailState struct {
 }
 
 func (s *Service) mail(ctx context.Context, tx *sqlx.Tx, n Notice) error {
-	if s.Mailer == nil || len(n.Registrations) == 0 {
+	if s.mailer == nil || len(n.Registrations) == 0 {
 		return nil
 	}
-	return s.Mailer.Enqueue(ctx, tx, n)
+	return s.mailer.Enqueue(ctx, tx, n)
 }
 
 // EventChanged tells the participants of an event that moved (time or
@@ -140,7 +140,7 @@ func (s *Service) EventChanged(ctx context.Context, tx *sqlx.Tx, before, after *
 			return fmt.Errorf("reset reminders: %w", err)
 		}
 	}
-	if s.Mailer == nil {
+	if s.mailer == nil {
 		return nil
 	}
 	rs, err := withStatus(ctx, tx, after.ID, statuses)
@@ -160,11 +160,11 @@ const ReminderLead = 24 * time.Hour
 // confirmation is reminder enough). Rows another instance is reminding are
 // skipped, never waited for.
 func (s *Service) Remind(ctx context.Context, limit int) (int, error) {
-	if s.Mailer == nil {
+	if s.mailer == nil {
 		return 0, nil
 	}
 	n := 0
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		// FOR NO KEY UPDATE, not FOR UPDATE: the outbox's foreign key takes
 		// a key-share lock on these rows, which FOR UPDATE would block.
 		var ids []int64
@@ -214,14 +214,14 @@ RETURNING id`, s.now(), ReminderLead.Seconds(), limit)
 
 // MailStates returns the emails of each of the registrations, oldest first.
 func (s *Service) MailStates(ctx context.Context, rs []*Registration) (map[int64][]MailState, error) {
-	if s.Mailer == nil || len(rs) == 0 {
+	if s.mailer == nil || len(rs) == 0 {
 		return map[int64][]MailState{}, nil
 	}
 	ids := make([]int64, len(rs))
 	for i, r := range rs {
 		ids[i] = r.ID
 	}
-	m, err := s.Mailer.States(ctx, ids)
+	m, err := s.mailer.States(ctx, ids)
 	return m, apperr.Wrap(err, "mail states")
 }
 

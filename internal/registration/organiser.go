@@ -117,7 +117,7 @@ func ofEvent(ctx context.Context, q sqlx.QueryerContext, eventID, regID int64, l
 // organisers: the same transaction as a self-service cancellation (seats
 // freed, waitlist moved up, the person told).
 func (s *Service) CancelByOrganiser(ctx context.Context, eventID, regID int64) (*Registration, error) {
-	r, err := ofEvent(ctx, s.DB, eventID, regID, false)
+	r, err := ofEvent(ctx, s.db, eventID, regID, false)
 	if err == nil {
 		err = s.reveal(ctx, r)
 	}
@@ -137,7 +137,7 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 	if err != nil {
 		return nil, apperr.Wrap(err, "move up")
 	}
-	err = database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		e, err := event.LockByID(ctx, tx, eventID)
 		if err != nil {
 			return err
@@ -167,7 +167,7 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 	if err != nil {
 		return nil, apperr.Wrap(err, "move up")
 	}
-	r, err := getByID(ctx, s.DB, regID)
+	r, err := getByID(ctx, s.db, regID)
 	if err == nil {
 		k.reveal(r)
 	}
@@ -179,10 +179,10 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 // for someone who lost the first one; a pending registration gets a new
 // confirmation link.
 func (s *Service) ResendConfirmation(ctx context.Context, eventID, regID int64) error {
-	if s.Mailer == nil {
+	if s.mailer == nil {
 		return apperr.New(apperr.Unavailable, "err.mail_not_configured")
 	}
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		e, err := event.GetByID(ctx, tx, eventID)
 		if err != nil {
 			return err

@@ -286,7 +286,7 @@ func TestExistingRegistrationMailsTheAddressAtMostHourly(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	var shift atomic.Int64
-	a.Registrations.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	a.Registrations.SetClock(func() time.Time { return time.Now().Add(time.Duration(shift.Load())) })
 	a.Event(t, a.Org(t, "miso"), "fest", nil)
 	if code, _ := signUp(t, a, "fest", applicant("Vic", "victim@example.org")); code != http.StatusCreated {
 		t.Fatalf("sign-up: %d", code)

@@ -16,12 +16,12 @@ func TestRetentionErasesAnswers(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	var now time.Time
-	a.Registrations.Now = func() time.Time {
+	a.Registrations.SetClock(func() time.Time {
 		if now.IsZero() {
 			return time.Now()
 		}
 		return now
-	}
+	})
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "fest", func(in *event.Input) {
 		in.Questions = &event.Questions{{Key: "needs", Type: event.QText, Label: event.Texts{"de": "Bedarf"}, Required: true}}

@@ -87,7 +87,7 @@ WHERE id IN (
 func (s *Service) EraseExpired(ctx context.Context, retention time.Duration, limit int) (Erased, error) {
 	var out Erased
 	now := s.now()
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		var ids []int64
 		err := tx.SelectContext(ctx, &ids, `
 SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id
@@ -126,7 +126,7 @@ func erase(ctx context.Context, tx *sqlx.Tx, ids []int64, now time.Time, out *Er
 // freed, the waitlist moved up); the person is not mailed, as their address
 // is what goes.
 func (s *Service) EraseOne(ctx context.Context, eventID, regID int64) error {
-	err := database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		e, err := event.LockByID(ctx, tx, eventID)
 		if err != nil {
 			return err

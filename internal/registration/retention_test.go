@@ -17,12 +17,12 @@ func TestRetentionErasesPersonalDataAfterTheEventWithAControlledClock(t *testing
 	t.Parallel()
 	a := testapp.New(t)
 	var now time.Time
-	a.Registrations.Now = func() time.Time {
+	a.Registrations.SetClock(func() time.Time {
 		if now.IsZero() {
 			return time.Now()
 		}
 		return now
-	}
+	})
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "loccum", func(in *event.Input) {
 		in.Capacity = event.Some(2)

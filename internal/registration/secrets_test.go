@@ -35,9 +35,8 @@ const (
 
 func keyed(t *testing.T, db *sqlx.DB, key string) *testapp.App {
 	t.Helper()
-	a := testapp.OnDBWith(t, db, func(c *config.Config) { c.SecretKey = key })
-	a.Auth.Mailer = a.Mail // staff mails through the outbox, as in serve
-	return a
+	// Staff mails go through the outbox, as in serve.
+	return testapp.OnDBWith(t, db, func(c *config.Config) { c.SecretKey = key }, testapp.StaffOutbox)
 }
 
 var (
@@ -209,7 +208,7 @@ func TestADatabaseCopyWithAnotherKeyYieldsNoWorkingLink(t *testing.T) {
 		if err := db.Get(&id, `SELECT id FROM mail_outbox WHERE kind = $1 LIMIT 1`, kind); err != nil {
 			t.Fatal(err)
 		}
-		if m, err := thief.Mail.Render(ctx, id); err == nil {
+		if m, err := thief.Outbox.Render(ctx, id); err == nil {
 			t.Errorf("the %s mail opened with another key:\n%s", kind, m.Text)
 		}
 	}
@@ -254,7 +253,7 @@ SELECT 'm1@x', 'confirmed', 'de', 'ayse@example.org', 'Ayşe', r.id, r.event_id,
 	if err := database.Migrate(ctx, db.DB); err != nil {
 		t.Fatalf("migrate up: %v", err)
 	}
-	src := &secret.Source{DB: db, SecretKey: testKey}
+	src := secret.New(db, testKey)
 	if n, err := registration.UpgradeSecrets(ctx, db, src); err != nil || n != 1 {
 		t.Fatalf("upgrade: %d registrations, %v", n, err)
 	}

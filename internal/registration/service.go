@@ -15,42 +15,74 @@ import (
 
 // Service runs sign-ups, cancellations and the waitlist.
 type Service struct {
-	DB *sqlx.DB
-	// Mailer writes the emails each change causes in the change's own
+	db *sqlx.DB
+	// mailer writes the emails each change causes in the change's own
 	// transaction; nil sends none.
-	Mailer Mailer
-	Now    func() time.Time
-	// Hold is how long a pending registration waits for its confirmation
+	mailer Mailer
+	// clock is the clock (tests move it with SetClock); nil is time.Now.
+	clock func() time.Time
+	// holdFor is how long a pending registration waits for its confirmation
 	// link before it expires (HOLD_HOURS); 0 means DefaultHold.
-	Hold time.Duration
-	// NoBatch makes every sign-up a transaction of its own: the baseline
+	holdFor time.Duration
+	// noBatch makes every sign-up a transaction of its own: the baseline
 	// of the benchmarks.
-	NoBatch bool
-	// Secrets derives manage tokens and ticket codes (tokens.go); nil
+	noBatch bool
+	// secrets derives manage tokens and ticket codes (tokens.go); nil
 	// uses the secret generated into the database (development, tests).
-	Secrets *secret.Source
+	secrets *secret.Source
 
 	srcOnce sync.Once
 	engOnce sync.Once
 	eng     *signups // the group commit (batch.go), made on first use
 }
 
+// Options are what a Service is built from (New).
+type Options struct {
+	DB *sqlx.DB
+	// Mailer writes the emails each change causes; nil sends none (the
+	// command line and the demo).
+	Mailer Mailer
+	// Hold is HOLD_HOURS; 0 means DefaultHold.
+	Hold time.Duration
+	// Secrets derives manage tokens and ticket codes; nil uses the secret
+	// generated into the database.
+	Secrets *secret.Source
+	// Now is the clock; nil is time.Now. Tests that move it later use
+	// SetClock.
+	Now func() time.Time
+	// NoBatch makes every sign-up a transaction of its own (benchmarks).
+	NoBatch bool
+}
+
+// New builds the registration service.
+func New(o Options) *Service {
+	return &Service{db: o.DB, mailer: o.Mailer, holdFor: o.Hold, secrets: o.Secrets, clock: o.Now, noBatch: o.NoBatch}
+}
+
 // DefaultHold is how long a pending registration is held by default.
 const DefaultHold = 24 * time.Hour
 
 func (s *Service) hold() time.Duration {
-	if s.Hold > 0 {
-		return s.Hold
+	if s.holdFor > 0 {
+		return s.holdFor
 	}
 	return DefaultHold
 }
 
 func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+	if s.clock != nil {
+		return s.clock()
 	}
 	return time.Now()
 }
+
+// Now is the service's clock: time.Now unless a test set another.
+func (s *Service) Now() time.Time { return s.now() }
+
+// SetClock replaces the service's clock, for tests that move time on a
+// running app (a hold expiring, an event day beginning); call it before the
+// requests it should affect.
+func (s *Service) SetClock(now func() time.Time) { s.clock = now }
 
 // Result is the answer to a sign-up.
 type Result struct {
@@ -86,7 +118,7 @@ func (s *Service) SignUp(ctx context.Context, slug string, in SignupInput) (*Res
 	if len(f) > 0 {
 		// Bad input never takes the event's lock; it is answered from a plain
 		// read so that an unknown event is still a 404 whatever the body.
-		e, err := event.BySlug(ctx, s.DB, slug)
+		e, err := event.BySlug(ctx, s.db, slug)
 		if err != nil {
 			return nil, apperr.Wrap(err, "sign up")
 		}
@@ -186,12 +218,12 @@ func releaseSeats(ctx context.Context, tx *sqlx.Tx, e *event.Event, r *Registrat
 // transaction, confirms the waitlisted parties that now fit. Cancelling twice
 // is harmless.
 func (s *Service) Cancel(ctx context.Context, token string) (*Registration, error) {
-	eventID, err := eventIDByToken(ctx, s.DB, token)
+	eventID, err := eventIDByToken(ctx, s.db, token)
 	if err != nil {
 		return nil, apperr.Wrap(err, "cancel")
 	}
 	var regID int64
-	err = database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		e, err := event.LockByID(ctx, tx, eventID)
 		if err != nil {
 			return err
@@ -221,7 +253,7 @@ func (s *Service) Cancel(ctx context.Context, token string) (*Registration, erro
 	if err != nil {
 		return nil, apperr.Wrap(err, "cancel")
 	}
-	r, err := getByID(ctx, s.DB, regID)
+	r, err := getByID(ctx, s.db, regID)
 	if err == nil {
 		err = s.reveal(ctx, r)
 	}
@@ -272,7 +304,7 @@ func (s *Service) promote(ctx context.Context, tx *sqlx.Tx, e *event.Event) erro
 
 // ByToken returns the registration behind a manage token.
 func (s *Service) ByToken(ctx context.Context, token string) (*Registration, error) {
-	r, err := getByToken(ctx, s.DB, token)
+	r, err := getByToken(ctx, s.db, token)
 	if err == nil {
 		err = s.reveal(ctx, r)
 	}
@@ -281,7 +313,7 @@ func (s *Service) ByToken(ctx context.Context, token string) (*Registration, err
 
 // ByTicket returns the registration and ticket behind a ticket code.
 func (s *Service) ByTicket(ctx context.Context, code string) (*Registration, *Ticket, error) {
-	r, t, err := ticketByCode(ctx, s.DB, code)
+	r, t, err := ticketByCode(ctx, s.db, code)
 	if err == nil {
 		err = s.reveal(ctx, r)
 	}
@@ -301,7 +333,7 @@ func (s *Service) ByTicket(ctx context.Context, code string) (*Registration, *Ti
 // member's number never shows the presenting organisation another
 // organisation's member's address.
 func (s *Service) ListForEvent(ctx context.Context, eventID int64) ([]*Registration, error) {
-	rs, err := listByEvent(ctx, s.DB, eventID)
+	rs, err := listByEvent(ctx, s.db, eventID)
 	if err == nil {
 		err = s.reveal(ctx, rs...)
 	}
@@ -314,3 +346,6 @@ func (s *Service) ListForEvent(ctx context.Context, eventID int64) ([]*Registrat
 	}
 	return rs, apperr.Wrap(err, "list registrations")
 }
+
+// MailEnabled says whether changes write emails (the app wired an outbox).
+func (s *Service) MailEnabled() bool { return s.mailer != nil }

@@ -276,7 +276,7 @@ func (s *Service) Stats(ctx context.Context, orgID int64, r StatsRange) (*Stats,
 		AsksAge      bool      `db:"asks_age"`
 		Timezone     string    `db:"timezone"`
 	}
-	err = s.DB.SelectContext(ctx, &evs, `
+	err = s.db.SelectContext(ctx, &evs, `
 SELECT e.id, e.slug, o.slug AS org, COALESCE(e.title->>e.default_lang, '') AS title, e.default_lang,
        e.starts_at, e.timezone, e.waitlist_peak, (e.min_age IS NOT NULL OR e.max_age IS NOT NULL) AS asks_age
 FROM events e JOIN organisations o ON o.id = e.org_id
@@ -305,7 +305,7 @@ LIMIT 5000`, orgID, from.Format(time.DateOnly), to.Format(time.DateOnly))
 		}
 		byID[e.ID] = ef
 	}
-	rows, err := s.DB.QueryxContext(ctx, `
+	rows, err := s.db.QueryxContext(ctx, `
 SELECT r.event_id, r.lang, COALESCE(r.age_band, '') AS age_band, r.member, r.walk_in,
        (r.status = 'confirmed' OR r.released_at IS NOT NULL) AS had_place,
        count(*) AS n, sum(r.party_size) AS persons, COALESCE(sum(t.n), 0) AS checked_in

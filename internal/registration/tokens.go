@@ -46,11 +46,11 @@ func loadKeys(ctx context.Context, src *secret.Source) (keys, error) {
 // SECRET_KEY's stand-in from the database (development, tests).
 func (s *Service) source() *secret.Source {
 	s.srcOnce.Do(func() {
-		if s.Secrets == nil {
-			s.Secrets = &secret.Source{DB: s.DB}
+		if s.secrets == nil {
+			s.secrets = secret.New(s.db, "")
 		}
 	})
-	return s.Secrets
+	return s.secrets
 }
 
 func (s *Service) keys(ctx context.Context) (keys, error) {

@@ -74,7 +74,7 @@ func (s *Service) WalkIn(ctx context.Context, eventID int64, in WalkInInput, by 
 		return nil, apperr.Wrap(err, "walk-in")
 	}
 	var r *Registration
-	err = database.WithTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		e, err := event.LockByID(ctx, tx, eventID)
 		if err != nil {
 			return err

@@ -46,13 +46,17 @@ const generatedName = "calendar_feeds"
 // link needs, and `serve` refuses an https BASE_URL without SECRET_KEY).
 // The zero value with DB set works; it loads the secret once.
 type Source struct {
-	DB        *sqlx.DB
-	SecretKey string
+	db        *sqlx.DB
+	secretKey string
 
 	mu   sync.Mutex
 	root []byte
 	keys map[string][]byte
 }
+
+// New is the source of db's installation, keyed by SECRET_KEY (empty: the
+// secret generated into the database).
+func New(db *sqlx.DB, secretKey string) *Source { return &Source{db: db, secretKey: secretKey} }
 
 // Root returns the installation's secret.
 func (s *Source) Root(ctx context.Context) ([]byte, error) {
@@ -65,18 +69,18 @@ func (s *Source) rootLocked(ctx context.Context) ([]byte, error) {
 	if s.root != nil {
 		return s.root, nil
 	}
-	if s.SecretKey != "" {
-		s.root = []byte(s.SecretKey)
+	if s.secretKey != "" {
+		s.root = []byte(s.secretKey)
 		return s.root, nil
 	}
 	fresh := make([]byte, 32)
 	_, _ = rand.Read(fresh)
-	if _, err := s.DB.ExecContext(ctx, `
+	if _, err := s.db.ExecContext(ctx, `
 INSERT INTO app_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, generatedName, fresh); err != nil {
 		return nil, fmt.Errorf("store generated secret: %w", err)
 	}
 	var root []byte
-	if err := s.DB.GetContext(ctx, &root, `SELECT value FROM app_secrets WHERE name = $1`, generatedName); err != nil {
+	if err := s.db.GetContext(ctx, &root, `SELECT value FROM app_secrets WHERE name = $1`, generatedName); err != nil {
 		return nil, fmt.Errorf("read generated secret: %w", err)
 	}
 	s.root = root

@@ -22,7 +22,7 @@ func (a *App) Sender(t testing.TB, srv *mailtest.Server) *mail.Sender {
 	if srv != nil {
 		cfg.SMTP = &config.SMTP{Host: srv.Host, Port: srv.Port, TLS: config.TLSNone}
 	}
-	s := mail.NewSender(a.DB, a.Mail, &cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	s := mail.NewSender(a.DB, a.Outbox, &cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	s.Poll, s.Backoff, s.MaxBackoff, s.ConnBackoffMax = 20*time.Millisecond, 50*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
 	s.Timeout, s.RemindEvery = 5*time.Second, 20*time.Millisecond
 	s.Remind = func(ctx context.Context) error {

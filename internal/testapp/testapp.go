@@ -17,61 +17,47 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/postgresstore"
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
 
-	"treffpunkt/internal/audit"
-	"treffpunkt/internal/auth"
-	"treffpunkt/internal/cache"
-	"treffpunkt/internal/calendar"
-	"treffpunkt/internal/checkin"
+	"treffpunkt/internal/app"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
-	"treffpunkt/internal/i18n"
-	"treffpunkt/internal/mail"
-	"treffpunkt/internal/member"
-	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
-	"treffpunkt/internal/registration"
-	"treffpunkt/internal/secret"
 	"treffpunkt/internal/testdb"
 	"treffpunkt/internal/testutil"
-	"treffpunkt/internal/web"
-	webfs "treffpunkt/web"
 )
 
-// App is one running instance.
+// App is one running instance: the app (internal/app) on a test database,
+// served over real HTTP.
 type App struct {
-	DB            *sqlx.DB
-	DBURL         string
-	URL           string // the test server's base URL
-	Server        *httptest.Server
-	Config        *config.Config
-	Orgs          *org.Service
-	Events        *event.Service
-	Registrations *registration.Service
-	Auth          *auth.Service
-	// Mail is the outbox every change writes to; StartMail sends it.
-	Mail *mail.Outbox
-	// Members holds member lists; StaffMail records the emails to staff
-	// (password links, invitations).
-	Members   *member.Service
+	*app.App
+	DBURL  string
+	URL    string // the test server's base URL
+	Server *httptest.Server
+	// StaffMail records the emails to staff (password links,
+	// invitations).
 	StaffMail *StaffMailRecorder
-	// Checkins is the door's service; tests may set its clock.
-	Checkins *checkin.Service
-	// Metrics is what /metrics serves.
-	Metrics *metrics.Metrics
-	// Changes keeps the instance's caches fresh (internal/cache).
-	Changes *cache.Watcher
-	// Logs is the router's log; CaptureLogs keeps it.
+	// Logs is the app's log; CaptureLogs keeps it.
 	Logs *Logs
 }
 
+// Option changes how the app is built, for the few tests that need it.
+type Option func(*app.Options)
+
+// StaffOutbox sends staff emails (password links, invitations) through the
+// app's outbox, as treffpunkt serve does, rather than the StaffMail
+// recorder: for tests of the mail itself.
+func StaffOutbox(o *app.Options) { o.StaffMailer = nil }
+
+// OnePerTx makes every sign-up a transaction of its own, the baseline of
+// the benchmarks.
+func OnePerTx(o *app.Options) { o.NoBatch = true }
+
 // New starts an app on a fresh database.
-func New(t testing.TB) *App {
+func New(t testing.TB, opts ...Option) *App {
 	db, dbURL := testdb.NewWithURL(t)
-	a := OnDB(t, db)
+	a := OnDBWith(t, db, nil, opts...)
 	a.DBURL = dbURL
 	return a
 }
@@ -98,52 +84,42 @@ func OnDB(t testing.TB, db *sqlx.DB) *App {
 	return OnDBWith(t, db, nil)
 }
 
-// OnDBWith is OnDB with a chance to change the configuration first.
-func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config)) *App {
+// OnDBWith is OnDB with a chance to change the configuration first, and
+// options.
+func OnDBWith(t testing.TB, db *sqlx.DB, configure func(*config.Config), opts ...Option) *App {
 	t.Helper()
-	a := &App{DB: db, Logs: &Logs{}}
+	a := &App{Logs: &Logs{}}
 	srv := httptest.NewUnstartedServer(nil)
 	a.URL = "http://" + srv.Listener.Addr().String()
-	a.Config = &config.Config{
+	cfg := &config.Config{
 		BaseURL: a.URL, ListenAddr: srv.Listener.Addr().String(), DefaultLang: "de",
 		RetentionDays: 90, SignupRatePerIP: 0, MailFrom: "Treffpunkt <noreply@example.org>",
 	}
 	if configure != nil {
-		configure(a.Config)
+		configure(cfg)
 	}
-	// The instance's caches, kept fresh by a change listener of its own,
-	// as in treffpunkt serve; the app is returned once they are on.
-	a.Changes = cache.NewWatcher(testdb.URLOf(t, db), slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	t.Cleanup(a.Changes.Start())
-	testutil.Eventually(t, 10*time.Second, a.Changes.Live, "testapp: the change listener to start")
-	secrets := &secret.Source{DB: db, SecretKey: a.Config.SecretKey}
-	a.Registrations = &registration.Service{DB: db, Secrets: secrets}
-	a.Events = &event.Service{DB: db, SeatsFreed: a.Registrations.Promote}
-	a.Orgs = &org.Service{DB: db}
+	cfg.DatabaseURL = testdb.URLOf(t, db)
 	a.StaffMail = &StaffMailRecorder{db: db}
-	a.Auth = &auth.Service{DB: db, BaseURL: a.URL, Mailer: a.StaffMail, PasswordCost: bcrypt.MinCost, Changes: a.Changes}
-	a.Members = &member.Service{DB: db}
-	a.Checkins = &checkin.Service{DB: db, Changes: a.Changes, Secrets: secrets}
-	cat, err := i18n.Load(webfs.FS, a.Config.DefaultLang)
+	// The app as treffpunkt serve builds it (internal/app), except that
+	// staff emails are recorded and passwords hash fast.
+	o := app.Options{
+		Log:  slog.New(slog.NewJSONHandler(a.Logs, nil)),
+		Mail: true, Watch: true,
+		StaffMailer: a.StaffMail, PasswordCost: bcrypt.MinCost,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	built, err := app.New(cfg, db, o)
 	if err != nil {
-		t.Fatalf("catalogue: %v", err)
+		t.Fatalf("app: %v", err)
 	}
-	if a.Mail, err = mail.NewOutbox(db, a.Config, cat); err != nil {
-		t.Fatalf("mail outbox: %v", err)
-	}
-	a.Registrations.Mailer = a.Mail
-	a.Events.Changed = a.Registrations.EventChanged
-	a.Metrics = metrics.New(db.DB)
-	a.Metrics.Caches(a.Changes)
-	h, err := web.NewRouter(web.Deps{
-		Config: a.Config, Log: slog.New(slog.NewJSONHandler(a.Logs, nil)), Catalogue: cat,
-		Events: a.Events, Registrations: a.Registrations, Orgs: a.Orgs, Auth: a.Auth,
-		Members: a.Members, Checkins: a.Checkins, SessionStore: postgresstore.NewWithCleanupInterval(db.DB, 0),
-		Calendar: &calendar.Service{DB: db, Catalogue: cat, BaseURL: a.Config.BaseURL, DefaultLang: a.Config.DefaultLang, SecretKey: a.Config.SecretKey},
-		Ready:    db.PingContext,
-		Metrics:  a.Metrics,
-		Audit:    &audit.Log{DB: db},
-	})
+	a.App = built
+	// The instance's caches are kept fresh by a change listener of its
+	// own, as in treffpunkt serve; the app is returned once it is on.
+	t.Cleanup(a.Start())
+	testutil.Eventually(t, 10*time.Second, a.Changes.Live, "testapp: the change listener to start")
+	h, err := a.Handler()
 	if err != nil {
 		t.Fatalf("router: %v", err)
 	}

@@ -109,7 +109,7 @@ func TestFormMembersOnlyBranches(t *testing.T) {
 	if err := a.DB.Get(&id, `SELECT id FROM mail_outbox WHERE recipient = 'bert@listed.example'`); err != nil {
 		t.Fatal(err)
 	}
-	if m, err := a.Mail.Render(context.Background(), id); err != nil {
+	if m, err := a.Outbox.Render(context.Background(), id); err != nil {
 		t.Fatal(err)
 	} else {
 		body = m.Text
@@ -230,7 +230,7 @@ func mailBody(t *testing.T, a *testapp.App, kind, to string) string {
 	if err := a.DB.Get(&id, `SELECT id FROM mail_outbox WHERE kind = $1 AND recipient = $2 ORDER BY id DESC LIMIT 1`, kind, to); err != nil {
 		t.Fatalf("no %s mail to %s: %v", kind, to, err)
 	}
-	m, err := a.Mail.Render(context.Background(), id)
+	m, err := a.Outbox.Render(context.Background(), id)
 	if err != nil {
 		t.Fatalf("render %s mail to %s: %v", kind, to, err)
 	}
@@ -243,7 +243,7 @@ func TestFormHoldExpiryReleasesSeatsAndPromotesWaitlist(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	var shift atomic.Int64
-	a.Registrations.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
+	a.Registrations.SetClock(func() time.Time { return time.Now().Add(time.Duration(shift.Load())) })
 	membersOnlyEventWith(t, a, func(in *event.Input) { in.Capacity = event.Some(1) })
 	if resp, _ := formSignup(t, a, "ag", url.Values{"name": {"Anna"}, "email": {"anna@example.org"}}); resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("Anna: %d", resp.StatusCode)
@@ -352,12 +352,12 @@ func TestFormRetentionWithAControlledClock(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
 	var now time.Time
-	a.Registrations.Now = func() time.Time {
+	a.Registrations.SetClock(func() time.Time {
 		if now.IsZero() {
 			return time.Now()
 		}
 		return now
-	}
+	})
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "loccum", func(in *event.Input) { in.MinAge = event.Some(17) })
 	if _, page := a.Browser(t).Get("/events/loccum"); !strings.Contains(page, "90 Tage nach der Veranstaltung automatisch gelöscht") {

@@ -100,7 +100,7 @@ func (s *server) renderAttendees(c *gin.Context, status int, e *event.Event, f r
 		adminFrame: frame(c, "events"), Event: e, Title: title,
 		When:  l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
 		Query: f.Query, Status: f.Status, Counts: list.Counts, All: list.All,
-		MailEnabled: s.Registrations.Mailer != nil, Problem: problem,
+		MailEnabled: s.Registrations.MailEnabled(), Problem: problem,
 	}
 	for _, st := range registration.Statuses {
 		p.Statuses = append(p.Statuses, option{st, l.T("reg.status."+st, nil)})

@@ -14,11 +14,12 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/audit"
 	"treffpunkt/internal/checkin"
+	"treffpunkt/internal/httpcode"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/member"
 )
 
-// maxUploadBytes bounds a member list upload (web form or API): about
+// maxUploadBytes bounds a member list upload (the API allows the same): about
 // 50,000 members.
 const maxUploadBytes = 4 << 20
 
@@ -26,15 +27,14 @@ const maxUploadBytes = 4 << 20
 // larger than the forms and JSON bodies everything else takes.
 func bodyLimit(r *http.Request) int64 {
 	p := r.URL.Path
-	if (r.Method == http.MethodPost || r.Method == http.MethodPut) && strings.HasSuffix(p, "/members") &&
-		(strings.HasPrefix(p, "/admin/orgs/") || strings.HasPrefix(p, "/api/v1/orgs/")) {
+	if (r.Method == http.MethodPost || r.Method == http.MethodPut) && strings.HasSuffix(p, "/members") && strings.HasPrefix(p, "/admin/orgs/") {
 		return maxUploadBytes
 	}
 	// Camera frames for the server-side QR decoder (docs/checkin.md).
-	if r.Method == http.MethodPost && (p == "/api/v1/checkin/decode" || strings.HasPrefix(p, "/checkin/events/") && strings.HasSuffix(p, "/decode")) {
+	if r.Method == http.MethodPost && strings.HasPrefix(p, "/checkin/events/") && strings.HasSuffix(p, "/decode") {
 		return checkin.MaxFrameBytes
 	}
-	return maxBodyBytes
+	return httpcode.MaxBodyBytes
 }
 
 // membersShown bounds the list on the page; the search finds the rest.

@@ -73,9 +73,9 @@ func checkinEvent(c *gin.Context) *checkin.Event {
 func (s *server) checkinJSONError(c *gin.Context, err error) {
 	ae := apperr.From(err)
 	if ae.Code == apperr.Internal {
-		s.Log.Error("internal error", "request_id", c.GetString(ctxRequestID), "route", c.FullPath(), "error", ae.Error())
+		s.Log.Error("internal error", "request_id", c.GetString(httpcode.CtxRequestID), "route", c.FullPath(), "error", ae.Error())
 	}
-	c.JSON(httpcode.Of(ae), errorJSON(localizer(c), ae))
+	c.JSON(httpcode.Of(ae), httpcode.ErrorJSON(localizer(c), ae))
 }
 
 // checkinFile serves a file of the scanner app from web/static/checkin

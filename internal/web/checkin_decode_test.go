@@ -94,7 +94,7 @@ func TestCameraFrameDecodesToTheTicketCode(t *testing.T) {
 	a := testapp.New(t)
 	o := a.Org(t, "a")
 	ev := a.Event(t, o, "fest", nil)
-	a.Checkins.Now = func() time.Time { return ev.StartsAt.Add(time.Hour) }
+	a.Checkins.SetClock(func() time.Time { return ev.StartsAt.Add(time.Hour) })
 	code := a.Signed(t, "fest", "Ayşe Yılmaz", 1).Tickets[0].Code
 	frame := cameraFrame(t, "https://treffpunkt.example/t/"+code)
 
@@ -190,7 +190,7 @@ func TestBrowserCameraWithoutBarcodeDetectorChecksIn(t *testing.T) {
 	a := testapp.New(t)
 	o := a.Org(t, "a")
 	ev := a.Event(t, o, "fest", nil)
-	a.Checkins.Now = func() time.Time { return ev.StartsAt.Add(time.Hour) }
+	a.Checkins.SetClock(func() time.Time { return ev.StartsAt.Add(time.Hour) })
 	code := a.Signed(t, "fest", "Ayşe Yılmaz", 1).Tickets[0].Code
 	a.Staff(t, o, "door@a.example", auth.Door, false)
 	frame := cameraFrame(t, a.URL+"/t/"+code)

@@ -153,7 +153,7 @@ func TestCheckinAppFilesHaveTheirTypes(t *testing.T) {
 func TestTicketPageOffersCheckInToDoorStaff(t *testing.T) {
 	t.Parallel()
 	w := admNewWorld(t)
-	w.Checkins.Now = func() time.Time { return w.A.Event.StartsAt.Add(time.Hour) }
+	w.Checkins.SetClock(func() time.Time { return w.A.Event.StartsAt.Add(time.Hour) })
 	p := "/t/" + w.A.Confirmed.Tickets[0].Code
 	for name, c := range map[string]*admClient{"anonymous": w.client(""), "door of B": w.client(w.B.Door)} {
 		if _, body := c.Get(p); strings.Contains(body, `id="ticket-checkin"`) {
@@ -188,7 +188,7 @@ func TestBrowserDoorScanGreenThenAmber(t *testing.T) {
 	})
 	code := a.Signed(t, ev.Slug, "Ayşe Yılmaz", 1).Tickets[0].Code
 	a.Staff(t, o, "door@miso.example", auth.Door, false)
-	a.Checkins.Now = func() time.Time { return ev.StartsAt.Add(time.Hour) }
+	a.Checkins.SetClock(func() time.Time { return ev.StartsAt.Add(time.Hour) })
 	ctx := newBrowser(t)
 	must := func(step string, err error) {
 		t.Helper()

@@ -148,11 +148,11 @@ func (s *server) register(c *gin.Context) {
 	if in.Lang == "" {
 		in.Lang = localizer(c).Lang
 	}
-	if !s.allowSignupEmail(c, in.Email) {
+	if !s.Limits.AllowSignupEmail(c, in.Email) {
 		s.Metrics.SignUp(metrics.SignupRefused, apperr.RateLimited)
 		return
 	}
-	if !s.allowMemberNumber(c, in.MemberNumber) {
+	if !s.Limits.AllowMemberNumber(c, in.MemberNumber) {
 		s.Metrics.SignUp(metrics.SignupRefused, apperr.RateLimited)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/calendar"
+	"treffpunkt/internal/httpcode"
 )
 
 // The calendar feeds of DESIGN.md: /calendar.ics, /orgs/{org}/calendar.ics,
@@ -93,7 +94,7 @@ func (s *server) personalFeed(c *gin.Context) {
 	token, ok := strings.CutSuffix(c.Param("token"), ".ics")
 	lang := c.Query("lang")
 	if !ok {
-		_ = c.Error(notFound())
+		_ = c.Error(httpcode.NotFound())
 		return
 	}
 	if err := calendar.CheckQuery("", lang); err != nil {

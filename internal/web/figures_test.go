@@ -28,7 +28,7 @@ func TestDoorPageWalkInForm(t *testing.T) {
 		two := 2
 		in.MaxPartySize = &two
 	})
-	a.Registrations.Now = func() time.Time { return ev.StartsAt.Add(time.Hour) }
+	a.Registrations.SetClock(func() time.Time { return ev.StartsAt.Add(time.Hour) })
 	b := a.LoggedIn(t, a.Staff(t, o, "door@miso.example", auth.Door, false))
 	const page = "/checkin/events/fest"
 	code, body := b.Get(page)

@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"strings"
+
+	"treffpunkt/internal/httpcode"
 )
 
 // pageCSP is the Content-Security-Policy of every page: scripts, styles,
@@ -14,15 +16,13 @@ const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-sr
 	"font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; " +
 	"object-src 'none'; base-uri 'none'; form-action 'self'; "
 
-// apiCSP is for JSON answers, which nothing should render or frame.
-const apiCSP = "default-src 'none'; frame-ancestors 'none'"
-
 // secretPaths carry a secret in the URL (manage token, ticket code, email
 // confirmation, personal feed, password link).
 var secretPaths = []string{"/r/", "/t/", "/confirm/", "/feeds/", "/login/reset/"}
 
-// securityHeaders sets the headers every answer carries, before anything
-// else runs, so that error pages, static files and the API get them too.
+// securityHeaders sets the headers every page carries, before anything
+// else runs, so that error pages and static files get them too (the API
+// sets its own, api/headers.go).
 //
 //   - frame-ancestors 'none' (and X-Frame-Options: DENY), except under
 //     /embed/, which member websites in FRAME_ANCESTORS may frame.
@@ -41,16 +41,12 @@ func (s *server) securityHeaders(h http.Handler) http.Handler {
 		hd := w.Header()
 		path := r.URL.Path
 		switch {
-		case strings.HasPrefix(path, "/api/"):
-			hd.Set("Content-Security-Policy", apiCSP)
-			hd.Set("X-Frame-Options", "DENY")
 		case strings.HasPrefix(path, "/embed/"):
 			hd.Set("Content-Security-Policy", pageCSP+embedAncestors)
 		default:
 			hd.Set("Content-Security-Policy", pageCSP+"frame-ancestors 'none'")
 			hd.Set("X-Frame-Options", "DENY")
 		}
-		hd.Set("X-Content-Type-Options", "nosniff")
 		referrer := "strict-origin-when-cross-origin"
 		for _, p := range secretPaths {
 			if strings.HasPrefix(path, p) {
@@ -59,11 +55,7 @@ func (s *server) securityHeaders(h http.Handler) http.Handler {
 			}
 		}
 		hd.Set("Referrer-Policy", referrer)
-		hd.Set("Permissions-Policy", "camera=(self), microphone=(), geolocation=(), payment=()")
-		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if https {
-			hd.Set("Strict-Transport-Security", "max-age=31536000")
-		}
+		httpcode.CommonHeaders(hd, https)
 		h.ServeHTTP(w, r)
 	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/httpcode"
 	"treffpunkt/internal/text"
 )
 
@@ -144,7 +145,7 @@ func (s *server) emailTooLong(c *gin.Context, p *loginPage, email string) bool {
 // allowAttempt takes one attempt from the login throttle; when it is spent
 // it sets Retry-After and says no.
 func (s *server) allowAttempt(c *gin.Context, email string) bool {
-	ok, wait := s.throttle.Allow(email, clientKey(c), time.Now())
+	ok, wait := s.throttle.Allow(email, httpcode.ClientKey(c), time.Now())
 	if !ok {
 		s.Metrics.RateLimited("login")
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))

@@ -11,7 +11,7 @@ import (
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/auth"
-	"treffpunkt/internal/database"
+	"treffpunkt/internal/httpcode"
 )
 
 // Staff sessions are server-side (scs with its PostgreSQL store, table
@@ -146,9 +146,9 @@ func (s *server) popFlash(c *gin.Context) string {
 // sessionError answers when the session store fails (the database is
 // down): an error page rather than scs's bare 500.
 func (s *server) sessionError(w http.ResponseWriter, r *http.Request, err error) {
-	if database.Unavailable(err) {
+	if s.Unavailable != nil && s.Unavailable(err) {
 		s.Log.Warn("session store: database unavailable", "error", err.Error())
-		w.Header().Set("Retry-After", retryAfter)
+		w.Header().Set("Retry-After", httpcode.RetryAfter)
 		s.renderPlainError(w, r, http.StatusServiceUnavailable, "err.unavailable")
 		return
 	}

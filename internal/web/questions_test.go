@@ -371,7 +371,7 @@ func TestBrowserDoorShowsDoorAnswers(t *testing.T) {
 	}
 	code := res.Registration.Tickets[0].Code
 	a.Staff(t, o, "door@miso.example", auth.Door, false)
-	a.Checkins.Now = func() time.Time { return ev.StartsAt.Add(time.Hour) }
+	a.Checkins.SetClock(func() time.Time { return ev.StartsAt.Add(time.Hour) })
 	ctx := newBrowser(t)
 	must := func(step string, err error) {
 		t.Helper()

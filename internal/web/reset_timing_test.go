@@ -24,10 +24,10 @@ import (
 // waits until the previous one's work is done, as an attacker probing at
 // leisure would see them; a noisy machine gets three tries.
 func TestPasswordResetAnswerTakesAsLongForUnknownAddresses(t *testing.T) {
+	// The outbox serve uses: the mail is rendered.
 	a := testapp.OnDBWith(t, testdb.New(t), func(c *config.Config) {
 		c.LoginAttemptsPerAccount, c.LoginAttemptsPerIP = 1000, 1000
-	})
-	a.Auth.Mailer = a.Mail // the outbox serve uses: the mail is rendered
+	}, testapp.StaffOutbox)
 	known := a.Staff(t, a.Org(t, "a"), "organiser@a.example", auth.Organiser, false)
 	b := a.Browser(t)
 	_, page := b.Get("/login/reset")

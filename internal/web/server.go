@@ -1,6 +1,6 @@
-// Package web is the HTTP side of Treffpunkt: the Gin router, the
-// middleware every request passes, and the server-rendered pages. The JSON
-// API (package api) is mounted on the same router.
+// Package web is the pages' face of Treffpunkt: its Gin router, the
+// middleware every page passes, and the server-rendered pages. The JSON
+// API (package api) stands beside it; the app mounts both (internal/app).
 package web
 
 import (
@@ -13,13 +13,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 	"github.com/justinas/nosurf"
 
-	"treffpunkt/internal/api"
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/audit"
 	"treffpunkt/internal/auth"
@@ -27,11 +25,11 @@ import (
 	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/httpcode"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/member"
 	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
-	"treffpunkt/internal/ratelimit"
 	"treffpunkt/internal/registration"
 	"treffpunkt/web"
 )
@@ -58,6 +56,13 @@ type Deps struct {
 	Metrics *metrics.Metrics
 	// Audit is the log of staff actions; nil records nothing (tools).
 	Audit *audit.Log
+	// Limits are the sign-up limits shared with the API; nil makes a set of
+	// the page's own.
+	Limits *httpcode.Limits
+	// Unavailable tells an error from a database that cannot be reached
+	// (the app passes the database's test): such a request is answered 503
+	// "unavailable" rather than 500.
+	Unavailable func(error) bool
 }
 
 type server struct {
@@ -65,22 +70,15 @@ type server struct {
 	pages    map[string]*template.Template
 	sessions *scs.SessionManager
 	throttle *auth.LoginThrottle
-	// signupEmail is SIGNUP_RATE_PER_EMAIL, shared by form and API.
-	signupEmail *ratelimit.Keyed
-	// memberNumbers is MEMBER_NUMBER_RATE_PER_IP, shared by form and API.
-	memberNumbers *ratelimit.Keyed
-	embed         embedKeys
+	embed    embedKeys
 	// routes are the router's patterns, for logs written before Gin has
 	// matched a request (the CSRF check).
 	routes gin.RoutesInfo
 }
 
-// maxBodyBytes bounds every request body; sign-up forms and API calls are a
-// few hundred bytes.
-const maxBodyBytes = 64 << 10
-
-// NewRouter builds the whole HTTP handler: pages, API, static files, health.
-func NewRouter(d Deps) (http.Handler, error) {
+// New builds the pages' face: pages, static files, feeds, health and
+// metrics. The app mounts it beside the API.
+func New(d Deps) (*Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	s := &server{Deps: d}
 	var err error
@@ -108,12 +106,14 @@ func NewRouter(d Deps) (http.Handler, error) {
 	if s.Metrics == nil {
 		s.Metrics = metrics.New(nil)
 	}
-	s.signupEmail = ratelimit.New(d.Config.SignupRatePerEmail, time.Hour)
-	s.memberNumbers = ratelimit.New(d.Config.MemberNumberRatePerIP, time.Hour)
+	if s.Limits == nil {
+		s.Limits = httpcode.NewLimits(d.Config, s.Metrics)
+	}
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID, s.logRequests, s.observe, s.recoverPanics, s.language, s.renderErrors, s.validInput, s.currentUser)
+	r.Use(httpcode.RequestID, httpcode.LogRequests(s.Log), httpcode.Observe(s.Metrics), httpcode.Recover(s.Log, s.writeError),
+		s.language, s.renderErrors, httpcode.ValidInput, s.currentUser)
 
 	static, err := fs.Sub(web.FS, "static")
 	if err != nil {
@@ -127,7 +127,7 @@ func NewRouter(d Deps) (http.Handler, error) {
 	if err := r.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
 		return nil, err
 	}
-	signupLimit := s.limitSignups()
+	signupLimit := s.Limits.Signups()
 
 	r.GET("/", s.home)
 	r.GET("/orgs/:org", s.orgPage)
@@ -152,30 +152,15 @@ func NewRouter(d Deps) (http.Handler, error) {
 	s.checkinRoutes(r)
 	s.embedRoutes(r, signupLimit)
 
-	api.Register(r.Group("/api/v1"), api.Deps{
-		Config:        d.Config,
-		Events:        d.Events,
-		Registrations: d.Registrations,
-		Orgs:          d.Orgs,
-		Auth:          d.Auth,
-		Members:       d.Members,
-		Checkins:      d.Checkins,
-		SignupLimit:   signupLimit,
-		EmailLimit:    s.allowSignupEmail,
-		NumberLimit:   s.allowMemberNumber,
-		Metrics:       s.Metrics,
-		Audit:         d.Audit,
-	})
-
-	r.NoRoute(func(c *gin.Context) { _ = c.Error(notFound()) })
-	r.NoMethod(func(c *gin.Context) { _ = c.Error(methodNotAllowed()) })
+	r.NoRoute(func(c *gin.Context) { _ = c.Error(httpcode.NotFound()) })
+	r.NoMethod(func(c *gin.Context) { _ = c.Error(httpcode.MethodNotAllowed()) })
 	s.routes = r.Routes()
 
 	pages := s.withSessions(s.csrf(r))
-	return &router{Handler: s.securityHeaders(s.limitBody(boundRequests(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		// The API, the calendar feeds (feeds.go) and /metrics use no
-		// cookies or forms.
-		if strings.HasPrefix(req.URL.Path, "/api/") || isFeedRequest(req) || req.URL.Path == "/metrics" {
+	return &Handler{Handler: s.securityHeaders(s.limitBody(httpcode.BoundRequests(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// The calendar feeds (feeds.go) and /metrics use no cookies or
+		// forms.
+		if isFeedRequest(req) || req.URL.Path == "/metrics" {
 			r.ServeHTTP(w, req)
 			return
 		}
@@ -183,15 +168,15 @@ func NewRouter(d Deps) (http.Handler, error) {
 	})))), engine: r}, nil
 }
 
-// router is the whole handler; Routes lists its routes, so that tests can
+// Handler is the pages' face; Routes lists its routes, so that tests can
 // prove every route is covered by the authorisation table.
-type router struct {
+type Handler struct {
 	http.Handler
 	engine *gin.Engine
 }
 
-// Routes lists every route of the Gin engine.
-func (rt *router) Routes() gin.RoutesInfo { return rt.engine.Routes() }
+// Routes lists every route of the face's Gin engine.
+func (h *Handler) Routes() gin.RoutesInfo { return h.engine.Routes() }
 
 // limitBody caps request bodies before anything reads them (the CSRF check
 // parses forms): a declared oversize is answered 413 at once, an undeclared
@@ -200,11 +185,12 @@ func (s *server) limitBody(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := bodyLimit(r)
 		if r.ContentLength > limit {
-			if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/checkin/events/") {
+			// The door's scans are JSON calls.
+			if strings.HasPrefix(r.URL.Path, "/checkin/events/") {
 				l := s.Catalogue.For(s.Catalogue.Match(nil, r.Header.Get("Accept-Language")))
 				w.Header().Set("Content-Type", "application/json; charset=utf-8")
 				w.WriteHeader(http.StatusRequestEntityTooLarge)
-				_ = json.NewEncoder(w).Encode(errorJSON(l, apperr.New(apperr.TooLarge, "err.too_large")))
+				_ = json.NewEncoder(w).Encode(httpcode.ErrorJSON(l, apperr.New(apperr.TooLarge, "err.too_large")))
 				return
 			}
 			s.renderPlainError(w, r, http.StatusRequestEntityTooLarge, "err.too_large")
