@@ -98,10 +98,14 @@ func (l *Limits) AllowMemberNumber(c *gin.Context, number string) bool {
 	return true
 }
 
-// refuse answers 429 rate_limited with Retry-After, through the face's
-// error middleware.
 func (l *Limits) refuse(c *gin.Context, limit, msgID string, wait time.Duration) {
-	l.metrics.RateLimited(limit)
+	Refuse(c, l.metrics, limit, msgID, wait)
+}
+
+// Refuse answers 429 rate_limited with Retry-After, through the face's
+// error middleware, and counts the refusal under limit.
+func Refuse(c *gin.Context, m *metrics.Metrics, limit, msgID string, wait time.Duration) {
+	m.RateLimited(limit)
 	c.Header("Retry-After", strconv.Itoa(ratelimit.RetryAfter(wait)))
 	_ = c.Error(apperr.New(apperr.RateLimited, msgID))
 	c.Abort()

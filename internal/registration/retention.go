@@ -23,7 +23,8 @@ type Erased struct {
 }
 
 // eraseRegistrations blanks the personal data of the registrations ids
-// (name, email, answers, birth date, member number), every column of their
+// (name, email, answers, birth date, member number), the initials on
+// their certificates of attendance, every column of their
 // emails in the outbox that may hold them (last_error too: a server's
 // answer may quote the address, and versions before 2026-12 kept the whole
 // To header there), the scanned text of their tickets' check-in scans, and
@@ -47,6 +48,11 @@ WITH old AS (
         last_error = CASE WHEN m.status IN ('queued', 'sending') THEN 'erased before sending' ELSE '' END
     FROM reg WHERE m.registration_id = reg.id
     RETURNING m.id
+), certs AS (
+    -- The certificate stays verifiable (certificate.go); whose it was goes.
+    UPDATE certificates c SET initials = ''
+    FROM reg WHERE c.registration_id = reg.id AND c.initials <> ''
+    RETURNING c.id
 ), scans AS (
     UPDATE checkin_scans s SET code = ''
     FROM tickets t JOIN reg ON reg.id = t.registration_id

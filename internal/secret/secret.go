@@ -119,6 +119,9 @@ func MAC(key, msg []byte) []byte {
 const (
 	ManageTokens = "treffpunkt manage tokens v1"
 	TicketCodes  = "treffpunkt ticket codes v1"
+	// CertificateCodes derives the verification codes of certificates of
+	// attendance (registration/certificate.go).
+	CertificateCodes = "treffpunkt certificate codes v1"
 )
 
 // textEncoding is the alphabet of crypto/rand.Text, which made the manage

@@ -197,6 +197,13 @@ func TestAccessibilityAxe(t *testing.T) {
 				chromedp.Click(`#walkin summary`), chromedp.WaitVisible(`#walkin-submit`),
 				chromedp.Click(`#walkin-submit`), chromedp.WaitVisible(`#e-walkin-name`))
 		}},
+		// The ticket was checked in just now: the paper that follows.
+		{"door list (door staff)", page("/admin/orgs/miso/events/maifest/door-list", "#door-list")},
+		{"certificate of attendance", page("/r/"+w.manage+"/certificate", ".certificate")},
+		{"certificate verification", func(lang string) steps {
+			return append(page("/r/"+w.manage+"/certificate", ".certificate")(lang),
+				chromedp.Click(`.certificate .url a`), chromedp.WaitVisible(`#verdict`))
+		}},
 	}
 	for _, lang := range []string{"de", "ar"} {
 		// A browser context of its own per language, side by side: no

@@ -42,6 +42,10 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.POST("/events/:slug/registrations/:id/move-up", organiser, s.moveUpAttendee)
 	o.POST("/events/:slug/registrations/:id/resend", organiser, s.resendConfirmation)
 	o.POST("/events/:slug/registrations/:id/erase", organiser, s.eraseAttendee)
+	// Paper (paper.go): door staff print the door list too.
+	o.GET("/events/:slug/door-list", s.requireRole(auth.Door), s.doorList)
+	o.GET("/events/:slug/badges", organiser, s.badges)
+	o.GET("/events/:slug/certificates", organiser, s.eventCertificates)
 	o.GET("/members", organiser, s.membersPage)
 	o.POST("/members", organiser, s.uploadMembers)
 	o.GET("/embed", organiser, s.embedSnippets)

@@ -17,8 +17,8 @@ const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-sr
 	"object-src 'none'; base-uri 'none'; form-action 'self'; "
 
 // secretPaths carry a secret in the URL (manage token, ticket code, email
-// confirmation, personal feed, password link).
-var secretPaths = []string{"/r/", "/t/", "/confirm/", "/feeds/", "/login/reset/"}
+// confirmation, personal feed, password link, certificate verification).
+var secretPaths = []string{"/r/", "/t/", "/confirm/", "/feeds/", "/login/reset/", "/verify/"}
 
 // securityHeaders sets the headers every page carries, before anything
 // else runs, so that error pages and static files get them too (the API

@@ -21,6 +21,8 @@ type registrationPage struct {
 	Answers []answerView
 	// RetentionDays says how long the data is kept (RETENTION_DAYS).
 	RetentionDays int
+	// Attended offers the certificate of attendance: a ticket was checked in.
+	Attended bool
 }
 
 // registrationPage is the participant's own page behind the manage token:
@@ -46,6 +48,7 @@ func (s *server) registrationPage(c *gin.Context) {
 	s.render(c, http.StatusOK, "registration", l.T("title.registration", nil), registrationPage{
 		Registration: r, Event: newEventView(l, e, time.Now()), Calendar: feed,
 		Answers: answerViews(l, e, r, false), RetentionDays: s.Config.RetentionDays,
+		Attended: attended(r),
 	})
 }
 
@@ -115,4 +118,15 @@ func (s *server) ticketQR(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "private, max-age=86400")
 	c.Data(http.StatusOK, "image/svg+xml", svg)
+}
+
+// attended reports whether a ticket of r was checked in: then it has a
+// certificate of attendance (paper.go).
+func attended(r *registration.Registration) bool {
+	for _, t := range r.Tickets {
+		if t.CheckedInAt != nil {
+			return true
+		}
+	}
+	return false
 }
