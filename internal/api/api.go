@@ -119,7 +119,7 @@ func (h *handler) routes(g *gin.RouterGroup) {
 	owner.POST("/:slug/accept", h.decidePartnership(true))
 	owner.POST("/:slug/decline", h.decidePartnership(false))
 
-	registerCheckin(g, h)
+	registerFigures(g, registerCheckin(g, h), staff, h)
 }
 
 // now is the registration service's clock, so that registration_open agrees

@@ -13,13 +13,14 @@ import (
 // registerCheckin mounts the door's API (docs/checkin.md). The routes take
 // the event in the body or query rather than in the path, so that a scanner
 // app needs one URL; the event must belong to the token's organisation.
-func registerCheckin(g *gin.RouterGroup, h *handler) {
+func registerCheckin(g *gin.RouterGroup, h *handler) *gin.RouterGroup {
 	door := g.Group("/checkin", h.requireToken)
 	door.POST("", h.checkin)
 	door.POST("/undo", h.undoCheckin)
 	door.POST("/decode", h.checkinDecode)
 	door.GET("/counts", h.checkinCounts)
 	door.GET("/search", h.checkinSearch)
+	return door
 }
 
 // requireToken admits any valid bearer token; the handlers then ask the

@@ -31,6 +31,8 @@ func TestStaffRoutesNeedAnOrganiserTokenOfTheOrg(t *testing.T) {
 		{http.MethodGet, "/api/v1/orgs/miso/events/konferenz/registrations.csv", ""},
 		{http.MethodPost, "/api/v1/orgs/miso/events", `{"slug":"neu","title":{"de":"Neu"},"starts_at":"2030-01-01T10:00:00Z","ends_at":"2030-01-01T12:00:00Z"}`},
 		{http.MethodPatch, "/api/v1/orgs/miso/events/konferenz", `{"title":{"de":"Geändert"}}`},
+		{http.MethodPost, "/api/v1/orgs/miso/events/konferenz/release-no-shows", `{"after_minutes":0}`},
+		{http.MethodGet, "/api/v1/orgs/miso/stats", ""},
 		{http.MethodPost, "/api/v1/orgs/miso/events/konferenz/cancel", ""},
 	}
 	refusals := []struct {

@@ -23,14 +23,16 @@ type staffRegistrationJSON struct {
 	Email string `json:"email"`
 	// AwaitingConfirmation: the confirmation link was not followed yet, so
 	// email is "" (docs/access.md).
-	AwaitingConfirmation bool              `json:"awaiting_confirmation"`
-	Lang                 string            `json:"lang"`
-	PartySize            int               `json:"party_size"`
-	Status               string            `json:"status"`
-	WaitlistPosition     *int              `json:"waitlist_position"`
-	CreatedAt            time.Time         `json:"created_at"`
-	Answers              map[string]any    `json:"answers"`
-	Tickets              []staffTicketJSON `json:"tickets"`
+	AwaitingConfirmation bool   `json:"awaiting_confirmation"`
+	Lang                 string `json:"lang"`
+	PartySize            int    `json:"party_size"`
+	Status               string `json:"status"`
+	// WalkIn: made at the door (POST /checkin/walkin).
+	WalkIn           bool              `json:"walk_in"`
+	WaitlistPosition *int              `json:"waitlist_position"`
+	CreatedAt        time.Time         `json:"created_at"`
+	Answers          map[string]any    `json:"answers"`
+	Tickets          []staffTicketJSON `json:"tickets"`
 	// Mail is every email to the registration, oldest first; MailState
 	// sums it up (see mail_state.go).
 	Mail      []mailJSON `json:"mail"`
@@ -68,7 +70,7 @@ func (h *handler) listRegistrations(c *gin.Context) {
 	for i, r := range rs {
 		j := staffRegistrationJSON{
 			ID: r.ID, Name: r.Name, Email: r.Email, AwaitingConfirmation: r.AddressUnconfirmed, Lang: r.Lang, PartySize: r.PartySize,
-			Status: r.Status, WaitlistPosition: waitlistPosition(r), CreatedAt: r.CreatedAt.UTC(),
+			Status: r.Status, WalkIn: r.WalkIn, WaitlistPosition: waitlistPosition(r), CreatedAt: r.CreatedAt.UTC(),
 			Answers: answersOf(r), Tickets: make([]staffTicketJSON, len(r.Tickets)),
 		}
 		for k, t := range r.Tickets {

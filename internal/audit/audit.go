@@ -39,6 +39,11 @@ const (
 	StaffRemove         = "staff.remove"
 	TokenCreate         = "token.create"
 	TokenRevoke         = "token.revoke"
+	// CheckinWalkIn: a party let in at the door without a sign-up;
+	// RegistrationsReleaseNoShows: the places of those not checked in
+	// given away (issue 21).
+	CheckinWalkIn               = "walk_in.create"
+	RegistrationsReleaseNoShows = "registrations.release_no_shows"
 )
 
 // Actions lists every action, for the catalogue test and the docs.
@@ -46,6 +51,7 @@ var Actions = []string{
 	EventCreate, EventUpdate, EventCancel, EventDuplicate, RegistrationsExport,
 	RegistrationCancel, RegistrationMoveUp, RegistrationResend, RegistrationErase,
 	MembersImport, StaffInvite, StaffRole, StaffRemove, TokenCreate, TokenRevoke,
+	CheckinWalkIn, RegistrationsReleaseNoShows,
 }
 
 // Label is the message id that names an action on the owners' page.

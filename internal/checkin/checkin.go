@@ -127,3 +127,12 @@ func dateOf(t time.Time) time.Time {
 }
 
 const dayLayout = "2006-01-02"
+
+// DoorDay is the event day of now for an event from start to end in loc
+// (YYYY-MM-DD), and whether it is one of the event's days: the day a
+// check-in at now is recorded on.
+func DoorDay(now, start, end time.Time, loc *time.Location) (string, bool) {
+	d := EventDay(now, start, loc)
+	first, last := eventDays(start, end, loc)
+	return d.Format(dayLayout), !d.Before(first) && !d.After(last)
+}

@@ -156,19 +156,21 @@ func dynamicIDs() map[string][]string {
 		auditLabels = append(auditLabels, strings.TrimPrefix(audit.Label(a), "audit."))
 	}
 	return map[string][]string{
-		"audit.":             auditLabels,
-		"kind.":              event.Kinds,
-		"reg.status.":        registration.Statuses,
-		"state.":             {"cancelled", "closed", "not_yet_open", "full", "waitlist", "unlimited", "members_only"},
-		"admin.status.":      {"draft", "published", "cancelled"},
-		"admin.role.":        roles,
-		"admin.mail.":        {"queued", "sending", "sent", "failed"},
-		"admin.mail.kind.":   registration.MailKinds,
-		"admin.qtype.":       event.QuestionTypes,
-		"admin.partnership.": {event.PartnerRequested, event.PartnerAccepted, event.PartnerDeclined},
-		"checkin.result.":    {"ok", "already_checked_in", "unknown", "cancelled", "wrong_event", "not_today"},
-		"weekday.":           {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
-		"month.":             {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"},
+		"audit.":               auditLabels,
+		"kind.":                event.Kinds,
+		"reg.status.":          registration.Statuses,
+		"state.":               {"cancelled", "closed", "not_yet_open", "full", "waitlist", "unlimited", "members_only"},
+		"admin.status.":        {"draft", "published", "cancelled"},
+		"admin.role.":          roles,
+		"admin.mail.":          {"queued", "sending", "sent", "failed"},
+		"admin.mail.kind.":     registration.MailKinds,
+		"admin.qtype.":         event.QuestionTypes,
+		"admin.partnership.":   {event.PartnerRequested, event.PartnerAccepted, event.PartnerDeclined},
+		"checkin.result.":      {"ok", "already_checked_in", "unknown", "cancelled", "wrong_event", "not_today"},
+		"weekday.":             {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
+		"month.":               {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"},
+		"admin.stats.age.":     registration.AgeBands,
+		"admin.stats.members.": {registration.MembersKey, registration.OthersKey},
 	}
 }
 

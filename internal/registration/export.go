@@ -27,7 +27,7 @@ type Table struct {
 // ExportColumns are the columns every export has (docs/api.md); one column
 // "answer:<key>" per question of the event follows them, in the event's
 // order.
-var ExportColumns = []string{"id", "name", "email", "lang", "party_size", "status", "waitlist_position", "created_at", "ticket_codes", "checked_in"}
+var ExportColumns = []string{"id", "name", "email", "lang", "party_size", "status", "waitlist_position", "created_at", "ticket_codes", "checked_in", "walk_in"}
 
 // ExportTable builds the attendee list of event e for spreadsheets:
 // created_at in the event's time zone, ticket codes separated by spaces,
@@ -54,7 +54,7 @@ func (s *Service) ExportTable(ctx context.Context, e *event.Event, rs []*Registr
 		}
 		row := []any{
 			r.ID, r.Name, r.Email, r.Lang, r.PartySize, r.Status, pos,
-			r.CreatedAt.In(loc).Format(time.RFC3339), strings.Join(codes, " "), checkedIn,
+			r.CreatedAt.In(loc).Format(time.RFC3339), strings.Join(codes, " "), checkedIn, yesNo(r.WalkIn),
 		}
 		for i := range e.Questions {
 			row = append(row, answerCell(&e.Questions[i], r.Answers[e.Questions[i].Key], e.DefaultLang))
@@ -62,6 +62,14 @@ func (s *Service) ExportTable(ctx context.Context, e *event.Event, rs []*Registr
 		t.Rows = append(t.Rows, row)
 	}
 	return t, nil
+}
+
+// yesNo is a flag as a cell: "yes" or "no".
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 // answerCell is an answer as one cell: a number as a number, yes/no as

@@ -34,7 +34,7 @@ const (
 )
 
 // MailKinds lists every kind about a registration.
-var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder, MailConfirmEmail, MailHoldExpired, MailRegisteredAgain}
+var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder, MailConfirmEmail, MailHoldExpired, MailRegisteredAgain, MailReleased}
 
 // Notice is one change that the participants of Registrations are told
 // about by email.

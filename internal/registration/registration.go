@@ -52,6 +52,8 @@ type Registration struct {
 	// by whoever typed the member's number, so organisers do not see it
 	// (ListForEvent).
 	AddressUnconfirmed bool `db:"address_unconfirmed"`
+	// WalkIn marks a registration made at the door (walkin.go).
+	WalkIn bool `db:"walk_in"`
 
 	Tickets []Ticket `db:"-"`
 }

@@ -88,6 +88,7 @@ func newRows(sk keys, e *event.Event, pr *planned, holdUntil *time.Time) (*Regis
 		Name: su.Name, Email: su.Email, Lang: pr.lang, PartySize: su.PartySize,
 		MemberNumber: su.MemberNumber, BirthDate: su.birthDate, Status: pr.status,
 		ManageNonce: nonce, ManageHash: secret.Hash(r.ManageToken), Answers: su.answers,
+		AgeBand: ageBand(su.birthDate, e), Member: e.Access == event.AccessMembers || su.MemberNumber != "",
 	}
 	switch pr.status {
 	case Pending:
@@ -152,7 +153,7 @@ func liveByEmails(ctx context.Context, tx *sqlx.Tx, eventID int64, emails []stri
 SELECT u.ord, lower(u.email), COALESCE((
     SELECT r.id FROM registrations r
     WHERE r.event_id = $1 AND lower(r.email) = lower(u.email)
-      AND r.status IN ('pending', 'confirmed', 'waitlisted') AND r.erased_at IS NULL), 0)
+      AND r.status IN ('pending', 'confirmed', 'waitlisted') AND r.erased_at IS NULL AND r.email <> ''), 0)
 FROM unnest($2::text[]) WITH ORDINALITY AS u(email, ord)`, eventID, pq.Array(emails))
 	if err != nil {
 		return nil, nil, fmt.Errorf("find registrations by email: %w", err)
@@ -180,7 +181,8 @@ func insertRegistrations(ctx context.Context, tx *sqlx.Tx, eventID int64, consen
 	var (
 		names, emails, langs, members, statuses = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		nonces, manageHashes                    = make([][]byte, n), make([][]byte, n)
-		births, hashes                          = make([]sql.NullString, n), make([]sql.NullString, n)
+		births, hashes, bands                   = make([]sql.NullString, n), make([]sql.NullString, n), make([]sql.NullString, n)
+		memberFlags                             = make([]bool, n)
 		answers                                 = make([]string, n)
 		parties, held                           = make([]int64, n), make([]int64, n)
 		holdUntil                               *time.Time
@@ -189,6 +191,7 @@ func insertRegistrations(ctx context.Context, tx *sqlx.Tx, eventID int64, consen
 		names[k], emails[k], langs[k], members[k], statuses[k] = r.Name, r.Email, r.Lang, r.MemberNumber, r.Status
 		nonces[k], manageHashes[k] = r.ManageNonce, r.ManageHash
 		parties[k], held[k] = int64(r.PartySize), int64(r.SeatsHeld)
+		bands[k], memberFlags[k] = sql.NullString{String: r.AgeBand, Valid: r.AgeBand != ""}, r.Member
 		if r.BirthDate != nil {
 			births[k] = sql.NullString{String: r.BirthDate.Format(time.DateOnly), Valid: true}
 		}
@@ -212,22 +215,22 @@ func insertRegistrations(ctx context.Context, tx *sqlx.Tx, eventID int64, consen
 	q, err := tx.QueryContext(ctx, `
 INSERT INTO registrations (event_id, name, email, lang, party_size, member_number,
     birth_date, status, manage_nonce, manage_hash, consent_at, confirmed_at,
-    confirm_token_hash, seats_held, hold_expires_at, answers, address_unconfirmed)
+    confirm_token_hash, seats_held, hold_expires_at, answers, address_unconfirmed, age_band, member)
 SELECT $1, u.name, u.email, u.lang, u.party, u.member, u.birth::date, u.status, u.nonce, u.mhash, $2,
     CASE WHEN u.status = 'confirmed' THEN now() END,
     decode(u.hash, 'hex'), u.held, CASE WHEN u.status = 'pending' THEN $3::timestamptz END,
-    u.answers::jsonb, u.status = 'pending'
+    u.answers::jsonb, u.status = 'pending', u.band, u.is_member
 FROM unnest($4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[],
-            $10::text[], $11::bytea[], $12::bytea[], $13::text[], $14::int[], $15::text[])
-     WITH ORDINALITY AS u(name, email, lang, party, member, birth, status, nonce, mhash, hash, held, answers, ord)
+            $10::text[], $11::bytea[], $12::bytea[], $13::text[], $14::int[], $15::text[], $16::text[], $17::bool[])
+     WITH ORDINALITY AS u(name, email, lang, party, member, birth, status, nonce, mhash, hash, held, answers, band, is_member, ord)
 ORDER BY u.ord
 ON CONFLICT (event_id, lower(email))
-    WHERE status IN ('pending', 'confirmed', 'waitlisted') AND erased_at IS NULL
+    WHERE status IN ('pending', 'confirmed', 'waitlisted') AND erased_at IS NULL AND email <> ''
     DO NOTHING
 RETURNING id, manage_hash, created_at`,
 		eventID, consent, holdUntil, pq.Array(names), pq.Array(emails), pq.Array(langs), pq.Array(parties),
 		pq.Array(members), pq.Array(births), pq.Array(statuses), pq.Array(nonces), pq.Array(manageHashes),
-		pq.Array(hashes), pq.Array(held), pq.Array(answers))
+		pq.Array(hashes), pq.Array(held), pq.Array(answers), pq.Array(bands), pq.Array(memberFlags))
 	if err != nil {
 		return fmt.Errorf("insert registrations: %w", err)
 	}

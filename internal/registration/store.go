@@ -17,7 +17,7 @@ import (
 const selectRegistration = `
 SELECT r.id, r.event_id, e.slug AS event_slug, r.name, r.email, r.lang, r.party_size,
        r.status, r.manage_nonce, r.created_at, r.confirmed_at, r.cancelled_at,
-       r.seats_held, r.hold_expires_at, r.answers, r.address_unconfirmed,
+       r.seats_held, r.hold_expires_at, r.answers, r.address_unconfirmed, r.walk_in,
        CASE WHEN r.status = 'waitlisted' THEN (
            SELECT count(*) FROM registrations w
            WHERE w.event_id = r.event_id AND w.status = 'waitlisted'
@@ -43,6 +43,10 @@ type newRegistration struct {
 	ManageNonce []byte
 	ManageHash  []byte
 	Answers     Answers
+	// AgeBand and Member are what the figures keep of the birth date and
+	// the member number once retention has erased them (stats.go).
+	AgeBand string
+	Member  bool
 }
 
 // insertTickets creates one ticket per seat of r and returns them.
@@ -88,7 +92,7 @@ func listByEvent(ctx context.Context, q sqlx.QueryerContext, eventID int64) ([]*
 	err := sqlx.SelectContext(ctx, q, &rs, `
 SELECT r.id, r.event_id, e.slug AS event_slug, r.name, r.email, r.lang, r.party_size,
        r.status, r.manage_nonce, r.created_at, r.confirmed_at, r.cancelled_at,
-       r.seats_held, r.hold_expires_at, r.answers, r.address_unconfirmed,
+       r.seats_held, r.hold_expires_at, r.answers, r.address_unconfirmed, r.walk_in,
        CASE WHEN r.status = 'waitlisted' THEN
            count(*) FILTER (WHERE r.status = 'waitlisted') OVER (ORDER BY r.waitlist_order)
        ELSE 0 END AS waitlist_position

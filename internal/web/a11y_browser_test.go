@@ -192,6 +192,11 @@ func TestAccessibilityAxe(t *testing.T) {
 			return append(page("/checkin/events/maifest", "#scan-form[data-ready] #f-code")(lang),
 				chromedp.SendKeys(`#f-code`, ticketCode), chromedp.Click(`#scan-submit`), chromedp.WaitVisible(`#result-verdict`))
 		}},
+		{"check-in: walk-in form with errors", func(lang string) steps {
+			return append(page("/checkin/events/maifest", "#f-code")(lang),
+				chromedp.Click(`#walkin summary`), chromedp.WaitVisible(`#walkin-submit`),
+				chromedp.Click(`#walkin-submit`), chromedp.WaitVisible(`#e-walkin-name`))
+		}},
 		// The ticket was checked in just now: the paper that follows.
 		{"door list (door staff)", page("/admin/orgs/miso/events/maifest/door-list", "#door-list")},
 		{"certificate of attendance", page("/r/"+w.manage+"/certificate", ".certificate")},
@@ -267,6 +272,8 @@ func checkA11y(t *testing.T, src, lang string, states []a11yState) {
 			overflow, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
 			must(name+": width", err)
 			if overflow > 0 {
+				wide, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 || e.getBoundingClientRect().left < -1).slice(0, 8).map(e => e.outerHTML.slice(0, 120))`))
+				t.Logf("%s: wider than the screen: %v", name, wide)
 				t.Errorf("%s: scrolls sideways by %d px on a 360 px wide screen", name, overflow)
 				failed++
 			}
@@ -274,5 +281,31 @@ func checkA11y(t *testing.T, src, lang string, states []a11yState) {
 	}
 	if failed == 0 {
 		t.Logf("%d states in %s: no serious or critical violations, no sideways scrolling at 360 px", len(states), lang)
+	}
+}
+
+// The figures page (bar charts as SVG, tables for screen readers) in German
+// and Arabic: no serious or critical axe violation, no sideways scrolling
+// at 360 px, the German title marked as German on the Arabic page.
+func TestAccessibilityAxeFigures(t *testing.T) {
+	t.Parallel()
+	src := axeSource(t)
+	w := newA11yWorld(t)
+	a := w.a
+	o, err := a.Orgs.BySlug(context.Background(), "miso")
+	if err != nil {
+		t.Fatal(err)
+	}
+	organiser := a.Staff(t, o, "organiser@example.org", "organiser", false)
+	year := time.Now().Year()
+	for _, lang := range []string{"de", "ar"} {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			checkA11y(t, src, lang, []a11yState{{"figures", func(lang string) []chromedp.Action[chromedp.Void] {
+				return append(signIn(a, organiser),
+					chromedp.Navigate(fmt.Sprintf("%s/admin/orgs/miso/stats?year=%d&lang=%s", a.URL, year, lang)),
+					chromedp.WaitVisible(`#chart-months`))
+			}}})
+		})
 	}
 }

@@ -49,6 +49,8 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.GET("/members", organiser, s.membersPage)
 	o.POST("/members", organiser, s.uploadMembers)
 	o.GET("/embed", organiser, s.embedSnippets)
+	o.GET("/stats", organiser, s.adminStats)
+	o.GET("/stats.csv", organiser, s.adminStatsCSV)
 	o.GET("/staff", owner, s.staffPage)
 	o.POST("/staff", owner, s.inviteStaff)
 	o.POST("/staff/:user/role", owner, s.changeStaffRole)

@@ -33,6 +33,7 @@ func (s *server) checkinRoutes(r *gin.Engine) {
 	e.POST("/undo", s.checkinUndo)
 	e.GET("/counts", s.checkinCounts)
 	e.GET("/search", s.checkinSearch)
+	e.POST("/walkin", s.checkinWalkIn)
 	r.POST("/t/:code/checkin", s.requireUser, s.ticketCheckin)
 }
 
@@ -125,10 +126,17 @@ type checkinScanPage struct {
 	Today  string
 	Counts *checkin.Counts
 	When   string
+	// WalkIn is the walk-in form (checkin_walkin.go) as posted, with its
+	// errors; empty on a fresh page.
+	WalkIn walkInForm
 }
 
 // checkinPage is GET /checkin/events/:slug[?day=]: the scanner.
 func (s *server) checkinPage(c *gin.Context) {
+	s.renderCheckinPage(c, http.StatusOK, walkInForm{})
+}
+
+func (s *server) renderCheckinPage(c *gin.Context, status int, walkIn walkInForm) {
 	ev := checkinEvent(c)
 	days := ev.Days()
 	today := ev.Today(time.Now())
@@ -145,8 +153,8 @@ func (s *server) checkinPage(c *gin.Context) {
 		return
 	}
 	loc := ev.Location()
-	s.render(c, http.StatusOK, "checkin_scan", localizer(c).T("checkin.title", nil), checkinScanPage{
-		Event: ev, Days: days, Day: day, Today: today, Counts: n,
+	s.render(c, status, "checkin_scan", localizer(c).T("checkin.title", nil), checkinScanPage{
+		Event: ev, Days: days, Day: day, Today: today, Counts: n, WalkIn: walkIn,
 		When: ev.StartsAt.In(loc).Format("02.01.2006 15:04") + " – " + ev.EndsAt.In(loc).Format("02.01.2006 15:04"),
 	})
 }

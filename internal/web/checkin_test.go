@@ -28,6 +28,7 @@ var checkinPageRoutes = []admRoute{
 	{"POST", "/checkin/events/:slug/decode", "door", false},
 	{"GET", "/checkin/events/:slug/counts", "door", false},
 	{"GET", "/checkin/events/:slug/search", "door", false},
+	{"POST", "/checkin/events/:slug/walkin", "door", false},
 	{"POST", "/t/:code/checkin", "door", false},
 }
 
@@ -37,6 +38,7 @@ var checkinAPIRoutes = []admRoute{
 	{"POST", "/api/v1/checkin/decode", "door", false},
 	{"GET", "/api/v1/checkin/counts", "door", false},
 	{"GET", "/api/v1/checkin/search", "door", false},
+	{"POST", "/api/v1/checkin/walkin", "door", false},
 }
 
 func TestEveryCheckinRouteIsInTheTable(t *testing.T) {
@@ -105,6 +107,9 @@ func TestEveryCheckinRouteIsScopedToTheEventsOrganisation(t *testing.T) {
 	for _, r := range checkinAPIRoutes {
 		p := r.path + "?event=" + w.A.Event.Slug
 		body := `{"event":"` + w.A.Event.Slug + `","code":"` + w.A.Confirmed.Tickets[0].Code + `"}`
+		if strings.HasSuffix(r.path, "/walkin") {
+			body = `{"event":"` + w.A.Event.Slug + `","name":"Gast","party_size":1}`
+		}
 		t.Run(r.method+" "+r.path, func(t *testing.T) {
 			if code, _ := admAPI(t, w.URL, r.method, p, "", "application/json", body); code != http.StatusUnauthorized {
 				t.Errorf("no token: %d, want 401", code)

@@ -1,0 +1,237 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/event"
+	"treffpunkt/internal/i18n"
+	"treffpunkt/internal/registration"
+)
+
+// The figures page (/admin/orgs/:org/stats): a year at a glance for
+// funders, as bar charts drawn here as SVG (no chart script), each with a
+// table of the same numbers for screen readers, and the same figures as
+// CSV (docs/organisers.md, "Figures").
+
+type statsPage struct {
+	adminFrame
+	Year   int
+	Years  []int
+	Stats  *registration.Stats
+	Charts []barChart
+	Events []statsEventRow
+	Rate   string
+	CSV    string
+}
+
+type statsEventRow struct {
+	Title, TitleLang, Slug, Date, Rate string
+	F                                  *registration.Figures
+}
+
+// barChart is a horizontal bar chart, laid out here so that the template
+// only places what is computed: Bars and Texts in SVG user units.
+type barChart struct {
+	ID, Title string
+	Series    []chartSeries
+	Rows      []chartRow
+	Width     int
+	Height    int
+	Bars      []svgBar
+	Texts     []svgText
+}
+
+type chartSeries struct {
+	Label, Fill string
+}
+
+type chartRow struct {
+	Label  string
+	Values []string // as shown: a number or "<5"
+}
+
+type svgBar struct {
+	X, Y, W, H int
+	Fill       string
+}
+
+type svgText struct {
+	X, Y   int
+	Anchor string
+	Text   string
+	Bold   bool
+}
+
+var seriesFills = []string{"#1d5fa8", "#2e7d32"}
+
+const (
+	chartWidth = 640
+	labelWidth = 170
+	valueWidth = 56
+	barHeight  = 14
+	barGap     = 3
+	rowGap     = 10
+	chartTop   = 6
+)
+
+// layoutChart places the bars: labels at the start side, bars growing
+// towards the end side, values after the bars; right to left in an RTL
+// language. A suppressed cell ("<5") gets no bar, only its text, so that
+// its length tells nothing either.
+func layoutChart(id, title string, series []chartSeries, rows []chartRow, values [][]registration.Cell, rtl bool) barChart {
+	ch := barChart{ID: id, Title: title, Series: series, Rows: rows, Width: chartWidth}
+	maxV := 0
+	for _, vs := range values {
+		for _, v := range vs {
+			if !v.Suppressed() && int(v) > maxV {
+				maxV = int(v)
+			}
+		}
+	}
+	span := chartWidth - labelWidth - valueWidth
+	rowH := len(series)*(barHeight+barGap) + rowGap
+	for i, r := range rows {
+		y := chartTop + i*rowH
+		lx, la := labelWidth-8, "end"
+		if rtl {
+			lx, la = chartWidth-labelWidth+8, "start"
+		}
+		ch.Texts = append(ch.Texts, svgText{X: lx, Y: y + len(series)*(barHeight+barGap)/2 + 4, Anchor: la, Text: r.Label, Bold: true})
+		for j := range series {
+			v := values[i][j]
+			w := 0
+			if !v.Suppressed() && maxV > 0 {
+				w = int(v) * span / maxV
+			}
+			by := y + j*(barHeight+barGap)
+			x := labelWidth
+			vx, va := labelWidth+w+4, "start"
+			if rtl {
+				x = chartWidth - labelWidth - w
+				vx, va = x-4, "end"
+			}
+			if w > 0 {
+				ch.Bars = append(ch.Bars, svgBar{X: x, Y: by, W: w, H: barHeight, Fill: series[j].Fill})
+			}
+			ch.Texts = append(ch.Texts, svgText{X: vx, Y: by + barHeight - 3, Anchor: va, Text: r.Values[j]})
+		}
+	}
+	ch.Height = chartTop*2 + len(rows)*rowH
+	return ch
+}
+
+// statsYear reads ?year=, the current year by default; a year outside
+// 2000–2100 is refused.
+func statsYear(c *gin.Context) (int, error) {
+	year := time.Now().In(event.Zone(event.DefaultTimezone)).Year()
+	if q := c.Query("year"); q != "" {
+		y, err := strconv.Atoi(q)
+		if err != nil || y < 2000 || y > 2100 {
+			return 0, apperr.Field("year", "admin.stats.err_year")
+		}
+		year = y
+	}
+	return year, nil
+}
+
+func (s *server) yearStats(c *gin.Context) (int, *registration.Stats, error) {
+	year, err := statsYear(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	st, err := s.Registrations.Stats(c.Request.Context(), principal(c).OrgID, registration.StatsRange{
+		From: fmt.Sprintf("%04d-01-01", year), To: fmt.Sprintf("%04d-12-31", year)})
+	return year, st, err
+}
+
+func rateText(r *float64) string {
+	if r == nil {
+		return "–"
+	}
+	return strconv.FormatFloat(*r*100, 'f', 1, 64) + " %"
+}
+
+// adminStats is GET /admin/orgs/:org/stats[?year=].
+func (s *server) adminStats(c *gin.Context) {
+	year, st, err := s.yearStats(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	l := localizer(c)
+	rtl := i18n.Dir(l.Lang) == "rtl"
+	now := time.Now().Year()
+	p := statsPage{adminFrame: frame(c, "stats"), Year: year, Stats: st, Rate: rateText(st.Total.NoShowRate),
+		CSV: fmt.Sprintf("%s/stats.csv?year=%d", s.orgPath(c), year)}
+	for y := now + 1; y >= now-5; y-- {
+		p.Years = append(p.Years, y)
+	}
+	if year > now+1 || year < now-5 {
+		p.Years = append(p.Years, year)
+	}
+	for i := range st.Events {
+		e := &st.Events[i]
+		p.Events = append(p.Events, statsEventRow{Title: e.Title, TitleLang: e.TitleLang, Slug: e.Slug,
+			Date: e.StartsAt.In(event.Zone(e.Timezone)).Format("02.01.2006"), Rate: rateText(e.NoShowRate), F: &e.Figures})
+	}
+
+	// Persons by month.
+	months := st.ByMonth()
+	rows := make([]chartRow, len(months))
+	vals := make([][]registration.Cell, len(months))
+	for i, m := range months {
+		mt, _ := time.Parse("2006-01", m.Month)
+		rows[i] = chartRow{Label: l.T("month."+strconv.Itoa(int(mt.Month())), nil), Values: []string{m.Confirmed.String(), m.CheckedIn.String()}}
+		vals[i] = []registration.Cell{m.Confirmed, m.CheckedIn}
+	}
+	p.Charts = append(p.Charts, layoutChart("chart-months", l.T("admin.stats.chart_months", nil),
+		[]chartSeries{{l.T("admin.stats.persons_confirmed", nil), seriesFills[0]}, {l.T("admin.stats.persons_checked_in", nil), seriesFills[1]}},
+		rows, vals, rtl))
+	one := []chartSeries{{l.T("admin.stats.registrations", nil), seriesFills[0]}}
+	breakdown := func(id, title string, b registration.Breakdown, order []string, label func(string) string) {
+		if len(b) == 0 {
+			return
+		}
+		var rows []chartRow
+		var vals [][]registration.Cell
+		for _, k := range b.Keys(order) {
+			rows = append(rows, chartRow{Label: label(k), Values: []string{b[k].String()}})
+			vals = append(vals, []registration.Cell{b[k]})
+		}
+		p.Charts = append(p.Charts, layoutChart(id, title, one, rows, vals, rtl))
+	}
+	breakdown("chart-langs", l.T("admin.stats.chart_langs", nil), st.Total.ByLang, registration.LangOrder, i18n.Name)
+	breakdown("chart-ages", l.T("admin.stats.chart_ages", nil), st.Total.ByAgeBand, registration.AgeBands,
+		func(k string) string { return l.T("admin.stats.age."+k, nil) })
+	breakdown("chart-members", l.T("admin.stats.chart_members", nil), st.Total.Members, []string{registration.MembersKey, registration.OthersKey},
+		func(k string) string { return l.T("admin.stats.members."+k, nil) })
+	s.render(c, http.StatusOK, "admin_stats", l.T("admin.stats.title", map[string]any{"Year": year}), p)
+}
+
+// adminStatsCSV is GET /admin/orgs/:org/stats.csv[?year=][&sep=semicolon]:
+// the page's figures as rows (registration.StatsColumns).
+func (s *server) adminStatsCSV(c *gin.Context) {
+	year, st, err := s.yearStats(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	comma := ','
+	if c.Query("sep") == "semicolon" {
+		comma = ';'
+	}
+	var buf bytes.Buffer
+	if err := registration.WriteCSV(&buf, st.Table(), comma); err != nil {
+		_ = c.Error(apperr.Wrap(err, "write csv"))
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-figures-%d.csv"`, principal(c).OrgSlug, year))
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
