@@ -18,6 +18,9 @@
 #                 names, so both targets install both
 #   make validate-feeds  check the feeds of a running server (BASE_URL,
 #                 default http://localhost:8080) with vobject and ical.js
+#   make screenshots  renew the pictures in docs/screenshots (the browser
+#                 tests capture them only with SCREENSHOTS=1; a plain
+#                 make test makes the same checks and leaves them alone)
 #   make fuzz     a short run (FUZZTIME, default 10s) of each fuzz target;
 #                 the seed corpora already run in make test
 #   make lint     gofmt check + go vet
@@ -26,7 +29,7 @@
 
 GO ?= go
 
-.PHONY: build run db-stop test lint clean feed-tools a11y-tools validate-feeds
+.PHONY: build run db-stop test lint clean feed-tools a11y-tools validate-feeds screenshots
 
 build:
 	$(GO) build -o bin/treffpunkt ./cmd/treffpunkt
@@ -39,6 +42,9 @@ db-stop:
 
 test:
 	scripts/pg.sh test-run -- $(GO) test -race -count=1 -parallel 4 -timeout 9m ./...
+
+screenshots:
+	SCREENSHOTS=1 scripts/pg.sh test-run -- $(GO) test -count=1 -run 'Screenshot' ./internal/web/
 
 feed-tools a11y-tools:
 	npm install --no-save --no-audit --no-fund --prefix var/npm ical.js axe-core

@@ -113,6 +113,26 @@ func newBrowserFor(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAl
 	return ctx
 }
 
+// writeScreenshot captures the page with shot and writes it to path (in
+// docs/screenshots) when SCREENSHOTS is set: `make screenshots` renews the
+// pictures people look at. A plain test run makes the same checks on the
+// same pages but captures nothing: the pictures cost more than the checks
+// and rewrote tracked files on every run.
+func writeScreenshot(t *testing.T, ctx context.Context, path string, shot chromedp.Action[[]byte]) {
+	t.Helper()
+	if os.Getenv("SCREENSHOTS") == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, shot)
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", path, err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s (%d bytes)", path, len(png))
+}
+
 // A participant on a phone: opens the event page, fills in the form, submits
 // and lands on the registration page with one ticket (QR code and code) per
 // seat.

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -58,14 +57,6 @@ func TestScreenshotsOfTheFigures(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", lang, err)
 		}
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatalf("%s: screenshot: %v", lang, err)
-		}
-		p := filepath.Join(dir, "figures-"+lang+".png")
-		if err := os.WriteFile(p, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s (%d bytes)", p, len(png))
+		writeScreenshot(t, ctx, filepath.Join(dir, "figures-"+lang+".png"), chromedp.CaptureScreenshot())
 	}
 }

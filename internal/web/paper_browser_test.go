@@ -294,15 +294,7 @@ func TestScreenshotsOfThePaper(t *testing.T) {
 			if s.element {
 				shot = chromedp.Screenshot(s.sel)
 			}
-			png, err := chromedp.Run(ctx, shot)
-			if err != nil {
-				t.Fatalf("%s %s: screenshot: %v", s.name, lang, err)
-			}
-			p := filepath.Join(dir, fmt.Sprintf("paper-%s-%s.png", s.name, lang))
-			if err := os.WriteFile(p, png, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("wrote %s (%d bytes)", p, len(png))
+			writeScreenshot(t, ctx, filepath.Join(dir, fmt.Sprintf("paper-%s-%s.png", s.name, lang)), shot)
 		}
 	}
 }

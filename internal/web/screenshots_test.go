@@ -67,10 +67,6 @@ func TestScreenshotsOfTheEventPage(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: text: %v", lang, err)
 		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("%s: screenshot: %v", lang, err)
-		}
 		wantDir := map[string]string{"de": "ltr", "ar": "rtl", "fa": "rtl"}[lang]
 		if htmlDir != wantDir {
 			t.Errorf("%s: dir %q, want %q", lang, htmlDir, wantDir)
@@ -78,11 +74,7 @@ func TestScreenshotsOfTheEventPage(t *testing.T) {
 		if !strings.Contains(bodyText, "Kulturzentrum Faust") {
 			t.Errorf("%s: venue missing from the page", lang)
 		}
-		p := filepath.Join(dir, "event-"+lang+".png")
-		if err := os.WriteFile(p, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s (%d bytes)", p, len(png))
+		writeScreenshot(t, ctx, filepath.Join(dir, "event-"+lang+".png"), chromedp.FullScreenshot(100))
 	}
 }
 
@@ -120,15 +112,7 @@ func TestScreenshotsOfTheDoor(t *testing.T) {
 			t.Helper()
 			// The viewport, not FullScreenshot: capturing beyond it lays
 			// the short right-to-left ticket page out wider and cuts it.
-			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-			if err != nil {
-				t.Fatalf("%s: screenshot: %v", c.lang, err)
-			}
-			p := filepath.Join(dir, name+"-"+c.lang+".png")
-			if err := os.WriteFile(p, png, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("wrote %s (%d bytes)", p, len(png))
+			writeScreenshot(t, ctx, filepath.Join(dir, name+"-"+c.lang+".png"), chromedp.CaptureScreenshot())
 		}
 		err := chromedp.Do(ctx,
 			chromedp.Navigate(a.URL+"/login?lang="+c.lang),
@@ -224,13 +208,5 @@ func TestScreenshotOfThePersianConfirmationMail(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+page), chromedp.WaitReady(`body`)); err != nil {
 		t.Fatalf("open the mail: %v", err)
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	p := filepath.Join("..", "..", "docs", "screenshots", "mail-confirmed-fa.png")
-	if err := os.WriteFile(p, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote %s (%d bytes); subject %q", p, len(png), m.Subject)
+	writeScreenshot(t, ctx, filepath.Join("..", "..", "docs", "screenshots", "mail-confirmed-fa.png"), chromedp.FullScreenshot(100))
 }
