@@ -94,7 +94,14 @@ func newBrowserFor(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAl
 			shared.err = err
 			return
 		}
-		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), browserOptions(path, dir)...)
+		// The shared browser's tabs all serve from 127.0.0.1: isolating
+		// sites from each other buys nothing there and costs renderer
+		// processes (the tests that cross origins start their own).
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), browserOptions(path, dir,
+			chromedp.Flag("disable-site-isolation-trials", true),
+			chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,site-per-process,IsolateOrigins,OptimizationHints,MediaRouter,PaintHolding"),
+			chromedp.Flag("disable-dev-shm-usage", false),
+		)...)
 		ctx, cancelCtx := chromedp.NewContext(allocCtx)
 		shared.stop = func() { cancelCtx(); cancelAlloc(); os.RemoveAll(dir) }
 		// The first Do starts the browser; the tabs are its children.
