@@ -23,13 +23,7 @@ func TestStatsAreTheSameBeforeAndAfterRetention(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	miso, faust := a.org("miso"), a.org("faust")
-	var now time.Time
-	a.Registrations.SetClock(func() time.Time {
-		if now.IsZero() {
-			return time.Now()
-		}
-		return now
-	})
+	setNow := a.SettableClock()
 	loccum := a.event(miso.ID, "loccum", func(in *event.Input) {
 		in.Capacity, in.MinAge, in.MaxPartySize = event.Some(12), event.Some(17), ptr(2)
 	})
@@ -78,16 +72,16 @@ func TestStatsAreTheSameBeforeAndAfterRetention(t *testing.T) {
 		}
 	}
 	organiser := a.token(miso.ID, auth.Organiser)
-	now = loccum.StartsAt.Add(31 * time.Minute)
+	setNow(loccum.StartsAt.Add(31 * time.Minute))
 	a.postJSON(http.MethodPost, "/api/v1/orgs/miso/events/loccum/release-no-shows", organiser, `{"after_minutes":30}`).wantStatus(t, http.StatusOK)
 	// Three places left: two walk-in parties take them.
-	now = loccum.StartsAt.Add(40 * time.Minute)
+	setNow(loccum.StartsAt.Add(40 * time.Minute))
 	for _, size := range []int{2, 1} {
 		a.postJSON(http.MethodPost, "/api/v1/checkin/walkin", door, map[string]any{"event": "loccum", "name": "Gast", "party_size": size}).wantStatus(t, http.StatusCreated)
 	}
 
 	retention := 90 * 24 * time.Hour
-	now = fest.EndsAt.Add(retention + time.Minute)
+	setNow(fest.EndsAt.Add(retention + time.Minute))
 	period := fmt.Sprintf("?from=%s&to=%s", start.AddDate(0, 0, -1).Format(time.DateOnly), start.AddDate(0, 0, 40).Format(time.DateOnly))
 	admin, err := a.Auth.AddAdminToken(t.Context(), faust.ID, "network")
 	if err != nil {

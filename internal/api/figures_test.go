@@ -262,13 +262,7 @@ func TestReleaseNoShowsPromotesTheWaitlistInOrder(t *testing.T) {
 	a := newApp(t)
 	o := a.org("a")
 	ev := a.event(o.ID, "fest", func(in *event.Input) { in.Capacity = event.Some(3) })
-	var now time.Time
-	a.Registrations.SetClock(func() time.Time {
-		if now.IsZero() {
-			return time.Now()
-		}
-		return now
-	})
+	setNow := a.SettableClock()
 	a.Checkins.SetClock(func() time.Time { return ev.StartsAt.Add(10 * time.Minute) })
 	sign := func(name string, size int) *registration.Registration {
 		t.Helper()
@@ -292,7 +286,7 @@ func TestReleaseNoShowsPromotesTheWaitlistInOrder(t *testing.T) {
 	}
 	org := a.token(o.ID, auth.Organiser)
 	const path = "/api/v1/orgs/a/events/fest/release-no-shows"
-	now = ev.StartsAt.Add(29 * time.Minute)
+	setNow(ev.StartsAt.Add(29 * time.Minute))
 	e := a.postJSON(http.MethodPost, path, org, `{"after_minutes":30}`).apiErr(t, http.StatusConflict, "conflict")
 	if e.Message == "" {
 		t.Fatal("no message says from when")
@@ -306,7 +300,7 @@ func TestReleaseNoShowsPromotesTheWaitlistInOrder(t *testing.T) {
 		t.Fatalf("refused calls cancelled %d", n)
 	}
 
-	now = ev.StartsAt.Add(31 * time.Minute)
+	setNow(ev.StartsAt.Add(31 * time.Minute))
 	r := a.postJSON(http.MethodPost, path, org, `{"after_minutes":30}`)
 	r.wantStatus(t, http.StatusOK)
 	var got struct {

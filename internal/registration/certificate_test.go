@@ -116,13 +116,7 @@ func TestEventCertificatesAreThoseWhoCame(t *testing.T) {
 func TestVerificationOutlivesTheRetentionErasureWithoutPersonalData(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
-	var now time.Time
-	a.Registrations.SetClock(func() time.Time {
-		if now.IsZero() {
-			return time.Now()
-		}
-		return now
-	})
+	setNow := a.SettableClock()
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "loccum", nil)
 	r := a.Signed(t, "loccum", "Leyla Demir", 1)
@@ -135,7 +129,7 @@ func TestVerificationOutlivesTheRetentionErasureWithoutPersonalData(t *testing.T
 		t.Fatal(err)
 	}
 	retention := 90 * 24 * time.Hour
-	now = e.EndsAt.Add(retention - time.Minute)
+	setNow(e.EndsAt.Add(retention - time.Minute))
 	if n, err := a.Registrations.EraseExpired(ctx, retention, 100); err != nil || n.Registrations != 0 {
 		t.Fatalf("a minute early: %+v %v", n, err)
 	}
@@ -143,7 +137,7 @@ func TestVerificationOutlivesTheRetentionErasureWithoutPersonalData(t *testing.T
 		t.Fatalf("before the erasure: %+v %v", v, err)
 	}
 
-	now = e.EndsAt.Add(retention + time.Minute)
+	setNow(e.EndsAt.Add(retention + time.Minute))
 	if n, err := a.Registrations.EraseExpired(ctx, retention, 100); err != nil || n.Registrations != 1 {
 		t.Fatalf("erase: %+v %v", n, err)
 	}

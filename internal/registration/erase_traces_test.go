@@ -102,13 +102,7 @@ func TestEraseBlanksOutboxLastError(t *testing.T) {
 func TestRetentionBlanksOutboxLastError(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
-	var now time.Time
-	a.Registrations.SetClock(func() time.Time {
-		if now.IsZero() {
-			return time.Now()
-		}
-		return now
-	})
+	setNow := a.SettableClock()
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "fest", nil)
 	a.Event(t, o, "later", func(in *event.Input) {
@@ -121,7 +115,7 @@ func TestRetentionBlanksOutboxLastError(t *testing.T) {
 	a.DB.MustExec(`UPDATE registrations SET event_id = (SELECT id FROM events WHERE slug = 'later') WHERE email = 'p2@example.org'`)
 	a.DB.MustExec(`UPDATE mail_outbox SET event_id = (SELECT id FROM events WHERE slug = 'later') WHERE recipient = 'p2@example.org'`)
 	retention := 90 * 24 * time.Hour
-	now = e.EndsAt.Add(retention + time.Minute)
+	setNow(e.EndsAt.Add(retention + time.Minute))
 	n, err := a.Registrations.EraseExpired(context.Background(), retention, 100)
 	if err != nil || n.Registrations != 1 || n.Mails != 1 {
 		t.Fatalf("erase: %+v %v, want 1 registration and its mail", n, err)

@@ -15,13 +15,7 @@ import (
 func TestRetentionErasesAnswers(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
-	var now time.Time
-	a.Registrations.SetClock(func() time.Time {
-		if now.IsZero() {
-			return time.Now()
-		}
-		return now
-	})
+	setNow := a.SettableClock()
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "fest", func(in *event.Input) {
 		in.Questions = &event.Questions{{Key: "needs", Type: event.QText, Label: event.Texts{"de": "Bedarf"}, Required: true}}
@@ -37,7 +31,7 @@ func TestRetentionErasesAnswers(t *testing.T) {
 		t.Fatalf("answer not stored")
 	}
 	retention := 30 * 24 * time.Hour
-	now = e.EndsAt.Add(retention + time.Minute)
+	setNow(e.EndsAt.Add(retention + time.Minute))
 	if n, err := a.Registrations.EraseExpired(ctx, retention, 100); err != nil || n.Registrations != 1 {
 		t.Fatalf("erase: %+v %v", n, err)
 	}

@@ -16,13 +16,7 @@ import (
 func TestRetentionErasesPersonalDataAfterTheEventWithAControlledClock(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
-	var now time.Time
-	a.Registrations.SetClock(func() time.Time {
-		if now.IsZero() {
-			return time.Now()
-		}
-		return now
-	})
+	setNow := a.SettableClock()
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "loccum", func(in *event.Input) {
 		in.Capacity = event.Some(2)
@@ -50,11 +44,11 @@ func TestRetentionErasesPersonalDataAfterTheEventWithAControlledClock(t *testing
 	}
 	retention := 90 * 24 * time.Hour
 	ctx := context.Background()
-	now = e.EndsAt.Add(retention - time.Minute)
+	setNow(e.EndsAt.Add(retention - time.Minute))
 	if n, err := a.Registrations.EraseExpired(ctx, retention, 100); err != nil || n.Registrations != 0 {
 		t.Fatalf("a minute early: %+v %v", n, err)
 	}
-	now = e.EndsAt.Add(retention + time.Minute)
+	setNow(e.EndsAt.Add(retention + time.Minute))
 	n, err := a.Registrations.EraseExpired(ctx, retention, 100)
 	if err != nil || n.Registrations != 2 || n.Events != 1 {
 		t.Fatalf("erase: %+v %v, want 2 registrations of 1 event", n, err)

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -281,4 +282,25 @@ func (b *Browser) PostRaw(action string, form url.Values) (*http.Response, strin
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp, string(body)
+}
+
+// SettableClock makes the registration service's clock one the test sets:
+// it shows the real time until set is called (retention, deadlines), and
+// the time set from then on.
+func (a *App) SettableClock() (set func(time.Time)) {
+	var mu sync.Mutex
+	var now time.Time
+	a.Registrations.SetClock(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		if now.IsZero() {
+			return time.Now()
+		}
+		return now
+	})
+	return func(t time.Time) {
+		mu.Lock()
+		now = t
+		mu.Unlock()
+	}
 }

@@ -351,13 +351,7 @@ func TestFormPartnerMemberByNumberGetsTheLinkAtTheListedAddress(t *testing.T) {
 func TestFormRetentionWithAControlledClock(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
-	var now time.Time
-	a.Registrations.SetClock(func() time.Time {
-		if now.IsZero() {
-			return time.Now()
-		}
-		return now
-	})
+	setNow := a.SettableClock()
 	o := a.Org(t, "miso")
 	e := a.Event(t, o, "loccum", func(in *event.Input) { in.MinAge = event.Some(17) })
 	if _, page := a.Browser(t).Get("/events/loccum"); !strings.Contains(page, "90 Tage nach der Veranstaltung automatisch gelöscht") {
@@ -371,14 +365,14 @@ func TestFormRetentionWithAControlledClock(t *testing.T) {
 		t.Fatalf("registration page: %d, want the retention note", code)
 	}
 	retention := time.Duration(a.Config.RetentionDays) * 24 * time.Hour
-	now = e.EndsAt.Add(retention - time.Minute)
+	setNow(e.EndsAt.Add(retention - time.Minute))
 	if n, err := a.Registrations.EraseExpired(context.Background(), retention, 100); err != nil || n.Registrations != 0 {
 		t.Fatalf("a minute early: %+v %v", n, err)
 	}
 	if n := a.Count(t, `SELECT count(*) FROM registrations WHERE name = 'Jana Jung' AND birth_date IS NOT NULL`); n != 1 {
 		t.Fatal("data erased early")
 	}
-	now = e.EndsAt.Add(retention + time.Minute)
+	setNow(e.EndsAt.Add(retention + time.Minute))
 	if n, err := a.Registrations.EraseExpired(context.Background(), retention, 100); err != nil || n.Registrations != 1 {
 		t.Fatalf("erase: %+v %v", n, err)
 	}

@@ -231,13 +231,7 @@ func TestCertificateAfterCheckInInTheParticipantsLanguage(t *testing.T) {
 func TestVerifyPageBeforeAndAfterRetention(t *testing.T) {
 	t.Parallel()
 	a := testapp.New(t)
-	var now time.Time
-	a.Registrations.SetClock(func() time.Time {
-		if now.IsZero() {
-			return time.Now()
-		}
-		return now
-	})
+	setNow := a.SettableClock()
 	e := paperEvent(t, a)
 	r := paperSignUp(t, a, "konferenz", "Борис Петров", "ru", 1, nil)
 	checkIn(t, a, r)
@@ -250,7 +244,7 @@ func TestVerifyPageBeforeAndAfterRetention(t *testing.T) {
 		t.Errorf("before the erasure: no initials\n%.800s", page)
 	}
 	retention := 90 * 24 * time.Hour
-	now = e.EndsAt.Add(retention + time.Minute)
+	setNow(e.EndsAt.Add(retention + time.Minute))
 	if n, err := a.Registrations.EraseExpired(context.Background(), retention, 100); err != nil || n.Registrations != 1 {
 		t.Fatalf("erase: %+v %v", n, err)
 	}
