@@ -44,10 +44,6 @@ type Deps struct {
 	// Metrics counts requests and sign-up and check-in verdicts; nil
 	// gets a registry of its own.
 	Metrics *metrics.Metrics
-	// Unavailable tells an error from a database that cannot be reached
-	// (the app passes the database's test): such a call is answered 503
-	// "unavailable" rather than 500.
-	Unavailable func(error) bool
 	// Audit logs staff actions; nil records nothing.
 	Audit *audit.Log
 }

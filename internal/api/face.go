@@ -88,7 +88,7 @@ func (h *handler) renderErrors(c *gin.Context) {
 }
 
 func (h *handler) writeError(c *gin.Context) {
-	ae := httpcode.Failure(c, h.Log, h.Unavailable)
+	ae := httpcode.Failure(c, h.Log)
 	l := httpcode.Localizer(c)
 	if l == nil {
 		l = h.Catalogue.For(h.Config.DefaultLang)

@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/api"
-	"treffpunkt/internal/database"
 	"treffpunkt/internal/httpcode"
 	"treffpunkt/internal/web"
 )
@@ -48,7 +47,6 @@ func (a *App) Handler() (*Handler, error) {
 		Metrics:      a.Metrics,
 		Audit:        a.Audit,
 		Limits:       limits,
-		Unavailable:  database.Unavailable,
 	})
 	if err != nil {
 		return nil, err
@@ -57,10 +55,9 @@ func (a *App) Handler() (*Handler, error) {
 		Config: a.Config, Log: a.Log, Catalogue: a.Catalogue,
 		Events: a.Events, Registrations: a.Registrations, Orgs: a.Orgs, Auth: a.Auth,
 		Members: a.Members, Checkins: a.Checkins,
-		Metrics:     a.Metrics,
-		Audit:       a.Audit,
-		Limits:      limits,
-		Unavailable: database.Unavailable,
+		Metrics: a.Metrics,
+		Audit:   a.Audit,
+		Limits:  limits,
 	})
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 )
 
 // Codes are part of the public JSON API; keep them stable.
@@ -92,7 +93,27 @@ func Wrap(err error, context string) error {
 	if errors.As(err, &ae) {
 		return err
 	}
-	return &Error{Code: Internal, Msg: M("err.internal"), Cause: fmt.Errorf("%s: %w", context, err)}
+	return unexpected(fmt.Errorf("%s: %w", context, err))
+}
+
+// transient tells an error that means "the database cannot be reached
+// right now": a call worth trying again shortly. The database package
+// registers its test when it is loaded (SetTransient), so every service
+// error that passes Wrap or From gets the code Unavailable — the services
+// turn it into a code, and the faces only map codes to statuses, without
+// knowing the database.
+var transient atomic.Pointer[func(error) bool]
+
+// SetTransient registers the test for "cannot be reached right now".
+func SetTransient(test func(error) bool) { transient.Store(&test) }
+
+// unexpected is the error for a cause no service expected: unavailable
+// when it is transient, internal otherwise.
+func unexpected(cause error) *Error {
+	if t := transient.Load(); t != nil && (*t)(cause) {
+		return &Error{Code: Unavailable, Msg: M("err.unavailable"), Cause: cause}
+	}
+	return &Error{Code: Internal, Msg: M("err.internal"), Cause: cause}
 }
 
 // From returns the *Error in err's chain, or an internal error around err.
@@ -101,7 +122,7 @@ func From(err error) *Error {
 	if errors.As(err, &ae) {
 		return ae
 	}
-	return &Error{Code: Internal, Msg: M("err.internal"), Cause: err}
+	return unexpected(err)
 }
 
 // Is reports whether err carries the given code.

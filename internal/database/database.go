@@ -20,6 +20,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"treffpunkt/internal/apperr"
 	"treffpunkt/migrations"
 )
 
@@ -164,6 +165,11 @@ func IsUniqueViolation(err error, constraint string) bool {
 	name, code, ok := Constraint(err)
 	return ok && code == "23505" && (constraint == "" || name == constraint)
 }
+
+// The services' errors carry the code "unavailable" for such errors
+// (apperr.Wrap and From ask this test), so the faces never import this
+// package to tell.
+func init() { apperr.SetTransient(Unavailable) }
 
 // Unavailable reports whether err means the database cannot be reached or
 // is restarting, rather than that a statement failed: a refused or broken

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/lib/pq"
+
+	"treffpunkt/internal/apperr"
 )
 
 // Connection-level failures are "unavailable" (503, try again); a
@@ -51,5 +53,23 @@ func TestConnectTimeoutIsAddedUnlessSet(t *testing.T) {
 		if got := withConnectTimeout(in); got != want {
 			t.Errorf("withConnectTimeout(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The services' errors carry the code: what passes apperr.Wrap (every
+// service method's unexpected error) or apperr.From is "unavailable" when
+// the database could not be reached, so a face maps a code and never asks
+// this package (issue 17).
+func TestServiceErrorsFromAnUnreachableDatabaseAreUnavailable(t *testing.T) {
+	t.Parallel()
+	down := fmt.Errorf("begin: %w", driver.ErrBadConn)
+	if got := apperr.From(apperr.Wrap(down, "sign up")); got.Code != apperr.Unavailable {
+		t.Errorf("Wrap of a dropped connection: code %q, want unavailable", got.Code)
+	}
+	if got := apperr.From(&pq.Error{Code: "57P03"}); got.Code != apperr.Unavailable {
+		t.Errorf("From of 'cannot connect now': code %q, want unavailable", got.Code)
+	}
+	if got := apperr.From(apperr.Wrap(&pq.Error{Code: "23505"}, "insert")); got.Code != apperr.Internal {
+		t.Errorf("Wrap of a statement error: code %q, want internal", got.Code)
 	}
 }

@@ -183,17 +183,11 @@ func Localizer(c *gin.Context) *i18n.Localizer {
 }
 
 // Failure is the error the request ended with, prepared for either face:
-// an unexpected error from a database that cannot be reached becomes
-// "unavailable" (503 with Retry-After) and is logged as a warning, an
-// internal error is logged once, a refused rate gets Retry-After.
-// unavailable tells a database that cannot be reached (the app passes the
-// database's own test, which the faces may not import).
-func Failure(c *gin.Context, log *slog.Logger, unavailable func(error) bool) *apperr.Error {
-	err := c.Errors.Last().Err
-	ae := apperr.From(err)
-	if ae.Code == apperr.Internal && unavailable != nil && unavailable(err) {
-		ae = &apperr.Error{Code: apperr.Unavailable, Msg: apperr.M("err.unavailable"), Cause: err}
-	}
+// "unavailable" (a database that cannot be reached; apperr gives it the
+// code) gets Retry-After and is logged as a warning, an internal error is
+// logged once, a refused rate gets Retry-After.
+func Failure(c *gin.Context, log *slog.Logger) *apperr.Error {
+	ae := apperr.From(c.Errors.Last().Err)
 	if ae.Code == apperr.Unavailable {
 		c.Header("Retry-After", RetryAfter)
 		if ae.Cause != nil {

@@ -9,8 +9,9 @@ import "time"
 // (database/sql) drops broken connections and opens new ones once the
 // server is back; nothing needs a restart. The deadline of every request
 // and the mapping of errors are the faces' shared kit (httpcode.Failure,
-// httpcode.BoundRequests); whether an error means "the database cannot be
-// reached" the app tells (Deps.Unavailable). See docs/deployment.md.
+// httpcode.BoundRequests); an error from a database that cannot be
+// reached already carries the code apperr.Unavailable (the database
+// package registers its test with apperr). See docs/deployment.md.
 
 // readyTimeout bounds the readiness probe's ping.
 const readyTimeout = 2 * time.Second

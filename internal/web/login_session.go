@@ -146,7 +146,7 @@ func (s *server) popFlash(c *gin.Context) string {
 // sessionError answers when the session store fails (the database is
 // down): an error page rather than scs's bare 500.
 func (s *server) sessionError(w http.ResponseWriter, r *http.Request, err error) {
-	if s.Unavailable != nil && s.Unavailable(err) {
+	if apperr.From(err).Code == apperr.Unavailable {
 		s.Log.Warn("session store: database unavailable", "error", err.Error())
 		w.Header().Set("Retry-After", httpcode.RetryAfter)
 		s.renderPlainError(w, r, http.StatusServiceUnavailable, "err.unavailable")

@@ -74,7 +74,7 @@ func (s *server) renderErrors(c *gin.Context) {
 }
 
 func (s *server) writeError(c *gin.Context) {
-	ae := httpcode.Failure(c, s.Log, s.Unavailable)
+	ae := httpcode.Failure(c, s.Log)
 	l := localizer(c)
 	if l == nil {
 		l = s.Catalogue.For(s.Config.DefaultLang)

@@ -59,10 +59,6 @@ type Deps struct {
 	// Limits are the sign-up limits shared with the API; nil makes a set of
 	// the page's own.
 	Limits *httpcode.Limits
-	// Unavailable tells an error from a database that cannot be reached
-	// (the app passes the database's test): such a request is answered 503
-	// "unavailable" rather than 500.
-	Unavailable func(error) bool
 }
 
 type server struct {
