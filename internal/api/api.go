@@ -80,8 +80,9 @@ func New(d Deps) (*Handler, error) {
 	h := &handler{Deps: d, tokens: ratelimit.New(d.Config.APIRatePerToken, time.Minute)}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(httpcode.RequestID, httpcode.LogRequests(d.Log), httpcode.Observe(d.Metrics), httpcode.Recover(d.Log, h.writeError),
-		h.language, h.renderErrors, httpcode.ValidInput)
+	errs := h.errors()
+	r.Use(httpcode.RequestID, httpcode.LogRequests(d.Log), httpcode.Observe(d.Metrics), httpcode.Recover(d.Log, errs.Respond),
+		h.language, errs.Middleware, httpcode.ValidInput)
 	if err := r.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/checkin"
 	"treffpunkt/internal/httpcode"
+	"treffpunkt/internal/i18n"
 )
 
 // apiCSP is for JSON answers, which nothing should render or frame.
@@ -77,21 +78,13 @@ func (h *handler) language(c *gin.Context) {
 	c.Next()
 }
 
-// renderErrors is the one place where the API's errors become responses:
-// DESIGN.md's JSON error. Internal errors are logged here, once.
-func (h *handler) renderErrors(c *gin.Context) {
-	c.Next()
-	if len(c.Errors) == 0 || c.Writer.Written() {
-		return
+// errors answers the API's errors with DESIGN.md's JSON error.
+func (h *handler) errors() httpcode.Errors {
+	return httpcode.Errors{
+		Log:      h.Log,
+		Fallback: func() *i18n.Localizer { return h.Catalogue.For(h.Config.DefaultLang) },
+		Write: func(c *gin.Context, ae *apperr.Error, l *i18n.Localizer) {
+			c.JSON(httpcode.Of(ae), httpcode.ErrorJSON(l, ae))
+		},
 	}
-	h.writeError(c)
-}
-
-func (h *handler) writeError(c *gin.Context) {
-	ae := httpcode.Failure(c, h.Log)
-	l := httpcode.Localizer(c)
-	if l == nil {
-		l = h.Catalogue.For(h.Config.DefaultLang)
-	}
-	c.JSON(httpcode.Of(ae), httpcode.ErrorJSON(l, ae))
 }

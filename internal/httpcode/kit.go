@@ -182,6 +182,37 @@ func Localizer(c *gin.Context) *i18n.Localizer {
 	return nil
 }
 
+// Errors is how a face answers errors: the request's last error is
+// prepared (Failure) and handed to Write with the request's localizer (the
+// default language's when the error came before the language was chosen).
+// Each face writes its own kind of answer: a JSON error, an error page.
+type Errors struct {
+	Log      *slog.Logger
+	Fallback func() *i18n.Localizer
+	Write    func(c *gin.Context, ae *apperr.Error, l *i18n.Localizer)
+}
+
+// Respond answers the request's last error.
+func (e Errors) Respond(c *gin.Context) {
+	ae := Failure(c, e.Log)
+	l := Localizer(c)
+	if l == nil {
+		l = e.Fallback()
+	}
+	e.Write(c, ae, l)
+}
+
+// Middleware is the one place where a face's errors become responses:
+// after the handlers, unless a response was already written. Internal
+// errors are logged there, once.
+func (e Errors) Middleware(c *gin.Context) {
+	c.Next()
+	if len(c.Errors) == 0 || c.Writer.Written() {
+		return
+	}
+	e.Respond(c)
+}
+
 // Failure is the error the request ended with, prepared for either face:
 // "unavailable" (a database that cannot be reached; apperr gives it the
 // code) gets Retry-After and is logged as a warning, an internal error is

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/httpcode"
 	"treffpunkt/internal/i18n"
 )
@@ -63,23 +64,15 @@ func loopback(addr string) bool {
 
 func localizer(c *gin.Context) *i18n.Localizer { return httpcode.Localizer(c) }
 
-// renderErrors is the one place where a page's errors become responses:
-// an error page. Internal errors are logged here, once.
-func (s *server) renderErrors(c *gin.Context) {
-	c.Next()
-	if len(c.Errors) == 0 || c.Writer.Written() {
-		return
+// errors answers a page's errors with an error page.
+func (s *server) errors() httpcode.Errors {
+	return httpcode.Errors{
+		Log:      s.Log,
+		Fallback: func() *i18n.Localizer { return s.Catalogue.For(s.Config.DefaultLang) },
+		Write: func(c *gin.Context, ae *apperr.Error, l *i18n.Localizer) {
+			s.render(c, httpcode.Of(ae), "error", l.T("title.error", nil), errorPage{Message: l.T(ae.Msg.ID, ae.Msg.Data), Status: httpcode.Of(ae)})
+		},
 	}
-	s.writeError(c)
-}
-
-func (s *server) writeError(c *gin.Context) {
-	ae := httpcode.Failure(c, s.Log)
-	l := localizer(c)
-	if l == nil {
-		l = s.Catalogue.For(s.Config.DefaultLang)
-	}
-	s.render(c, httpcode.Of(ae), "error", l.T("title.error", nil), errorPage{Message: l.T(ae.Msg.ID, ae.Msg.Data), Status: httpcode.Of(ae)})
 }
 
 // healthz says the process is up.

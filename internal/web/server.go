@@ -108,8 +108,9 @@ func New(d Deps) (*Handler, error) {
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(httpcode.RequestID, httpcode.LogRequests(s.Log), httpcode.Observe(s.Metrics), httpcode.Recover(s.Log, s.writeError),
-		s.language, s.renderErrors, httpcode.ValidInput, s.currentUser)
+	errs := s.errors()
+	r.Use(httpcode.RequestID, httpcode.LogRequests(s.Log), httpcode.Observe(s.Metrics), httpcode.Recover(s.Log, errs.Respond),
+		s.language, errs.Middleware, httpcode.ValidInput, s.currentUser)
 
 	static, err := fs.Sub(web.FS, "static")
 	if err != nil {
