@@ -1,12 +1,14 @@
 package i18n_test
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pelletier/go-toml/v2"
@@ -19,17 +21,60 @@ import (
 )
 
 // catalogue reads one language's file: flat messages and plural tables.
+// Each file is parsed once per test process (many tests read all seven);
+// callers must not change the map.
 func catalogue(t *testing.T, lang string) map[string]any {
 	t.Helper()
-	b, err := fs.ReadFile(web.FS, "i18n/"+lang+".toml")
-	if err != nil {
-		t.Fatal(err)
+	c := parsedFor(lang)
+	c.once.Do(func() {
+		b, err := fs.ReadFile(web.FS, "i18n/"+lang+".toml")
+		if err != nil {
+			c.err = err
+			return
+		}
+		if err := toml.Unmarshal(b, &c.raw); err != nil {
+			c.err = fmt.Errorf("%s.toml: %w", lang, err)
+			return
+		}
+		c.flat = map[string]string{}
+		for id, v := range c.raw {
+			switch v := v.(type) {
+			case string:
+				c.flat[id] = v
+			case map[string]any:
+				for form, s := range v {
+					if s, ok := s.(string); ok && form != "description" {
+						c.flat[id+"."+form] = s
+					}
+				}
+			}
+		}
+		c.folded = make(map[string]string, len(c.flat))
+		for id, s := range c.flat {
+			c.folded[id] = fold(lang, s)
+		}
+	})
+	if c.err != nil {
+		t.Fatal(c.err)
 	}
-	var m map[string]any
-	if err := toml.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s.toml: %v", lang, err)
-	}
-	return m
+	return c.raw
+}
+
+// parsed is one language's catalogue as the tests read it: raw, flattened
+// (plural forms become "id.form") and folded for matching.
+type parsed struct {
+	once   sync.Once
+	err    error
+	raw    map[string]any
+	flat   map[string]string
+	folded map[string]string
+}
+
+var parsedCatalogues sync.Map // lang → *parsed
+
+func parsedFor(lang string) *parsed {
+	v, _ := parsedCatalogues.LoadOrStore(lang, &parsed{})
+	return v.(*parsed)
 }
 
 func keys(t *testing.T, lang string) map[string]bool {
