@@ -110,6 +110,7 @@ func (h *handler) routes(g *gin.RouterGroup) {
 	staff.POST("/events/:slug/cancel", h.cancelEvent)
 	staff.GET("/events/:slug/registrations", h.listRegistrations)
 	staff.GET("/events/:slug/registrations.csv", h.registrationsCSV)
+	staff.PATCH("/events/:slug/registrations/:id", h.changeRegistrationByOrganiser)
 	staff.PUT("/members", h.putMembers)
 	g.GET("/orgs/:org/audit", h.requireStaff(auth.Owner), h.auditLog)
 	owner := g.Group("/orgs/:org/partnerships", h.requireStaff(auth.Owner))

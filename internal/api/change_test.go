@@ -362,3 +362,45 @@ func TestChangeRaceForTheLastPlaceOverTwoInstances(t *testing.T) {
 		}
 	}
 }
+
+// An organiser changes a registration of their event with the
+// participant's rules; the participant is mailed, the change is in the
+// audit log without the new values, and another organisation's token
+// reaches nothing.
+func TestOrganiserChangesARegistrationAudited(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	o := a.org("miso")
+	other := a.org("faust")
+	a.event(o.ID, "klein", func(in *event.Input) { in.Capacity = event.Some(3) })
+	anna, _ := a.signed("klein", "anna@example.org", 1, nil)
+	a.signed("klein", "ben@example.org", 1, nil)
+	path := "/api/v1/orgs/miso/events/klein/registrations/" + anna["id"].(json.Number).String()
+	tok := a.token(o.ID, "organiser")
+
+	res := a.postJSON(http.MethodPatch, path, tok, map[string]any{"party_size": 2, "name": "Anna Schmidt"})
+	res.wantStatus(t, http.StatusOK)
+	if b := res.object(t); b["party_size"] != json.Number("2") || b["name"] != "Anna Schmidt" || len(codes(b)) != 2 {
+		t.Errorf("answer %s", res.Body)
+	}
+	a.postJSON(http.MethodPatch, path, tok, `{"party_size": 3}`).apiErr(t, http.StatusConflict, "full")
+	a.postJSON(http.MethodPatch, path, tok, `{"party_size": 0}`).apiErr(t, http.StatusUnprocessableEntity, "invalid")
+	if n := a.count(`SELECT count(*) FROM audit_log WHERE action = 'registration.change' AND target = 'klein' AND details->>'party_size' = '2'
+	    AND details->'fields' = '["name", "party_size"]'::jsonb`); n != 1 {
+		t.Errorf("%d audit entries of the change, want 1", n)
+	}
+	if n := a.count(`SELECT count(*) FROM audit_log WHERE details::text LIKE '%Schmidt%'`); n != 0 {
+		t.Error("the audit log holds the new name")
+	}
+	if n := a.count(`SELECT count(*) FROM mail_outbox WHERE kind = 'changed'`); n != 1 {
+		t.Errorf("%d change mails, want 1", n)
+	}
+	before := a.state()
+	a.postJSON(http.MethodPatch, "/api/v1/orgs/faust/events/klein/registrations/"+anna["id"].(json.Number).String(),
+		a.token(other.ID, "organiser"), `{"name": "x"}`).apiErr(t, http.StatusNotFound, "not_found")
+	a.postJSON(http.MethodPatch, path+"9", tok, `{"name": "x"}`).apiErr(t, http.StatusNotFound, "not_found")
+	a.postJSON(http.MethodPatch, "/api/v1/orgs/miso/events/klein/registrations/abc", tok, `{"name": "x"}`).apiErr(t, http.StatusNotFound, "not_found")
+	if a.state() != before {
+		t.Error("a refused change wrote something")
+	}
+}

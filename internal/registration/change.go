@@ -278,3 +278,18 @@ func (s *Service) changeSessions(_ context.Context, _ *sqlx.Tx, _ *event.Event, 
 	f.Add("sessions", "err.sessions_not_supported")
 	return nil
 }
+
+// ChangeByOrganiser is Change on the registration regID of the event
+// eventID, for its organisers (the caller has checked that the event is
+// theirs, and audits the call): the same rules, the same mail to the
+// participant.
+func (s *Service) ChangeByOrganiser(ctx context.Context, eventID, regID int64, in ChangeInput) (*Registration, error) {
+	r, err := ofEvent(ctx, s.db, eventID, regID, false)
+	if err == nil {
+		err = s.reveal(ctx, r)
+	}
+	if err != nil {
+		return nil, apperr.Wrap(err, "change by organiser")
+	}
+	return s.Change(ctx, r.ManageToken, in)
+}
