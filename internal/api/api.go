@@ -100,6 +100,7 @@ func (h *handler) routes(g *gin.RouterGroup) {
 	g.GET("/events/:slug", h.getEvent)
 	g.POST("/events/:slug/registrations", d.Limits.Signups(), h.signUp)
 	g.POST("/registrations/:token/cancel", h.cancelRegistration)
+	g.PATCH("/registrations/:token", h.changeRegistration)
 
 	staff := g.Group("/orgs/:org", h.requireStaff(auth.Organiser))
 	staff.GET("/events", h.listOrgEvents)
@@ -109,6 +110,7 @@ func (h *handler) routes(g *gin.RouterGroup) {
 	staff.POST("/events/:slug/cancel", h.cancelEvent)
 	staff.GET("/events/:slug/registrations", h.listRegistrations)
 	staff.GET("/events/:slug/registrations.csv", h.registrationsCSV)
+	staff.PATCH("/events/:slug/registrations/:id", h.changeRegistrationByOrganiser)
 	staff.PUT("/members", h.putMembers)
 	g.GET("/orgs/:org/audit", h.requireStaff(auth.Owner), h.auditLog)
 	owner := g.Group("/orgs/:org/partnerships", h.requireStaff(auth.Owner))

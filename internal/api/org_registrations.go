@@ -28,11 +28,14 @@ type staffRegistrationJSON struct {
 	PartySize            int    `json:"party_size"`
 	Status               string `json:"status"`
 	// WalkIn: made at the door (POST /checkin/walkin).
-	WalkIn           bool              `json:"walk_in"`
-	WaitlistPosition *int              `json:"waitlist_position"`
-	CreatedAt        time.Time         `json:"created_at"`
-	Answers          map[string]any    `json:"answers"`
-	Tickets          []staffTicketJSON `json:"tickets"`
+	WalkIn           bool      `json:"walk_in"`
+	WaitlistPosition *int      `json:"waitlist_position"`
+	CreatedAt        time.Time `json:"created_at"`
+	// ChangedAt is when the participant last changed it (PATCH
+	// /registrations/{token}); null when never.
+	ChangedAt *time.Time        `json:"changed_at"`
+	Answers   map[string]any    `json:"answers"`
+	Tickets   []staffTicketJSON `json:"tickets"`
 	// Mail is every email to the registration, oldest first; MailState
 	// sums it up (see mail_state.go).
 	Mail      []mailJSON `json:"mail"`
@@ -71,7 +74,7 @@ func (h *handler) listRegistrations(c *gin.Context) {
 		j := staffRegistrationJSON{
 			ID: r.ID, Name: r.Name, Email: r.Email, AwaitingConfirmation: r.AddressUnconfirmed, Lang: r.Lang, PartySize: r.PartySize,
 			Status: r.Status, WalkIn: r.WalkIn, WaitlistPosition: waitlistPosition(r), CreatedAt: r.CreatedAt.UTC(),
-			Answers: answersOf(r), Tickets: make([]staffTicketJSON, len(r.Tickets)),
+			Answers: answersOf(r), Tickets: make([]staffTicketJSON, len(r.Tickets)), ChangedAt: utcPtr(r.ChangedAt),
 		}
 		for k, t := range r.Tickets {
 			j.Tickets[k] = staffTicketJSON{Code: t.Code, CheckedInAt: utcPtr(t.CheckedInAt)}

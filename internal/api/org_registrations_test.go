@@ -118,7 +118,7 @@ func TestRegistrationCSVOpensInSpreadsheetsSafely(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"id", "name", "email", "lang", "party_size", "status", "waitlist_position", "created_at", "ticket_codes", "checked_in", "walk_in"}
+	want := []string{"id", "name", "email", "lang", "party_size", "status", "waitlist_position", "created_at", "ticket_codes", "checked_in", "walk_in", "changed_at"}
 	if !slices.Equal(rows[0], want) {
 		t.Fatalf("header %v", rows[0])
 	}

@@ -309,7 +309,7 @@ func TestAnswersShowInAPIExportAndCheckin(t *testing.T) {
 		t.Fatal(err)
 	}
 	head := strings.Join(rows[0], ",")
-	if !strings.HasSuffix(head, ",checked_in,walk_in,answer:diet,answer:needs,answer:note,answer:children,answer:photos") {
+	if !strings.HasSuffix(head, ",checked_in,walk_in,changed_at,answer:diet,answer:needs,answer:note,answer:children,answer:photos") {
 		t.Fatalf("header %s", head)
 	}
 	n := len(rows[0])

@@ -47,6 +47,8 @@ type registrationJSON struct {
 	WaitlistPosition *int           `json:"waitlist_position"`
 	ManageURL        string         `json:"manage_url,omitempty"`
 	Event            string         `json:"event"`
+	Name             string         `json:"name"`
+	Lang             string         `json:"lang"`
 	PartySize        int            `json:"party_size"`
 	Answers          map[string]any `json:"answers"`
 	Tickets          []ticketJSON   `json:"tickets"`
@@ -58,6 +60,8 @@ func (h *handler) toRegistrationJSON(r *registration.Registration) registrationJ
 		Status:           r.Status,
 		WaitlistPosition: waitlistPosition(r),
 		Event:            r.EventSlug,
+		Name:             r.Name,
+		Lang:             r.Lang,
 		PartySize:        r.PartySize,
 		Answers:          answersOf(r),
 		Tickets:          []ticketJSON{},

@@ -44,6 +44,9 @@ const (
 	// given away (issue 21).
 	CheckinWalkIn               = "walk_in.create"
 	RegistrationsReleaseNoShows = "registrations.release_no_shows"
+	// RegistrationChange: an organiser changed a registration's party
+	// size, name, language or answers (issue 18).
+	RegistrationChange = "registration.change"
 )
 
 // Actions lists every action, for the catalogue test and the docs.
@@ -51,7 +54,7 @@ var Actions = []string{
 	EventCreate, EventUpdate, EventCancel, EventDuplicate, RegistrationsExport,
 	RegistrationCancel, RegistrationMoveUp, RegistrationResend, RegistrationErase,
 	MembersImport, StaffInvite, StaffRole, StaffRemove, TokenCreate, TokenRevoke,
-	CheckinWalkIn, RegistrationsReleaseNoShows,
+	CheckinWalkIn, RegistrationsReleaseNoShows, RegistrationChange,
 }
 
 // Label is the message id that names an action on the owners' page.

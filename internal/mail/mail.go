@@ -129,6 +129,9 @@ type payload struct {
 	ConfirmBy *time.Time `json:"confirm_by,omitempty"`
 	// Before is the event before the change (event_changed).
 	Before json.RawMessage `json:"before,omitempty"`
+	// NewFrom is the first seat whose ticket a change added (changed):
+	// those tickets' QR codes are attached.
+	NewFrom int `json:"new_from,omitempty"`
 }
 
 // eventBefore is what an event_changed mail shows of the event as it was.
@@ -169,7 +172,7 @@ func (o *Outbox) enqueueStatement(ctx context.Context, n registration.Notice, rs
 			q = append(q, ", "...)
 		}
 		q = appendPlaceholders(q, i*enqueueColumns, enqueueColumns)
-		p := payload{Status: r.Status, Position: r.WaitlistPosition, Before: before}
+		p := payload{Status: r.Status, Position: r.WaitlistPosition, Before: before, NewFrom: n.NewTicketsFrom}
 		if n.Kind == registration.MailConfirmEmail {
 			key, err := o.secrets.Key(ctx, secret.Outbox)
 			if err != nil {
@@ -267,7 +270,11 @@ func (o *Outbox) compose(n registration.Notice, r *registration.Registration, ca
 	if r.Status == registration.Confirmed || n.Kind == registration.MailCancelled {
 		for _, t := range r.Tickets {
 			td := TicketData{N: t.Seat, Total: len(r.Tickets), Code: t.Code, URL: o.baseURL + "/t/" + t.Code}
-			if ticketKinds[n.Kind] {
+			td.New = n.Kind == registration.MailChanged && n.NewTicketsFrom > 0 && t.Seat >= n.NewTicketsFrom
+			if td.New {
+				d.NewTickets++
+			}
+			if ticketKinds[n.Kind] || td.New {
 				qr = append(qr, td.URL)
 				td.QR = htmltemplate.URL(fmt.Sprintf("cid:%s", qrName(len(qr))))
 			}

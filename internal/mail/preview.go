@@ -116,6 +116,8 @@ func sample(kind, lang string, now time.Time) (registration.Notice, *registratio
 		r.Status, r.Tickets, r.ConfirmToken, r.HoldExpiresAt = registration.Pending, nil, "SAMPLECONFIRMTOKEN00000000", &exp
 	case registration.MailHoldExpired:
 		r.Status, r.Tickets = registration.Expired, nil
+	case registration.MailChanged:
+		n.NewTicketsFrom = 2
 	case registration.MailReleased:
 		r.Status, r.Tickets = registration.Cancelled, nil
 	}

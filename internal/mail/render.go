@@ -38,6 +38,8 @@ type Data struct {
 	ConfirmURL string
 	ConfirmBy  string
 	Tickets    []TicketData
+	// NewTickets counts the tickets a change added (changed mails).
+	NewTickets int
 	// Calendar is true when an iCalendar entry is attached.
 	Calendar bool
 	// Staff is set in emails to staff instead of Event and the rest.
@@ -64,6 +66,8 @@ type TicketData struct {
 	URL      string
 	// QR is the inline image of the ticket's QR code (cid:qr-N.png).
 	QR htmltemplate.URL
+	// New marks a ticket that a change added (changed mails).
+	New bool
 }
 
 // rendered is one mail's texts.

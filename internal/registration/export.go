@@ -27,11 +27,12 @@ type Table struct {
 // ExportColumns are the columns every export has (docs/api.md); one column
 // "answer:<key>" per question of the event follows them, in the event's
 // order.
-var ExportColumns = []string{"id", "name", "email", "lang", "party_size", "status", "waitlist_position", "created_at", "ticket_codes", "checked_in", "walk_in"}
+var ExportColumns = []string{"id", "name", "email", "lang", "party_size", "status", "waitlist_position", "created_at", "ticket_codes", "checked_in", "walk_in", "changed_at"}
 
 // ExportTable builds the attendee list of event e for spreadsheets:
 // created_at in the event's time zone, ticket codes separated by spaces,
-// checked_in the number of the registration's tickets checked in. Answers
+// checked_in the number of the registration's tickets checked in,
+// changed_at when the participant last changed it (empty when never). Answers
 // are written in the event's default language; numbers stay numbers.
 func (s *Service) ExportTable(ctx context.Context, e *event.Event, rs []*Registration) (*Table, error) {
 	t := &Table{Header: append([]string(nil), ExportColumns...)}
@@ -54,7 +55,7 @@ func (s *Service) ExportTable(ctx context.Context, e *event.Event, rs []*Registr
 		}
 		row := []any{
 			r.ID, r.Name, r.Email, r.Lang, r.PartySize, r.Status, pos,
-			r.CreatedAt.In(loc).Format(time.RFC3339), strings.Join(codes, " "), checkedIn, yesNo(r.WalkIn),
+			r.CreatedAt.In(loc).Format(time.RFC3339), strings.Join(codes, " "), checkedIn, yesNo(r.WalkIn), changedCell(r, loc),
 		}
 		for i := range e.Questions {
 			row = append(row, answerCell(&e.Questions[i], r.Answers[e.Questions[i].Key], e.DefaultLang))
@@ -62,6 +63,15 @@ func (s *Service) ExportTable(ctx context.Context, e *event.Event, rs []*Registr
 		t.Rows = append(t.Rows, row)
 	}
 	return t, nil
+}
+
+// changedCell is when the participant last changed the registration, in
+// the event's time zone, or an empty cell.
+func changedCell(r *Registration, loc *time.Location) any {
+	if r.ChangedAt == nil {
+		return nil
+	}
+	return r.ChangedAt.In(loc).Format(time.RFC3339)
 }
 
 // yesNo is a flag as a cell: "yes" or "no".

@@ -8,6 +8,7 @@ import (
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/config"
+	"treffpunkt/internal/event"
 	"treffpunkt/internal/text"
 )
 
@@ -44,22 +45,14 @@ func (in SignupInput) check(f apperr.Fields) signup {
 	in.MemberNumber = strings.TrimSpace(in.MemberNumber)
 	in.BirthDate = strings.TrimSpace(in.BirthDate)
 
-	if in.Name == "" {
-		f.Add("name", "err.required")
-	} else if p := text.Problem(in.Name, 200); p != "" {
-		f.Add("name", p, "Max", 200)
-	}
+	checkName(f, in.Name)
 	email, p := text.Email(in.Email)
 	if p != "" {
 		f.Add("email", p, "Max", 254)
 	}
 	in.Email = email
-	if in.PartySize < 1 {
-		f.Add("party_size", "err.party_size_min")
-	}
-	if in.Lang != "" && !slices.Contains(config.Languages, in.Lang) {
-		f.Add("lang", "err.lang")
-	}
+	checkPartySize(f, in.PartySize)
+	checkLang(f, in.Lang)
 	if p := text.Problem(in.MemberNumber, 64); p != "" {
 		f.Add("member_number", p, "Max", 64)
 	}
@@ -76,6 +69,52 @@ func (in SignupInput) check(f apperr.Fields) signup {
 		}
 	}
 	return s
+}
+
+// The rules of the fields a registration may change later (change.go)
+// have one home each, used by the sign-up and the change alike. Each takes
+// its value trimmed.
+
+// checkName is the rule for the party's name.
+func checkName(f apperr.Fields, name string) {
+	if name == "" {
+		f.Add("name", "err.required")
+	} else if p := text.Problem(name, 200); p != "" {
+		f.Add("name", p, "Max", 200)
+	}
+}
+
+// checkPartySize is the rule for the party's size that needs no event; the
+// event's maximum is checkPartyMax.
+func checkPartySize(f apperr.Fields, n int) {
+	if n < 1 {
+		f.Add("party_size", "err.party_size_min")
+	}
+}
+
+// checkPartyMax is the event's maximum party size.
+func checkPartyMax(f apperr.Fields, e *event.Event, n int) {
+	if n > e.MaxPartySize {
+		f.Add("party_size", "err.party_size_max", "Max", e.MaxPartySize)
+	}
+}
+
+// checkLang is the rule for the language mails are written in; "" leaves
+// the choice to the face (the page's language) or the event.
+func checkLang(f apperr.Fields, lang string) {
+	if lang != "" && !slices.Contains(config.Languages, lang) {
+		f.Add("lang", "err.lang")
+	}
+}
+
+// eventAnswers checks the answers to e's questions, given as the API sends
+// them or, when form is not nil, as a form posts them, and returns them
+// cleaned.
+func eventAnswers(f apperr.Fields, e *event.Event, answers map[string]any, form url.Values) Answers {
+	if form != nil {
+		answers = formAnswers(e.Questions, form)
+	}
+	return checkAnswers(e.Questions, answers, f)
 }
 
 // ageOn is the age in whole years on day (birthdays count on the day; a

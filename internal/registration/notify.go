@@ -34,7 +34,7 @@ const (
 )
 
 // MailKinds lists every kind about a registration.
-var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder, MailConfirmEmail, MailHoldExpired, MailRegisteredAgain, MailReleased}
+var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder, MailConfirmEmail, MailHoldExpired, MailRegisteredAgain, MailReleased, MailChanged}
 
 // Notice is one change that the participants of Registrations are told
 // about by email.
@@ -44,6 +44,10 @@ type Notice struct {
 	// Before is the event before a change (MailEventChanged), else nil.
 	Before        *event.Event
 	Registrations []*Registration
+	// NewTicketsFrom is, in a MailChanged notice, the first seat whose
+	// ticket the change added (their QR codes are attached); 0 when it
+	// added none.
+	NewTicketsFrom int
 }
 
 // Mailer writes emails into the outbox and says what became of them.

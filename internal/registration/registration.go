@@ -54,6 +54,9 @@ type Registration struct {
 	AddressUnconfirmed bool `db:"address_unconfirmed"`
 	// WalkIn marks a registration made at the door (walkin.go).
 	WalkIn bool `db:"walk_in"`
+	// ChangedAt is when the participant last changed the registration
+	// (change.go); nil when never.
+	ChangedAt *time.Time `db:"changed_at"`
 
 	Tickets []Ticket `db:"-"`
 }

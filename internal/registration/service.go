@@ -139,18 +139,12 @@ func checkRules(e *event.Event, su *signup, f apperr.Fields, now time.Time) erro
 	if e.Status == event.Draft {
 		return apperr.New(apperr.NotFound, "err.event_not_found")
 	}
-	if su.PartySize > e.MaxPartySize {
-		f.Add("party_size", "err.party_size_max", "Max", e.MaxPartySize)
-	}
+	checkPartyMax(f, e, su.PartySize)
 	hasAgeRule := e.MinAge != nil || e.MaxAge != nil
 	if hasAgeRule && su.birthDate == nil {
 		f.Add("birth_date", "err.birth_date_required")
 	}
-	answers := su.Answers
-	if su.FormAnswers != nil {
-		answers = formAnswers(e.Questions, su.FormAnswers)
-	}
-	su.answers = checkAnswers(e.Questions, answers, f)
+	su.answers = eventAnswers(f, e, su.Answers, su.FormAnswers)
 	if err := f.Err(); err != nil {
 		return err
 	}

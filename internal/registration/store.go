@@ -17,7 +17,7 @@ import (
 const selectRegistration = `
 SELECT r.id, r.event_id, e.slug AS event_slug, r.name, r.email, r.lang, r.party_size,
        r.status, r.manage_nonce, r.created_at, r.confirmed_at, r.cancelled_at,
-       r.seats_held, r.hold_expires_at, r.answers, r.address_unconfirmed, r.walk_in,
+       r.seats_held, r.hold_expires_at, r.answers, r.address_unconfirmed, r.walk_in, r.changed_at,
        CASE WHEN r.status = 'waitlisted' THEN (
            SELECT count(*) FROM registrations w
            WHERE w.event_id = r.event_id AND w.status = 'waitlisted'
@@ -92,7 +92,7 @@ func listByEvent(ctx context.Context, q sqlx.QueryerContext, eventID int64) ([]*
 	err := sqlx.SelectContext(ctx, q, &rs, `
 SELECT r.id, r.event_id, e.slug AS event_slug, r.name, r.email, r.lang, r.party_size,
        r.status, r.manage_nonce, r.created_at, r.confirmed_at, r.cancelled_at,
-       r.seats_held, r.hold_expires_at, r.answers, r.address_unconfirmed, r.walk_in,
+       r.seats_held, r.hold_expires_at, r.answers, r.address_unconfirmed, r.walk_in, r.changed_at,
        CASE WHEN r.status = 'waitlisted' THEN
            count(*) FILTER (WHERE r.status = 'waitlisted') OVER (ORDER BY r.waitlist_order)
        ELSE 0 END AS waitlist_position

@@ -3,14 +3,12 @@ package registration
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/checkin"
-	"treffpunkt/internal/config"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/secret"
@@ -49,11 +47,7 @@ func (s *Service) WalkIn(ctx context.Context, eventID int64, in WalkInInput, by 
 	f := apperr.Fields{}
 	in.Name = strings.TrimSpace(in.Name)
 	in.Lang = strings.TrimSpace(in.Lang)
-	if in.Name == "" {
-		f.Add("name", "err.required")
-	} else if p := text.Problem(in.Name, 200); p != "" {
-		f.Add("name", p, "Max", 200)
-	}
+	checkName(f, in.Name)
 	if strings.TrimSpace(in.Email) != "" {
 		email, p := text.Email(in.Email)
 		if p != "" {
@@ -63,12 +57,8 @@ func (s *Service) WalkIn(ctx context.Context, eventID int64, in WalkInInput, by 
 	} else {
 		in.Email = ""
 	}
-	if in.PartySize < 1 {
-		f.Add("party_size", "err.party_size_min")
-	}
-	if in.Lang != "" && !slices.Contains(config.Languages, in.Lang) {
-		f.Add("lang", "err.lang")
-	}
+	checkPartySize(f, in.PartySize)
+	checkLang(f, in.Lang)
 	k, err := s.keys(ctx)
 	if err != nil {
 		return nil, apperr.Wrap(err, "walk-in")
@@ -79,9 +69,7 @@ func (s *Service) WalkIn(ctx context.Context, eventID int64, in WalkInInput, by 
 		if err != nil {
 			return err
 		}
-		if in.PartySize > e.MaxPartySize {
-			f.Add("party_size", "err.party_size_max", "Max", e.MaxPartySize)
-		}
+		checkPartyMax(f, e, in.PartySize)
 		if err := f.Err(); err != nil {
 			return err
 		}

@@ -23,7 +23,10 @@ type attendeeRow struct {
 	*registration.Registration
 	CheckedIn int
 	Created   string
-	Live      bool
+	// Changed is when the participant last changed the registration,
+	// "" when never.
+	Changed string
+	Live    bool
 	// Mail is the latest email to the registration, if any, and MailSent
 	// when it went out.
 	Mail     *registration.MailState
@@ -115,6 +118,9 @@ func (s *server) renderAttendees(c *gin.Context, status int, e *event.Event, f r
 			Registration: r, Created: r.CreatedAt.In(loc).Format("2006-01-02 15:04"),
 			Live:    r.Status == registration.Confirmed || r.Status == registration.Waitlisted || r.Status == registration.Pending,
 			Answers: answerViews(l, e, r, true),
+		}
+		if r.ChangedAt != nil {
+			row.Changed = r.ChangedAt.In(loc).Format("2006-01-02 15:04")
 		}
 		for _, t := range r.Tickets {
 			if t.CheckedInAt != nil {

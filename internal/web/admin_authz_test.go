@@ -77,6 +77,7 @@ var admAPIRoutes = []struct {
 	{admRoute{"POST", "/api/v1/orgs/:org/events/:slug/cancel", "organiser", true}, "", ""},
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/registrations", "organiser", false}, "", ""},
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/registrations.csv", "organiser", false}, "", ""},
+	{admRoute{"PATCH", "/api/v1/orgs/:org/events/:slug/registrations/:id", "organiser", false}, "application/json", `{}`},
 	{admRoute{"PUT", "/api/v1/orgs/:org/members", "organiser", false}, "text/csv", "name,email\nAyşe,ayse@example.org\n"},
 	{admRoute{"POST", "/api/v1/orgs/:org/events/:slug/release-no-shows", "organiser", true}, "application/json", `{"after_minutes":0}`},
 	{admRoute{"GET", "/api/v1/orgs/:org/stats", "organiser", false}, "", ""},

@@ -23,6 +23,16 @@ type registrationPage struct {
 	RetentionDays int
 	// Attended offers the certificate of attendance: a ticket was checked in.
 	Attended bool
+	// The change form (registration_change.go): offered while CanChange,
+	// filled with Form and Questions; Errors, ErrorList and Problem after a
+	// refused change, Changed after a saved one.
+	CanChange bool
+	Form      changeForm
+	Questions []questionView
+	Errors    map[string]string
+	ErrorList []fieldError
+	Problem   string
+	Changed   bool
 }
 
 // registrationPage is the participant's own page behind the manage token:
@@ -38,18 +48,13 @@ func (s *server) registrationPage(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	feed, err := s.personalFeedFor(c, r)
+	p, err := s.registrationPageData(c, r, e)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	l := localizer(c)
 	c.Header("Referrer-Policy", "no-referrer")
-	s.render(c, http.StatusOK, "registration", l.T("title.registration", nil), registrationPage{
-		Registration: r, Event: newEventView(l, e, time.Now()), Calendar: feed,
-		Answers: answerViews(l, e, r, false), RetentionDays: s.Config.RetentionDays,
-		Attended: attended(r),
-	})
+	s.render(c, http.StatusOK, "registration", localizer(c).T("title.registration", nil), p)
 }
 
 // cancelRegistration cancels through the manage link and shows the result.
