@@ -22,6 +22,7 @@ import (
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/mail"
 	"treffpunkt/internal/member"
+	"treffpunkt/internal/message"
 	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
@@ -68,6 +69,9 @@ type App struct {
 	Checkins      *checkin.Service
 	Calendar      *calendar.Service
 	Audit         *audit.Log
+	// Messages are the organisers' messages to registrants; without
+	// Options.Mail it refuses to send.
+	Messages *message.Service
 
 	// Outbox is where changes write their emails; nil without
 	// Options.Mail.
@@ -132,6 +136,11 @@ func New(cfg *config.Config, db *sqlx.DB, o Options) (*App, error) {
 		DB: db, Catalogue: cat, BaseURL: cfg.BaseURL, DefaultLang: cfg.DefaultLang, SecretKey: cfg.SecretKey,
 	})
 	a.Audit = audit.New(db)
+	var msgMail message.Mailer
+	if a.Outbox != nil {
+		msgMail = a.Outbox
+	}
+	a.Messages = message.New(db, a.Events, msgMail)
 	a.Metrics = metrics.New(db.DB)
 	if a.Changes != nil {
 		a.Metrics.Caches(a.Changes)

@@ -44,6 +44,8 @@ const (
 	// given away (issue 21).
 	CheckinWalkIn               = "walk_in.create"
 	RegistrationsReleaseNoShows = "registrations.release_no_shows"
+	// MessageSend: a message to an event's registrants (issue 19).
+	MessageSend = "message.send"
 )
 
 // Actions lists every action, for the catalogue test and the docs.
@@ -51,7 +53,7 @@ var Actions = []string{
 	EventCreate, EventUpdate, EventCancel, EventDuplicate, RegistrationsExport,
 	RegistrationCancel, RegistrationMoveUp, RegistrationResend, RegistrationErase,
 	MembersImport, StaffInvite, StaffRole, StaffRemove, TokenCreate, TokenRevoke,
-	CheckinWalkIn, RegistrationsReleaseNoShows,
+	CheckinWalkIn, RegistrationsReleaseNoShows, MessageSend,
 }
 
 // Label is the message id that names an action on the owners' page.

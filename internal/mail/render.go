@@ -42,6 +42,8 @@ type Data struct {
 	Calendar bool
 	// Staff is set in emails to staff instead of Event and the rest.
 	Staff *StaffData
+	// Message is an organiser's message (kind "message").
+	Message *MessageData
 }
 
 // EventData is an event as a mail shows it, in the mail's language.

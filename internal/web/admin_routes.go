@@ -42,6 +42,10 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.POST("/events/:slug/registrations/:id/move-up", organiser, s.moveUpAttendee)
 	o.POST("/events/:slug/registrations/:id/resend", organiser, s.resendConfirmation)
 	o.POST("/events/:slug/registrations/:id/erase", organiser, s.eraseAttendee)
+	o.GET("/events/:slug/messages", organiser, s.adminMessages)
+	o.POST("/events/:slug/messages/preview", organiser, s.confirmMessage)
+	o.POST("/events/:slug/messages", organiser, s.sendMessage)
+	o.GET("/events/:slug/messages/:id", organiser, s.messageDelivery)
 	// Paper (paper.go): door staff print the door list too.
 	o.GET("/events/:slug/door-list", s.requireRole(auth.Door), s.doorList)
 	o.GET("/events/:slug/badges", organiser, s.badges)
