@@ -115,6 +115,8 @@ func (h *handler) routes(g *gin.RouterGroup) {
 	staff.GET("/events/:slug/messages", h.listMessages)
 	staff.PUT("/members", h.putMembers)
 	g.GET("/orgs/:org/audit", h.requireStaff(auth.Owner), h.auditLog)
+	g.GET("/orgs/:org", h.requireStaff(auth.Owner), h.getOrgSettings)
+	g.PATCH("/orgs/:org", h.requireStaff(auth.Owner), h.updateOrgSettings)
 	owner := g.Group("/orgs/:org/partnerships", h.requireStaff(auth.Owner))
 	owner.GET("", h.listPartnerships)
 	owner.POST("/:slug/accept", h.decidePartnership(true))

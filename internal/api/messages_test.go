@@ -178,3 +178,48 @@ func TestMessageIdempotencyKeySendsOnce(t *testing.T) {
 		t.Errorf("another key: %d %+v", code, second)
 	}
 }
+
+// Issue 19: owners set the organisation's notifications with PATCH
+// /orgs/{org}; organisers may not; bad values are 422 naming the field.
+func TestOrgNotificationSettingsThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	o := a.org("miso")
+	owner, organiser := a.token(o.ID, auth.Owner), a.token(o.ID, auth.Organiser)
+	type settings struct {
+		Notify      string `json:"notify"`
+		NotifyEmail string `json:"notify_email"`
+		Lang        string `json:"lang"`
+		Timezone    string `json:"timezone"`
+	}
+	var got settings
+	if code := a.JSON(t, http.MethodGet, "/api/v1/orgs/miso", owner, nil, &got); code != http.StatusOK ||
+		got != (settings{Notify: "off", NotifyEmail: "info@miso.example", Lang: "de", Timezone: "Europe/Berlin"}) {
+		t.Errorf("defaults: %d %+v", code, got)
+	}
+	if code := a.JSON(t, http.MethodPatch, "/api/v1/orgs/miso", organiser, map[string]any{"notify": "each"}, nil); code != http.StatusForbidden {
+		t.Errorf("organiser: %d, want 403", code)
+	}
+	for field, body := range map[string]map[string]any{
+		"notify":       {"notify": "hourly"},
+		"notify_email": {"notify_email": "not an address"},
+		"lang":         {"lang": "xx"},
+		"timezone":     {"timezone": "Mars/Olympus"},
+	} {
+		var ans messageAnswer
+		if code := a.JSON(t, http.MethodPatch, "/api/v1/orgs/miso", owner, body, &ans); code != http.StatusUnprocessableEntity || ans.Error.Fields[field] == "" {
+			t.Errorf("%v: %d %+v, want 422 naming %s", body, code, ans.Error, field)
+		}
+	}
+	if code := a.JSON(t, http.MethodPatch, "/api/v1/orgs/miso", owner, map[string]any{
+		"notify": "daily", "notify_email": "vorstand@miso.example", "lang": "tr", "timezone": "Europe/Istanbul",
+	}, &got); code != http.StatusOK || got != (settings{Notify: "daily", NotifyEmail: "vorstand@miso.example", Lang: "tr", Timezone: "Europe/Istanbul"}) {
+		t.Errorf("patch: %d %+v", code, got)
+	}
+	if code := a.JSON(t, http.MethodPatch, "/api/v1/orgs/miso", owner, map[string]any{"notify": "each"}, &got); code != http.StatusOK || got.Notify != "each" || got.Lang != "tr" {
+		t.Errorf("a field alone: %d %+v", code, got)
+	}
+	if n := a.count(`SELECT count(*) FROM audit_log WHERE action = 'notify.settings'`); n != 2 {
+		t.Errorf("%d audit entries, want 2", n)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"treffpunkt/internal/member"
 	"treffpunkt/internal/message"
 	"treffpunkt/internal/metrics"
+	"treffpunkt/internal/notify"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
 	"treffpunkt/internal/secret"
@@ -72,6 +73,9 @@ type App struct {
 	// Messages are the organisers' messages to registrants; without
 	// Options.Mail it refuses to send.
 	Messages *message.Service
+	// Notify tells organisations of changes to their events (a worker);
+	// nil without Options.Mail.
+	Notify *notify.Service
 
 	// Outbox is where changes write their emails; nil without
 	// Options.Mail.
@@ -141,6 +145,9 @@ func New(cfg *config.Config, db *sqlx.DB, o Options) (*App, error) {
 		msgMail = a.Outbox
 	}
 	a.Messages = message.New(db, a.Events, msgMail)
+	if a.Outbox != nil {
+		a.Notify = notify.New(notify.Options{DB: db, Orgs: a.Orgs, Events: a.Events, Mailer: a.Outbox, DefaultLang: cfg.DefaultLang, Log: log})
+	}
 	a.Metrics = metrics.New(db.DB)
 	if a.Changes != nil {
 		a.Metrics.Caches(a.Changes)

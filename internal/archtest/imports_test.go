@@ -35,6 +35,7 @@ var rooms = map[string]string{
 	"internal/org":          domain,
 	"internal/audit":        domain,
 	"internal/message":      domain,
+	"internal/notify":       domain,
 	"internal/demo":         seed,
 
 	"internal/database": infra,

@@ -46,6 +46,8 @@ const (
 	RegistrationsReleaseNoShows = "registrations.release_no_shows"
 	// MessageSend: a message to an event's registrants (issue 19).
 	MessageSend = "message.send"
+	// OrgSettings: the organisation's notification settings changed.
+	OrgSettings = "notify.settings"
 )
 
 // Actions lists every action, for the catalogue test and the docs.
@@ -53,7 +55,7 @@ var Actions = []string{
 	EventCreate, EventUpdate, EventCancel, EventDuplicate, RegistrationsExport,
 	RegistrationCancel, RegistrationMoveUp, RegistrationResend, RegistrationErase,
 	MembersImport, StaffInvite, StaffRole, StaffRemove, TokenCreate, TokenRevoke,
-	CheckinWalkIn, RegistrationsReleaseNoShows, MessageSend,
+	CheckinWalkIn, RegistrationsReleaseNoShows, MessageSend, OrgSettings,
 }
 
 // Label is the message id that names an action on the owners' page.

@@ -44,6 +44,8 @@ type Data struct {
 	Staff *StaffData
 	// Message is an organiser's message (kind "message").
 	Message *MessageData
+	// Notify is a notification to an organisation (kind "org_changes").
+	Notify *NotifyData
 }
 
 // EventData is an event as a mail shows it, in the mail's language.

@@ -30,3 +30,25 @@ ORDER BY r.id`, eventID, pq.Array(statuses))
 	}
 	return rs, nil
 }
+
+// ChangeCounts are an event's counts that only rise, which the
+// notification worker (package notify) compares with what it told the
+// organisation last: sign-ups (registrations that are or were confirmed
+// or waitlisted; not holds that were never confirmed) and cancellations.
+type ChangeCounts struct {
+	SignUps       int `db:"signups"`
+	Cancellations int `db:"cancellations"`
+}
+
+// CountChanges reads the event's ChangeCounts.
+func CountChanges(ctx context.Context, q sqlx.QueryerContext, eventID int64) (ChangeCounts, error) {
+	var c ChangeCounts
+	err := sqlx.GetContext(ctx, q, &c, `
+SELECT count(*) FILTER (WHERE status IN ('confirmed', 'waitlisted', 'cancelled')) AS signups,
+       count(*) FILTER (WHERE status = 'cancelled') AS cancellations
+FROM registrations WHERE event_id = $1`, eventID)
+	if err != nil {
+		return c, fmt.Errorf("count changes: %w", err)
+	}
+	return c, nil
+}

@@ -98,3 +98,31 @@ func TestComposeConfirmSendAndWatchAMessage(t *testing.T) {
 		t.Error("the list lacks the message")
 	}
 }
+
+// Issue 19: the owners' settings page turns notifications on, with the
+// field marked when a value is wrong.
+func TestOwnerSetsNotificationsOnTheSettingsPage(t *testing.T) {
+	t.Parallel()
+	w := admNewWorld(t)
+	c := w.client(w.A.Owner)
+	path := "/admin/orgs/a/settings"
+	code, page := c.Get(path)
+	if code != http.StatusOK || !strings.Contains(page, `id="f-notify-off" type="radio" name="notify" value="off" checked`) || !strings.Contains(page, `value="info@a.example"`) {
+		t.Fatalf("settings page: %d\n%.2000s", code, page)
+	}
+	resp, body := c.post(path, url.Values{"notify": {"daily"}, "notify_email": {"info@a.example"}, "lang": {"en"}, "timezone": {"Nowhere/City"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="e-timezone"`) {
+		t.Errorf("bad zone: %d", resp.StatusCode)
+	}
+	resp, _ = c.post(path, url.Values{"notify": {"daily"}, "notify_email": {"info@a.example"}, "lang": {"en"}, "timezone": {"Europe/Berlin"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d", resp.StatusCode)
+	}
+	st, err := w.Orgs.Settings(t.Context(), w.A.Org.ID)
+	if err != nil || st.Notify != "daily" || st.NotifyEmail != "" || st.To() != "info@a.example" || st.Lang != "en" {
+		t.Errorf("saved %+v %v", st, err)
+	}
+	if code, _ := w.client(w.A.Organiser).Get(path); code != http.StatusForbidden {
+		t.Errorf("organiser: %d, want 403", code)
+	}
+}

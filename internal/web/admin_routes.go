@@ -63,6 +63,8 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.POST("/tokens", owner, s.createToken)
 	o.POST("/tokens/:id/revoke", owner, s.revokeToken)
 	o.GET("/audit", owner, s.auditLog)
+	o.GET("/settings", owner, s.settingsForm)
+	o.POST("/settings", owner, s.saveSettings)
 	o.GET("/partnerships", owner, s.partnershipsPage)
 	o.POST("/partnerships/:slug/accept", owner, s.decidePartnership(true))
 	o.POST("/partnerships/:slug/decline", owner, s.decidePartnership(false))
