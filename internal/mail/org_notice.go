@@ -39,6 +39,14 @@ type NotifyEvent struct {
 // has no registration to read again), in tx, the transaction that
 // records what was told.
 func (o *Outbox) EnqueueOrgNotice(ctx context.Context, tx *sqlx.Tx, n notify.Notice) error {
+	m, err := o.composeOrgNotice(n)
+	if err != nil {
+		return err
+	}
+	return insertRendered(ctx, tx, []message{*m})
+}
+
+func (o *Outbox) composeOrgNotice(n notify.Notice) (*message, error) {
 	lang := o.tpl.lang(KindOrgChanges, n.Lang)
 	l := o.catalogue.For(lang)
 	nd := &NotifyData{OrgName: n.Org.Name, Daily: n.Daily, SettingsURL: o.baseURL + "/admin/orgs/" + n.Org.Slug + "/settings"}
@@ -61,12 +69,12 @@ func (o *Outbox) EnqueueOrgNotice(ctx context.Context, tx *sqlx.Tx, n notify.Not
 	}
 	out, err := o.tpl.render(KindOrgChanges, &Data{Lang: lang, Dir: i18n.Dir(lang), BaseURL: o.baseURL, Notify: nd})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return insertRendered(ctx, tx, []message{{
+	return &message{
 		MessageID: o.newMessageID(), Kind: KindOrgChanges, Lang: lang, Recipient: n.Org.To(), RecipientName: n.Org.Name,
 		content: content{Subject: out.Subject, Text: out.Text, HTML: out.HTML},
-	}})
+	}, nil
 }
 
 // Promotions counts the promotion mails of the event's registrations.
