@@ -20,6 +20,7 @@ import (
 	"treffpunkt/internal/httpcode"
 	"treffpunkt/internal/i18n"
 	memberlist "treffpunkt/internal/member"
+	"treffpunkt/internal/message"
 	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/ratelimit"
@@ -35,6 +36,7 @@ type Deps struct {
 	Auth          *auth.Service
 	Members       *memberlist.Service
 	Checkins      *checkin.Service
+	Messages      *message.Service
 	Log           *slog.Logger
 	// Catalogue speaks the error messages in the client's language.
 	Catalogue *i18n.Catalogue
@@ -111,8 +113,12 @@ func (h *handler) routes(g *gin.RouterGroup) {
 	staff.GET("/events/:slug/registrations", h.listRegistrations)
 	staff.GET("/events/:slug/registrations.csv", h.registrationsCSV)
 	staff.PATCH("/events/:slug/registrations/:id", h.changeRegistrationByOrganiser)
+	staff.POST("/events/:slug/messages", h.sendMessage)
+	staff.GET("/events/:slug/messages", h.listMessages)
 	staff.PUT("/members", h.putMembers)
 	g.GET("/orgs/:org/audit", h.requireStaff(auth.Owner), h.auditLog)
+	g.GET("/orgs/:org", h.requireStaff(auth.Owner), h.getOrgSettings)
+	g.PATCH("/orgs/:org", h.requireStaff(auth.Owner), h.updateOrgSettings)
 	owner := g.Group("/orgs/:org/partnerships", h.requireStaff(auth.Owner))
 	owner.GET("", h.listPartnerships)
 	owner.POST("/:slug/accept", h.decidePartnership(true))

@@ -22,7 +22,9 @@ import (
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/mail"
 	"treffpunkt/internal/member"
+	"treffpunkt/internal/message"
 	"treffpunkt/internal/metrics"
+	"treffpunkt/internal/notify"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
 	"treffpunkt/internal/secret"
@@ -68,6 +70,12 @@ type App struct {
 	Checkins      *checkin.Service
 	Calendar      *calendar.Service
 	Audit         *audit.Log
+	// Messages are the organisers' messages to registrants; without
+	// Options.Mail it refuses to send.
+	Messages *message.Service
+	// Notify tells organisations of changes to their events (a worker);
+	// nil without Options.Mail.
+	Notify *notify.Service
 
 	// Outbox is where changes write their emails; nil without
 	// Options.Mail.
@@ -132,6 +140,14 @@ func New(cfg *config.Config, db *sqlx.DB, o Options) (*App, error) {
 		DB: db, Catalogue: cat, BaseURL: cfg.BaseURL, DefaultLang: cfg.DefaultLang, SecretKey: cfg.SecretKey,
 	})
 	a.Audit = audit.New(db)
+	var msgMail message.Mailer
+	if a.Outbox != nil {
+		msgMail = a.Outbox
+	}
+	a.Messages = message.New(db, a.Events, msgMail)
+	if a.Outbox != nil {
+		a.Notify = notify.New(notify.Options{DB: db, Orgs: a.Orgs, Events: a.Events, Mailer: a.Outbox, DefaultLang: cfg.DefaultLang, Log: log})
+	}
 	a.Metrics = metrics.New(db.DB)
 	if a.Changes != nil {
 		a.Metrics.Caches(a.Changes)

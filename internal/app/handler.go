@@ -41,7 +41,7 @@ func (a *App) Handler() (*Handler, error) {
 	w, err := web.New(web.Deps{
 		Config: a.Config, Log: a.Log, Catalogue: a.Catalogue,
 		Events: a.Events, Registrations: a.Registrations, Orgs: a.Orgs, Auth: a.Auth,
-		Members: a.Members, Checkins: a.Checkins, Calendar: a.Calendar,
+		Members: a.Members, Checkins: a.Checkins, Calendar: a.Calendar, Messages: a.Messages,
 		SessionStore: a.sessionStore(),
 		Ready:        a.DB.PingContext,
 		Metrics:      a.Metrics,
@@ -54,7 +54,7 @@ func (a *App) Handler() (*Handler, error) {
 	j, err := api.New(api.Deps{
 		Config: a.Config, Log: a.Log, Catalogue: a.Catalogue,
 		Events: a.Events, Registrations: a.Registrations, Orgs: a.Orgs, Auth: a.Auth,
-		Members: a.Members, Checkins: a.Checkins,
+		Members: a.Members, Checkins: a.Checkins, Messages: a.Messages,
 		Metrics: a.Metrics,
 		Audit:   a.Audit,
 		Limits:  limits,

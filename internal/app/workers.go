@@ -7,6 +7,7 @@ import (
 
 	"treffpunkt/internal/mail"
 	"treffpunkt/internal/metrics"
+	"treffpunkt/internal/notify"
 )
 
 // sessionSweep is how often expired sessions and password links go.
@@ -14,7 +15,7 @@ const sessionSweep = 10 * time.Minute
 
 // StartWorkers runs the background work of treffpunkt serve until ctx
 // ends: the mail sender (with the reminders; needs Options.Mail), the
-// session sweeper, the hold expiry and the retention job. wait returns
+// organisations' notifications (needs Options.Mail), the session sweeper, the hold expiry and the retention job. wait returns
 // once all have stopped. Each round that ends without error is recorded
 // in the metrics.
 func (a *App) StartWorkers(ctx context.Context) (wait func()) {
@@ -37,6 +38,9 @@ func (a *App) StartWorkers(ctx context.Context) (wait func()) {
 		}
 		s.Succeeded = func() { a.Metrics.JobSucceeded(metrics.JobMailSender) }
 		run(func() { s.Run(ctx) })
+	}
+	if a.Notify != nil {
+		run(func() { a.Notify.Run(ctx, notify.Round) })
 	}
 	run(func() { a.sweepSessions(ctx) })
 	run(func() { every(ctx, time.Minute, func() { a.expireHolds(ctx) }) })

@@ -34,6 +34,8 @@ var rooms = map[string]string{
 	"internal/mail":         domain,
 	"internal/org":          domain,
 	"internal/audit":        domain,
+	"internal/message":      domain,
+	"internal/notify":       domain,
 	"internal/demo":         seed,
 
 	"internal/database": infra,

@@ -47,6 +47,10 @@ const (
 	// RegistrationChange: an organiser changed a registration's party
 	// size, name, language or answers (issue 18).
 	RegistrationChange = "registration.change"
+	// MessageSend: a message to an event's registrants (issue 19).
+	MessageSend = "message.send"
+	// OrgSettings: the organisation's notification settings changed.
+	OrgSettings = "notify.settings"
 )
 
 // Actions lists every action, for the catalogue test and the docs.
@@ -54,7 +58,7 @@ var Actions = []string{
 	EventCreate, EventUpdate, EventCancel, EventDuplicate, RegistrationsExport,
 	RegistrationCancel, RegistrationMoveUp, RegistrationResend, RegistrationErase,
 	MembersImport, StaffInvite, StaffRole, StaffRemove, TokenCreate, TokenRevoke,
-	CheckinWalkIn, RegistrationsReleaseNoShows, RegistrationChange,
+	CheckinWalkIn, RegistrationsReleaseNoShows, RegistrationChange, MessageSend, OrgSettings,
 }
 
 // Label is the message id that names an action on the owners' page.

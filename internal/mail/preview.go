@@ -9,6 +9,9 @@ import (
 
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/event"
+	orgmsg "treffpunkt/internal/message"
+	"treffpunkt/internal/notify"
+	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
 )
 
@@ -35,6 +38,23 @@ func (o *Outbox) Preview(w io.Writer, kind, lang, format, from string) error {
 		if m, err = o.composeNotMember(n.Event, registration.Stranger{Name: r.Name, Email: r.Email, Lang: lang}); err == nil {
 			m.MessageID = o.newMessageID()
 		}
+	case kind == KindMessage:
+		n, r := sample(registration.MailConfirmed, lang, o.now())
+		msg := &orgmsg.Message{ID: 1, EventID: 1,
+			Subject: event.Texts{"de": "Raumänderung", "en": "Room change"},
+			Body:    event.Texts{"de": "Wir feiern im großen Saal.\n\nBitte bringt gute Laune mit.", "en": "We celebrate in the large hall.\n\nPlease bring good spirits."}}
+		r.Lang = msg.Lang(lang, n.Event.DefaultLang)
+		if m, err = o.composeMessage(msg, n.Event, r); err == nil {
+			m.MessageID = o.newMessageID()
+		}
+	case kind == KindOrgChanges:
+		n, _ := sample(registration.MailConfirmed, lang, o.now())
+		left := 12
+		m, err = o.composeOrgNotice(notify.Notice{
+			Org:  &org.Settings{Org: org.Org{Slug: "faust", Name: "FAUST e. V.", Email: "info@faust.example"}},
+			Lang: lang, Daily: true, Day: o.now(),
+			Changes: []notify.Change{{Event: n.Event, SignUps: 14, Cancellations: 2, Promoted: 1, NowFull: true, SeatsLeft: &left, Waitlist: 3}},
+		})
 	case slices.Contains(staffKinds, kind):
 		sm := auth.StaffMail{
 			Kind: kind, To: "anna@miso.example", Lang: lang, URL: o.baseURL + "/login/reset/SAMPLELINKTOKEN",
@@ -45,7 +65,7 @@ func (o *Outbox) Preview(w io.Writer, kind, lang, format, from string) error {
 		}
 		m, err = o.composeStaff(sm)
 	default:
-		return fmt.Errorf("unknown kind %q; kinds: %s", kind, strings.Join(append(slices.Clone(registration.MailKinds), append([]string{registration.MailNotMember}, staffKinds...)...), ", "))
+		return fmt.Errorf("unknown kind %q; kinds: %s", kind, strings.Join(append(slices.Clone(registration.MailKinds), append([]string{registration.MailNotMember, KindMessage, KindOrgChanges}, staffKinds...)...), ", "))
 	}
 	if err != nil {
 		return err

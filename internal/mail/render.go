@@ -44,6 +44,10 @@ type Data struct {
 	Calendar bool
 	// Staff is set in emails to staff instead of Event and the rest.
 	Staff *StaffData
+	// Message is an organiser's message (kind "message").
+	Message *MessageData
+	// Notify is a notification to an organisation (kind "org_changes").
+	Notify *NotifyData
 }
 
 // EventData is an event as a mail shows it, in the mail's language.

@@ -10,6 +10,7 @@ import (
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/event"
+	orgmsg "treffpunkt/internal/message"
 	"treffpunkt/internal/registration"
 	"treffpunkt/internal/secret"
 )
@@ -21,7 +22,9 @@ import (
 type sources struct {
 	regs   map[int64]*registration.Registration
 	events map[int64]*event.Event
-	cals   *calendars
+	// texts are the organisers' messages (kind "message").
+	texts map[int64]*orgmsg.Message
+	cals  *calendars
 }
 
 // load reads what the batch's unrendered messages need.
@@ -32,13 +35,16 @@ func (o *Outbox) load(ctx context.Context, db sqlx.QueryerContext, msgs []queued
 	if _, err := o.secrets.Key(ctx, secret.Outbox); err != nil {
 		return nil, err
 	}
-	var regIDs []int64
+	var regIDs, textIDs []int64
 	for i := range msgs {
 		q := &msgs[i]
 		if q.rendered() {
 			continue
 		}
 		regIDs = append(regIDs, *q.RegistrationID)
+		if q.MessageRef != nil {
+			textIDs = append(textIDs, *q.MessageRef)
+		}
 		if _, ok := src.events[*q.EventID]; ok {
 			continue
 		}
@@ -53,6 +59,12 @@ func (o *Outbox) load(ctx context.Context, db sqlx.QueryerContext, msgs []queued
 	}
 	if len(regIDs) == 0 {
 		return src, nil
+	}
+	if len(textIDs) > 0 {
+		var err error
+		if src.texts, err = orgmsg.Texts(ctx, db, textIDs); err != nil {
+			return nil, err
+		}
 	}
 	var err error
 	src.regs, err = registration.ForMail(ctx, db, o.secrets, regIDs)
@@ -82,6 +94,9 @@ func (o *Outbox) contentOf(ctx context.Context, q *queued, src *sources) (*conte
 	r.Name, r.Email, r.Lang = q.RecipientName, q.Recipient, q.Lang
 	if p.Status != "" {
 		r.Status = p.Status
+	}
+	if q.Kind == KindMessage {
+		return o.contentOfMessage(q, &r, e, src)
 	}
 	r.WaitlistPosition, r.ConfirmToken = p.Position, p.Confirm
 	if p.Sealed != "" {
@@ -123,7 +138,7 @@ func (o *Outbox) Render(ctx context.Context, id int64) (*Rendered, error) {
 	var q queued
 	err := sqlx.GetContext(ctx, o.db, &q, `
 SELECT id, message_id, kind, lang, recipient, recipient_name, registration_id, event_id,
-    payload, reply_to, subject, body_text, body_html, calendar, qr, attempts, created_at
+    message_ref, payload, reply_to, subject, body_text, body_html, calendar, qr, attempts, created_at
 FROM mail_outbox WHERE id = $1`, id)
 	if err != nil {
 		return nil, fmt.Errorf("read mail %d: %w", id, err)

@@ -71,7 +71,9 @@ type queued struct {
 	RecipientName  string `db:"recipient_name"`
 	RegistrationID *int64 `db:"registration_id"`
 	EventID        *int64 `db:"event_id"`
-	Payload        []byte `db:"payload"`
+	// MessageRef names an organiser's message (kind "message").
+	MessageRef *int64 `db:"message_ref"`
+	Payload    []byte `db:"payload"`
 	content
 	Attempts  int       `db:"attempts"`
 	CreatedAt time.Time `db:"created_at"`
@@ -98,7 +100,7 @@ WHERE id IN (
     LIMIT $1
     FOR UPDATE SKIP LOCKED)
 RETURNING id, message_id, kind, lang, recipient, recipient_name, registration_id, event_id,
-    payload, reply_to, subject, body_text, body_html, calendar, qr, attempts, created_at`, n, lease.Milliseconds())
+    message_ref, payload, reply_to, subject, body_text, body_html, calendar, qr, attempts, created_at`, n, lease.Milliseconds())
 	if err != nil {
 		return nil, fmt.Errorf("claim mail: %w", err)
 	}

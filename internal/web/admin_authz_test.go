@@ -43,6 +43,10 @@ var admPageRoutes = []admRoute{
 	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/move-up", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/resend", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/erase", "organiser", true},
+	{"GET", "/admin/orgs/:org/events/:slug/messages", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug/messages/preview", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug/messages", "organiser", false},
+	{"GET", "/admin/orgs/:org/events/:slug/messages/:id", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/door-list", "door", false},
 	{"GET", "/admin/orgs/:org/events/:slug/badges", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/certificates", "organiser", false},
@@ -59,6 +63,8 @@ var admPageRoutes = []admRoute{
 	{"POST", "/admin/orgs/:org/tokens", "owner", false},
 	{"POST", "/admin/orgs/:org/tokens/:id/revoke", "owner", true},
 	{"GET", "/admin/orgs/:org/audit", "owner", false},
+	{"GET", "/admin/orgs/:org/settings", "owner", false},
+	{"POST", "/admin/orgs/:org/settings", "owner", false},
 	{"GET", "/admin/orgs/:org/partnerships", "owner", false},
 	{"POST", "/admin/orgs/:org/partnerships/:slug/accept", "owner", false},
 	{"POST", "/admin/orgs/:org/partnerships/:slug/decline", "owner", false},
@@ -79,9 +85,13 @@ var admAPIRoutes = []struct {
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/registrations.csv", "organiser", false}, "", ""},
 	{admRoute{"PATCH", "/api/v1/orgs/:org/events/:slug/registrations/:id", "organiser", false}, "application/json", `{}`},
 	{admRoute{"PUT", "/api/v1/orgs/:org/members", "organiser", false}, "text/csv", "name,email\nAyşe,ayse@example.org\n"},
+	{admRoute{"POST", "/api/v1/orgs/:org/events/:slug/messages", "organiser", false}, "application/json", `{"subject":{"de":"Raum"},"body":{"de":"Neuer Raum."},"to":{"status":["confirmed"]}}`},
+	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/messages", "organiser", false}, "", ""},
 	{admRoute{"POST", "/api/v1/orgs/:org/events/:slug/release-no-shows", "organiser", true}, "application/json", `{"after_minutes":0}`},
 	{admRoute{"GET", "/api/v1/orgs/:org/stats", "organiser", false}, "", ""},
 	{admRoute{"GET", "/api/v1/orgs/:org/audit", "owner", false}, "", ""},
+	{admRoute{"GET", "/api/v1/orgs/:org", "owner", false}, "", ""},
+	{admRoute{"PATCH", "/api/v1/orgs/:org", "owner", false}, "application/json", `{}`},
 	{admRoute{"GET", "/api/v1/orgs/:org/partnerships", "owner", false}, "", ""},
 	{admRoute{"POST", "/api/v1/orgs/:org/partnerships/:slug/accept", "owner", false}, "", ""},
 	{admRoute{"POST", "/api/v1/orgs/:org/partnerships/:slug/decline", "owner", false}, "", ""},
@@ -132,6 +142,9 @@ func admPath(pattern string, org string, o admOrg) string {
 	id := strconv.FormatInt(regID, 10)
 	if strings.Contains(pattern, "/tokens/") {
 		id = strconv.FormatInt(o.TokenID, 10)
+	}
+	if strings.Contains(pattern, "/messages/") {
+		id = strconv.FormatInt(o.MessageID, 10)
 	}
 	slug := o.Event.Slug
 	if strings.Contains(pattern, "/partnerships/") {

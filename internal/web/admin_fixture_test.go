@@ -10,6 +10,7 @@ import (
 
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/message"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
 	"treffpunkt/internal/testapp"
@@ -36,6 +37,8 @@ type admOrg struct {
 	// PartnerEvent is the other organisation's event, which names this
 	// one as partner (the partnership routes).
 	PartnerEvent string
+	// MessageID is a message sent to the event's confirmed.
+	MessageID int64
 }
 
 func admNewWorld(t *testing.T) *admWorld {
@@ -89,6 +92,13 @@ func (w *admWorld) org(slug string) admOrg {
 	if err := w.DB.Get(&x.TokenID, `SELECT max(id) FROM api_tokens WHERE org_id = $1`, o.ID); err != nil {
 		t.Fatal(err)
 	}
+	m, err := w.Messages.Send(ctx, o.ID, x.Event.Slug, message.Input{
+		Subject: event.Texts{"de": "Raum"}, Body: event.Texts{"de": "Saal 2"}, To: message.To{Status: []string{registration.Confirmed}},
+	}, message.Sender{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.MessageID = m.ID
 	return x
 }
 

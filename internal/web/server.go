@@ -28,6 +28,7 @@ import (
 	"treffpunkt/internal/httpcode"
 	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/member"
+	"treffpunkt/internal/message"
 	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
@@ -45,6 +46,7 @@ type Deps struct {
 	Members       *member.Service
 	Calendar      *calendar.Service
 	Checkins      *checkin.Service
+	Messages      *message.Service
 	Catalogue     *i18n.Catalogue
 	// SessionStore keeps staff sessions (postgresstore on the sessions
 	// table, so that every instance sees every session).

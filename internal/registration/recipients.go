@@ -1,0 +1,54 @@
+package registration
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// MessageRecipients are the registrations of an event that an organiser's
+// message with statuses reaches (package message): those with an address
+// that was given or confirmed by its owner. Cancelled and expired
+// registrations are never among them, whatever statuses asks; erased ones
+// (retention, "Erase data") neither, nor walk-ins who gave no address, nor
+// pending ones whose address nobody has confirmed yet (it may be someone
+// else's, typed by whoever used a member number: docs/access.md).
+// Name, Email, Lang and Status are read.
+func MessageRecipients(ctx context.Context, q sqlx.QueryerContext, eventID int64, statuses []string) ([]*Registration, error) {
+	var rs []*Registration
+	err := sqlx.SelectContext(ctx, q, &rs, `
+SELECT r.id, r.event_id, r.name, r.email, r.lang, r.party_size, r.status
+FROM registrations r
+WHERE r.event_id = $1 AND r.status = ANY($2)
+  AND r.status NOT IN ('cancelled', 'expired')
+  AND r.erased_at IS NULL AND r.email <> '' AND NOT r.address_unconfirmed
+ORDER BY r.id`, eventID, pq.Array(statuses))
+	if err != nil {
+		return nil, fmt.Errorf("message recipients: %w", err)
+	}
+	return rs, nil
+}
+
+// ChangeCounts are an event's counts that only rise, which the
+// notification worker (package notify) compares with what it told the
+// organisation last: sign-ups (registrations that are or were confirmed
+// or waitlisted; not holds that were never confirmed) and cancellations.
+type ChangeCounts struct {
+	SignUps       int `db:"signups"`
+	Cancellations int `db:"cancellations"`
+}
+
+// CountChanges reads the event's ChangeCounts.
+func CountChanges(ctx context.Context, q sqlx.QueryerContext, eventID int64) (ChangeCounts, error) {
+	var c ChangeCounts
+	err := sqlx.GetContext(ctx, q, &c, `
+SELECT count(*) FILTER (WHERE status IN ('confirmed', 'waitlisted', 'cancelled')) AS signups,
+       count(*) FILTER (WHERE status = 'cancelled') AS cancellations
+FROM registrations WHERE event_id = $1`, eventID)
+	if err != nil {
+		return c, fmt.Errorf("count changes: %w", err)
+	}
+	return c, nil
+}
