@@ -100,6 +100,7 @@ func (h *handler) routes(g *gin.RouterGroup) {
 	g.GET("/events/:slug", h.getEvent)
 	g.POST("/events/:slug/registrations", d.Limits.Signups(), h.signUp)
 	g.POST("/registrations/:token/cancel", h.cancelRegistration)
+	g.POST("/registrations/:token/sessions/:key/cancel", h.leaveSession)
 
 	staff := g.Group("/orgs/:org", h.requireStaff(auth.Organiser))
 	staff.GET("/events", h.listOrgEvents)

@@ -161,6 +161,9 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 		if r.Tickets, err = confirmSeats(ctx, tx, k, e, r, r.PartySize); err != nil {
 			return err
 		}
+		if err := takeSessions(ctx, tx, e, r); err != nil {
+			return err
+		}
 		r.Status, r.WaitlistPosition = Confirmed, 0
 		return s.mail(ctx, tx, Notice{Kind: MailPromoted, Event: e, Registrations: []*Registration{r}})
 	})
