@@ -108,6 +108,14 @@ func lock(ctx context.Context, tx *sqlx.Tx, where string, key any) (*Event, erro
 	if err != nil {
 		return nil, fmt.Errorf("lock event %v: %w", key, err)
 	}
+	// The sessions' counters are read again now that the lock is held: a
+	// statement that waited for the lock sees the event's row as the last
+	// holder left it, but its subqueries see the rows of other tables as
+	// they were when it started (READ COMMITTED), and the holder may have
+	// changed them.
+	if err := tx.GetContext(ctx, &e.Sessions, `SELECT `+sessionsColumn+` FROM events e WHERE e.id = $1`, e.ID); err != nil {
+		return nil, fmt.Errorf("read sessions of event %v: %w", key, err)
+	}
 	return &e, nil
 }
 
