@@ -23,6 +23,8 @@ type registrationPage struct {
 	RetentionDays int
 	// Attended offers the certificate of attendance: a ticket was checked in.
 	Attended bool
+	// Sessions are the sessions it chose (sessions.go).
+	Sessions []sessionView
 }
 
 // registrationPage is the participant's own page behind the manage token:
@@ -48,7 +50,7 @@ func (s *server) registrationPage(c *gin.Context) {
 	s.render(c, http.StatusOK, "registration", l.T("title.registration", nil), registrationPage{
 		Registration: r, Event: newEventView(l, e, time.Now()), Calendar: feed,
 		Answers: answerViews(l, e, r, false), RetentionDays: s.Config.RetentionDays,
-		Attended: attended(r),
+		Attended: attended(r), Sessions: choiceViews(l, e, r),
 	})
 }
 
