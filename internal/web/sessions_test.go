@@ -132,7 +132,9 @@ func TestSessionsEditorSavesValidatesAndCancels(t *testing.T) {
 		t.Fatalf("a new event's editor does not offer two empty sessions")
 	}
 	loc := e.Location()
-	at := func(h int) string { return e.StartsAt.Add(time.Duration(h) * time.Hour).In(loc).Format("2006-01-02T15:04") }
+	at := func(h int) string {
+		return e.StartsAt.Add(time.Duration(h) * time.Hour).In(loc).Format("2006-01-02T15:04")
+	}
 	form := func() url.Values {
 		return url.Values{"count": {"2"}, "max_sessions": {"1"},
 			"s0_pos": {"2"}, "s0_key": {"forum"}, "s0_starts": {at(1)}, "s0_ends": {at(2)}, "s0_title_de": {"Forum"}, "s0_waitlist": {"yes"},
