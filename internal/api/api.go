@@ -110,6 +110,8 @@ func (h *handler) routes(g *gin.RouterGroup) {
 	staff.POST("/events/:slug/cancel", h.cancelEvent)
 	staff.GET("/events/:slug/registrations", h.listRegistrations)
 	staff.GET("/events/:slug/registrations.csv", h.registrationsCSV)
+	staff.GET("/events/:slug/sessions/:key/registrations", h.sessionRegistrations)
+	staff.GET("/events/:slug/sessions/:key/registrations.csv", h.sessionRegistrationsCSV)
 	staff.PUT("/members", h.putMembers)
 	g.GET("/orgs/:org/audit", h.requireStaff(auth.Owner), h.auditLog)
 	owner := g.Group("/orgs/:org/partnerships", h.requireStaff(auth.Owner))

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/registration"
 )
@@ -98,4 +100,82 @@ func (h *handler) leaveSession(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, h.toRegistrationJSON(r))
+}
+
+// sessionRegistrationJSON is an entry of a session's own list: the entry
+// of the event's list, and its standing in the session.
+type sessionRegistrationJSON struct {
+	staffRegistrationJSON
+	SessionStatus           string `json:"session_status"`
+	SessionWaitlistPosition *int   `json:"session_waitlist_position"`
+}
+
+// sessionList loads the event in :slug of the caller's organisation, the
+// session :key, and the registrations that chose it, in the event list's
+// order.
+func (h *handler) sessionList(c *gin.Context) (*event.Event, []*registration.Registration, error) {
+	e, rs, err := h.orgRegistrations(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	key := c.Param("key")
+	if e.Sessions.ByKey(key) == nil {
+		return nil, nil, apperr.New(apperr.NotFound, "err.session_unknown", "Key", key)
+	}
+	var out []*registration.Registration
+	for _, r := range rs {
+		if r.Choice(key) != nil {
+			out = append(out, r)
+		}
+	}
+	return e, out, nil
+}
+
+// sessionRegistrations is GET /orgs/:org/events/:slug/sessions/:key/registrations.
+func (h *handler) sessionRegistrations(c *gin.Context) {
+	e, rs, err := h.sessionList(c)
+	if err == nil {
+		err = h.auditExport(c, e.Slug+"/"+c.Param("key"), "json", len(rs))
+	}
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	mails, err := h.Registrations.MailStates(c.Request.Context(), rs)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	out := make([]sessionRegistrationJSON, len(rs))
+	for i, r := range rs {
+		ch := r.Choice(c.Param("key"))
+		out[i] = sessionRegistrationJSON{staffRegistrationJSON: staffRegistrationOf(r, mails[r.ID]), SessionStatus: ch.Status}
+		if ch.Status == registration.SessionWaitlisted {
+			p := ch.WaitlistPosition
+			out[i].SessionWaitlistPosition = &p
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"registrations": out})
+}
+
+// sessionRegistrationsCSV is …/sessions/:key/registrations.csv: the
+// event's columns, then session_status and session_waitlist_position.
+func (h *handler) sessionRegistrationsCSV(c *gin.Context) {
+	e, rs, err := h.sessionList(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	t, err := h.Registrations.SessionTable(c.Request.Context(), e, rs, c.Param("key"))
+	if err == nil {
+		err = h.auditExport(c, e.Slug+"/"+c.Param("key"), "csv", len(rs))
+	}
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var buf bytes.Buffer
+	_ = registration.WriteCSV(&buf, t, ',') // into a bytes.Buffer, which cannot fail
+	c.Header("Content-Disposition", `attachment; filename="`+e.Slug+`-`+c.Param("key")+`-registrations.csv"`)
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }

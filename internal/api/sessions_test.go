@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -386,4 +388,66 @@ WHERE m.kind = 'session_cancelled'`); err != nil {
 		apiErr(t, http.StatusUnprocessableEntity, "invalid").Fields; f["sessions"] == "" {
 		t.Fatalf("cancelled session chosen: %v", f)
 	}
+}
+
+// A workshop has its own list: the registrations that chose it, each as in
+// the event's list with its standing in the session; the event's list and
+// CSV carry the sessions too.
+func TestSessionListsForOrganisers(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	o := a.org("miso")
+	tok := a.token(o.ID, auth.Organiser)
+	a.sessionEvent(t, o.ID, "konf", nil)
+	for _, b := range []map[string]any{withSessions("x1@example.org", "a", "c"), withSessions("x2@example.org", "a"),
+		withSessions("x3@example.org", "a"), withSessions("x4@example.org", "c")} {
+		a.postJSON(http.MethodPost, "/api/v1/events/konf/registrations", "", b).wantStatus(t, http.StatusCreated)
+	}
+	var list struct {
+		Registrations []struct {
+			Email                   string   `json:"email"`
+			Status                  string   `json:"status"`
+			Sessions                []choice `json:"sessions"`
+			SessionStatus           string   `json:"session_status"`
+			SessionWaitlistPosition *int     `json:"session_waitlist_position"`
+		} `json:"registrations"`
+	}
+	r := a.get("/api/v1/orgs/miso/events/konf/sessions/a/registrations", tok)
+	r.wantStatus(t, http.StatusOK)
+	if err := json.Unmarshal(r.Body, &list); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range list.Registrations {
+		s := e.Email + ":" + e.SessionStatus
+		if e.SessionWaitlistPosition != nil {
+			s += ":" + string(rune('0'+*e.SessionWaitlistPosition))
+		}
+		got = append(got, s)
+	}
+	if strings.Join(got, " ") != "x1@example.org:confirmed x2@example.org:confirmed x3@example.org:waitlisted:1" {
+		t.Fatalf("session list: %v", got)
+	}
+	if len(list.Registrations[0].Sessions) != 2 || list.Registrations[0].Status != "confirmed" {
+		t.Fatalf("an entry lacks what the event's list has: %s", r.Body)
+	}
+	r = a.get("/api/v1/orgs/miso/events/konf/sessions/a/registrations.csv", tok)
+	r.wantStatus(t, http.StatusOK)
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(r.Body, []byte("\uFEFF")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := strings.Join(rows[0], ",")
+	if !strings.HasSuffix(head, ",sessions,session_status,session_waitlist_position") || len(rows) != 4 {
+		t.Fatalf("session CSV: %q, %d rows", head, len(rows))
+	}
+	if last := rows[3]; last[len(last)-2] != "waitlisted" || last[len(last)-1] != "1" || last[len(last)-3] != "a (waitlist 1)" {
+		t.Fatalf("session CSV row: %q", last)
+	}
+	r = a.get("/api/v1/orgs/miso/events/konf/registrations.csv", tok)
+	if !strings.Contains(string(r.Body), `"a, c"`) {
+		t.Fatalf("event CSV lacks the sessions column:\n%s", r.Body)
+	}
+	a.get("/api/v1/orgs/miso/events/konf/sessions/zz/registrations", tok).apiErr(t, http.StatusNotFound, "not_found")
+	a.get("/api/v1/orgs/miso/events/konf/sessions/a/registrations", "").apiErr(t, http.StatusUnauthorized, "unauthorized")
 }

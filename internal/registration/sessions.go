@@ -508,3 +508,62 @@ func wrapErr(err error, what string) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// Choice returns r's live choice of the session with key, or nil.
+func (r *Registration) Choice(key string) *SessionChoice {
+	for i := range r.Sessions {
+		if r.Sessions[i].Key == key {
+			return &r.Sessions[i]
+		}
+	}
+	return nil
+}
+
+// sessionsCell is a registration's sessions as one export cell: the keys,
+// each with its standing unless it holds a place ("ws1, ws2 (waitlist 3)").
+func sessionsCell(r *Registration) any {
+	if len(r.Sessions) == 0 {
+		return nil
+	}
+	parts := make([]string, len(r.Sessions))
+	for i, c := range r.Sessions {
+		switch c.Status {
+		case SessionWaitlisted:
+			parts[i] = fmt.Sprintf("%s (waitlist %d)", c.Key, c.WaitlistPosition)
+		case SessionRequested:
+			parts[i] = c.Key + " (requested)"
+		default:
+			parts[i] = c.Key
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// SessionExportColumns follow the event's columns in a session's own list.
+var SessionExportColumns = []string{"session_status", "session_waitlist_position"}
+
+// SessionTable is the list of the session key of event e for
+// spreadsheets: the event's columns for each registration in rs that chose
+// it, then its standing in the session.
+func (s *Service) SessionTable(ctx context.Context, e *event.Event, rs []*Registration, key string) (*Table, error) {
+	var chose []*Registration
+	for _, r := range rs {
+		if r.Choice(key) != nil {
+			chose = append(chose, r)
+		}
+	}
+	t, err := s.ExportTable(ctx, e, chose)
+	if err != nil {
+		return nil, err
+	}
+	t.Header = append(t.Header, SessionExportColumns...)
+	for i, r := range chose {
+		c := r.Choice(key)
+		var pos any
+		if c.Status == SessionWaitlisted {
+			pos = c.WaitlistPosition
+		}
+		t.Rows[i] = append(t.Rows[i], c.Status, pos)
+	}
+	return t, nil
+}

@@ -13,6 +13,8 @@ import (
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/httpcode"
+	"treffpunkt/internal/i18n"
+	"treffpunkt/internal/registration"
 )
 
 // The sessions editor (issue 18) follows the questions editor: one
@@ -321,4 +323,38 @@ func (s *server) saveSessions(c *gin.Context) {
 	}
 	s.flash(c, "admin.sessions.saved")
 	c.Redirect(http.StatusSeeOther, s.orgPath(c)+"/events/"+saved.Slug+"/sessions")
+}
+
+// sessionCount is a session's figures on the organisers' pages.
+type sessionCount struct {
+	Key, Title     string
+	Taken, Waiting int
+	Capacity       *int
+	Cancelled      bool
+}
+
+func sessionCounts(l *i18n.Localizer, e *event.Event) []sessionCount {
+	out := make([]sessionCount, len(e.Sessions))
+	for i, s := range e.Sessions {
+		title, _ := s.Title.In(l.Lang, e.DefaultLang)
+		out[i] = sessionCount{Key: s.Key, Title: title, Taken: s.SeatsConfirmed, Waiting: s.WaitlistLength,
+			Capacity: s.Capacity, Cancelled: s.Status == event.SessionCancelled}
+	}
+	return out
+}
+
+// choicesText is a registration's sessions as one line of the attendee
+// list: the keys, each with its standing unless it holds a place.
+func choicesText(l *i18n.Localizer, r *registration.Registration) string {
+	parts := make([]string, len(r.Sessions))
+	for i, c := range r.Sessions {
+		parts[i] = c.Key
+		switch c.Status {
+		case registration.SessionWaitlisted:
+			parts[i] += " (" + l.T("mail.session.waitlisted", map[string]any{"Position": c.WaitlistPosition}) + ")"
+		case registration.SessionRequested:
+			parts[i] += " (" + l.T("admin.sessions.requested", nil) + ")"
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -228,3 +228,43 @@ func TestSessionsEditorSavesValidatesAndCancels(t *testing.T) {
 		t.Fatalf("the event editor does not link the sessions")
 	}
 }
+
+// The organisers see the per-session counts in their event list and on the
+// attendee list, which filters by session; its exports follow the filter
+// and carry the sessions column.
+func TestAttendeeListFiltersBySession(t *testing.T) {
+	t.Parallel()
+	w := admNewWorld(t)
+	e := w.Event(t, w.A.Org, "konf", func(in *event.Input) {
+		start := time.Now().Add(7 * 24 * time.Hour).Truncate(time.Minute)
+		two := 2
+		in.Sessions = &[]event.SessionInput{
+			{Key: "tanz", Title: event.Texts{"de": "Tanzworkshop"}, StartsAt: &start, EndsAt: new(start.Add(time.Hour)), Capacity: &two},
+			{Key: "forum", Title: event.Texts{"de": "Forum"}, StartsAt: new(start.Add(time.Hour)), EndsAt: new(start.Add(2 * time.Hour))},
+		}
+	})
+	for i, keys := range [][]string{{"tanz"}, {"tanz", "forum"}, {"forum"}, {"tanz"}} {
+		if _, err := w.Registrations.SignUp(t.Context(), e.Slug, registration.SignupInput{Name: "Person " + string(rune('A'+i)),
+			Email: string(rune('a'+i)) + "@example.org", PartySize: 1, Consent: true, Sessions: keys}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := w.client(w.A.Organiser)
+	_, _, page := c.do(http.MethodGet, "/admin/orgs/a")
+	if !strings.Contains(page, `<li data-session="tanz">Tanzworkshop: 2 / 2 (+1)</li>`) {
+		t.Fatalf("the event list lacks the session counts")
+	}
+	_, _, page = c.do(http.MethodGet, "/admin/orgs/a/events/konf/registrations?session=forum")
+	if !strings.Contains(page, "Person B") || !strings.Contains(page, "Person C") || strings.Contains(page, "Person A") ||
+		!strings.Contains(page, `<option value="forum" selected>`) || !strings.Contains(page, `id="session-counts"`) {
+		t.Fatalf("the attendee list does not filter by session")
+	}
+	_, _, page = c.do(http.MethodGet, "/admin/orgs/a/events/konf/registrations?session=tanz")
+	if !strings.Contains(page, "tanz (Warteliste, Platz 1)") {
+		t.Fatalf("the attendee list does not show the session waitlist")
+	}
+	_, _, csvBody := c.do(http.MethodGet, "/admin/orgs/a/events/konf/registrations.csv?session=forum")
+	if !strings.Contains(csvBody, ",sessions\r\n") || strings.Count(csvBody, "\r\n") != 3 || !strings.Contains(csvBody, `"tanz, forum"`) {
+		t.Fatalf("the CSV does not follow the filter or lacks the sessions:\n%s", csvBody)
+	}
+}
