@@ -64,7 +64,21 @@ CREATE TABLE session_checkins (
     PRIMARY KEY (ticket_id, session_id)
 );
 
+-- A scan at a session's door is logged like any other, with the session;
+-- a ticket whose holder did not choose the session is not_in_session.
+ALTER TABLE checkin_scans
+    ADD COLUMN session_id bigint REFERENCES event_sessions(id) ON DELETE SET NULL,
+    DROP CONSTRAINT checkin_scans_verdict_check,
+    ADD CONSTRAINT checkin_scans_verdict_check
+        CHECK (verdict IN ('ok', 'already_checked_in', 'unknown', 'cancelled', 'wrong_event', 'not_today', 'undone', 'not_in_session'));
+
 -- +goose Down
+DELETE FROM checkin_scans WHERE verdict = 'not_in_session';
+ALTER TABLE checkin_scans
+    DROP COLUMN session_id,
+    DROP CONSTRAINT checkin_scans_verdict_check,
+    ADD CONSTRAINT checkin_scans_verdict_check
+        CHECK (verdict IN ('ok', 'already_checked_in', 'unknown', 'cancelled', 'wrong_event', 'not_today', 'undone'));
 DROP TABLE session_checkins;
 DROP TABLE registration_sessions;
 DROP SEQUENCE registration_session_waitlist_order;

@@ -451,3 +451,55 @@ func TestSessionListsForOrganisers(t *testing.T) {
 	a.get("/api/v1/orgs/miso/events/konf/sessions/zz/registrations", tok).apiErr(t, http.StatusNotFound, "not_found")
 	a.get("/api/v1/orgs/miso/events/konf/sessions/a/registrations", "").apiErr(t, http.StatusUnauthorized, "unauthorized")
 }
+
+// At a session's door a ticket is admitted once; a holder without a place
+// in the session is not_in_session; the event's own door is separate.
+func TestCheckinAtASessionsDoor(t *testing.T) {
+	t.Parallel()
+	d := newDoor(t, func(in *event.Input) {
+		start := time.Now().Add(7 * 24 * time.Hour).Truncate(time.Minute)
+		in.Sessions = sessionsInput(t, workshops(start))
+	})
+	post := func(b map[string]any) string {
+		r := d.postJSON(http.MethodPost, "/api/v1/events/fest/registrations", "", b)
+		r.wantStatus(t, http.StatusCreated)
+		var ans struct {
+			Tickets []struct {
+				Code string `json:"code"`
+			} `json:"tickets"`
+		}
+		if err := json.Unmarshal(r.Body, &ans); err != nil {
+			t.Fatal(err)
+		}
+		return ans.Tickets[0].Code
+	}
+	in := post(withSessions("in@example.org", "a"))
+	post(withSessions("second@example.org", "a"))
+	waiting := post(withSessions("waiting@example.org", "a")) // a has 2 places
+	other := post(withSessions("other@example.org", "c"))
+	for _, tc := range []struct {
+		code, want string
+	}{
+		{in, "ok"}, {in, "already_checked_in"}, {other, "not_in_session"}, {waiting, "not_in_session"}, {"NOSUCHCODE", "unknown"},
+	} {
+		if got := d.scan(map[string]any{"code": tc.code, "session": "a"}); got.Result != tc.want {
+			t.Fatalf("session scan of %s: %s, want %s", tc.code, got.Result, tc.want)
+		}
+	}
+	if got := d.scan(map[string]any{"code": in}); got.Result != "ok" {
+		t.Fatalf("the event's door after the session's: %s", got.Result)
+	}
+	if got := d.scan(map[string]any{"code": other, "session": "c"}); got.Result != "ok" {
+		t.Fatalf("other in c: %s", got.Result)
+	}
+	if n := d.count(`SELECT count(*) FROM session_checkins`); n != 2 {
+		t.Fatalf("%d session check-ins, want 2", n)
+	}
+	if n := d.count(`SELECT count(*) FROM checkin_scans WHERE session_id IS NOT NULL`); n != 6 {
+		t.Fatalf("%d session scans logged, want 6", n)
+	}
+	r := d.postJSON(http.MethodPost, "/api/v1/checkin", d.Tok, map[string]any{"code": in, "event": "fest", "session": "zz"})
+	if f := r.apiErr(t, http.StatusUnprocessableEntity, "invalid").Fields; f["session"] == "" {
+		t.Fatalf("unknown session: %v", f)
+	}
+}

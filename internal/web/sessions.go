@@ -91,3 +91,30 @@ func (s *server) leaveSession(c *gin.Context) {
 	}
 	c.Redirect(http.StatusSeeOther, "/r/"+r.ManageToken+"#sessions")
 }
+
+// doorSessions are the active sessions of the event slug as the door's
+// picker offers them, and the one the request picked (?session=), "" when
+// none or unknown.
+func (s *server) doorSessions(c *gin.Context, slug string) ([]option, string, error) {
+	e, err := s.Events.Get(c.Request.Context(), slug)
+	if err != nil {
+		return nil, "", err
+	}
+	l := localizer(c)
+	picked := c.Query("session")
+	var out []option
+	found := false
+	for i := range e.Sessions {
+		ses := &e.Sessions[i]
+		if ses.Status != event.SessionActive {
+			continue
+		}
+		title, _ := ses.Title.In(l.Lang, e.DefaultLang)
+		out = append(out, option{ses.Key, title + " · " + l.Span(ses.StartsAt, ses.EndsAt, false, e.Location())})
+		found = found || ses.Key == picked
+	}
+	if !found {
+		picked = ""
+	}
+	return out, picked, nil
+}

@@ -268,3 +268,27 @@ func TestAttendeeListFiltersBySession(t *testing.T) {
 		t.Fatalf("the CSV does not follow the filter or lacks the sessions:\n%s", csvBody)
 	}
 }
+
+// The door page lets staff pick a session; the scanner then sends it with
+// every scan, and the page knows the not_in_session verdict.
+func TestDoorPagePicksASession(t *testing.T) {
+	t.Parallel()
+	w := admNewWorld(t)
+	start := time.Now().Add(7 * 24 * time.Hour).Truncate(time.Minute)
+	w.Event(t, w.A.Org, "konf", func(in *event.Input) {
+		in.Sessions = &[]event.SessionInput{{Key: "tanz", Title: event.Texts{"de": "Tanzworkshop"}, StartsAt: &start, EndsAt: new(start.Add(time.Hour))}}
+	})
+	c := w.client(w.A.Door)
+	_, _, page := c.do(http.MethodGet, "/checkin/events/konf")
+	if !strings.Contains(page, `<option value="tanz">Tanzworkshop`) || !strings.Contains(page, `data-session=""`) {
+		t.Fatalf("the door page offers no session")
+	}
+	_, _, page = c.do(http.MethodGet, "/checkin/events/konf?session=tanz")
+	if !strings.Contains(page, `data-session="tanz"`) || !strings.Contains(page, `<option value="tanz" selected>`) ||
+		!strings.Contains(page, `data-msg-not_in_session="Nicht in diesem Programmpunkt"`) {
+		t.Fatalf("the door page did not pick the session")
+	}
+	if _, _, page = c.do(http.MethodGet, "/checkin/events/konf?session=zz"); !strings.Contains(page, `data-session=""`) {
+		t.Fatalf("an unknown session was picked")
+	}
+}
