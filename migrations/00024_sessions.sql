@@ -64,6 +64,43 @@ CREATE TABLE session_checkins (
     PRIMARY KEY (ticket_id, session_id)
 );
 
+-- The personal feed has one VEVENT per session a registration holds a place
+-- in (internal/calendar): its SEQUENCE is the session's plus the choice's,
+-- each raised by a trigger on every change a calendar shows, as for
+-- registrations (00003), so that no writer can forget it.
+ALTER TABLE event_sessions
+    ADD COLUMN calendar_sequence integer NOT NULL DEFAULT 0,
+    ADD COLUMN calendar_changed_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE registration_sessions
+    ADD COLUMN calendar_sequence integer NOT NULL DEFAULT 0;
+
+-- +goose StatementBegin
+CREATE FUNCTION event_sessions_calendar_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.calendar_sequence := OLD.calendar_sequence + 1;
+    NEW.calendar_changed_at := now();
+    RETURN NEW;
+END
+$$;
+CREATE FUNCTION registration_sessions_calendar_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.calendar_sequence := OLD.calendar_sequence + 1;
+    NEW.updated_at := now();
+    RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER event_sessions_calendar_bump
+    BEFORE UPDATE ON event_sessions
+    FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title OR OLD.description IS DISTINCT FROM NEW.description
+        OR OLD.starts_at IS DISTINCT FROM NEW.starts_at OR OLD.ends_at IS DISTINCT FROM NEW.ends_at
+        OR OLD.room IS DISTINCT FROM NEW.room OR OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION event_sessions_calendar_bump();
+CREATE TRIGGER registration_sessions_calendar_bump
+    BEFORE UPDATE OF status ON registration_sessions
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION registration_sessions_calendar_bump();
+
 -- A scan at a session's door is logged like any other, with the session;
 -- a ticket whose holder did not choose the session is not_in_session.
 ALTER TABLE checkin_scans
@@ -80,6 +117,10 @@ ALTER TABLE checkin_scans
     ADD CONSTRAINT checkin_scans_verdict_check
         CHECK (verdict IN ('ok', 'already_checked_in', 'unknown', 'cancelled', 'wrong_event', 'not_today', 'undone'));
 DROP TABLE session_checkins;
+DROP TRIGGER registration_sessions_calendar_bump ON registration_sessions;
+DROP TRIGGER event_sessions_calendar_bump ON event_sessions;
+DROP FUNCTION registration_sessions_calendar_bump();
+DROP FUNCTION event_sessions_calendar_bump();
 DROP TABLE registration_sessions;
 DROP SEQUENCE registration_session_waitlist_order;
 DROP TABLE event_sessions;

@@ -59,6 +59,9 @@ type Session struct {
 	// Choices counts every registration that ever chose it: a session
 	// with choices cannot be dropped, only cancelled.
 	Choices int `json:"choices"`
+	// Sequence and ChangedAt rise with every change a calendar shows.
+	Sequence  int       `json:"sequence"`
+	ChangedAt time.Time `json:"changed_at"`
 }
 
 // SeatsLeft is the places still free, nil when unlimited.
@@ -130,7 +133,7 @@ const sessionsColumn = `COALESCE((
         'id', s.id, 'key', s.key, 'title', s.title, 'description', s.description,
         'starts_at', s.starts_at, 'ends_at', s.ends_at, 'room', s.room, 'capacity', s.capacity,
         'waitlist', s.waitlist, 'status', s.status, 'position', s.position,
-        'seats_confirmed', s.seats_confirmed,
+        'seats_confirmed', s.seats_confirmed, 'sequence', s.calendar_sequence, 'changed_at', s.calendar_changed_at,
         'waitlist_length', (SELECT count(*) FROM registration_sessions rs WHERE rs.session_id = s.id AND rs.status = 'waitlisted'),
         'confirmed', (SELECT count(*) FROM registration_sessions rs WHERE rs.session_id = s.id AND rs.status = 'confirmed'),
         'choices', (SELECT count(*) FROM registration_sessions rs WHERE rs.session_id = s.id))

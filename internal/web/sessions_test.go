@@ -3,9 +3,13 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	ics "github.com/arran4/golang-ical"
 
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/registration"
@@ -291,4 +295,134 @@ func TestDoorPagePicksASession(t *testing.T) {
 	if _, _, page = c.do(http.MethodGet, "/checkin/events/konf?session=zz"); !strings.Contains(page, `data-session=""`) {
 		t.Fatalf("an unknown session was picked")
 	}
+}
+
+// The personal feed has one VEVENT per session its holder has a place in,
+// with a UID of its own that stays; moving the session raises its
+// SEQUENCE and changes the ETag; leaving it takes it out; a waitlisted
+// choice has none. The feed passes the independent validators (vobject,
+// ical.js) when they are installed.
+func TestPersonalFeedHasOneVEventPerSession(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	e := sessionsEvent(t, a, "konf")
+	if _, err := a.Registrations.SignUp(t.Context(), "konf", registration.SignupInput{Name: "Erste", Email: "first@example.org",
+		PartySize: 1, Consent: true, Sessions: []string{"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.Registrations.SignUp(t.Context(), "konf", registration.SignupInput{Name: "Ayşe", Email: "ayse@example.org",
+		PartySize: 1, Consent: true, Sessions: []string{"a", "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Registration
+	b := a.Browser(t)
+	calendarButton(t, b, r.ManageToken, "create")
+	token, _ := personalLink(t, b, r.ManageToken)
+	path := "/feeds/" + token + ".ics"
+	uids := func() (map[string]*ics.VEvent, string) {
+		resp, cal := feed(t, a, path)
+		out := map[string]*ics.VEvent{}
+		for _, v := range cal.Events() {
+			out[prop(v, ics.ComponentPropertyUniqueId)] = v
+		}
+		return out, resp.Header.Get("ETag")
+	}
+	c := e.Sessions.ByKey("c")
+	host := strings.Split(a.URL, "://")[1]
+	cUID := "session-" + itoa(int(c.ID)) + "@" + host
+	got, etag := uids()
+	// The event and c: a is full, so the second person waits for it.
+	if len(got) != 2 || got[cUID] == nil || got["event-"+itoa(int(e.ID))+"@"+host] == nil {
+		t.Fatalf("VEVENTs %v, want the event and session c", keys(got))
+	}
+	v := got[cUID]
+	if s := prop(v, ics.ComponentPropertySummary); s != "Forum · Konferenz konf" && !strings.HasPrefix(s, "Forum · ") {
+		t.Errorf("SUMMARY %q", s)
+	}
+	if prop(v, ics.ComponentPropertyDtStart) != c.StartsAt.UTC().Format("20060102T150405Z") {
+		t.Errorf("DTSTART %q", prop(v, ics.ComponentPropertyDtStart))
+	}
+	seq := prop(v, ics.ComponentPropertySequence)
+
+	// Move c by an hour: same UID, higher SEQUENCE, new ETag.
+	ws := []event.SessionInput{}
+	for _, s := range e.Sessions {
+		in := event.SessionInput{Key: s.Key, Title: s.Title, StartsAt: new(s.StartsAt), EndsAt: new(s.EndsAt), Room: s.Room, Capacity: s.Capacity, Waitlist: new(s.Waitlist)}
+		if s.Key == "c" {
+			in.StartsAt, in.EndsAt = new(s.StartsAt.Add(30*time.Minute)), new(s.EndsAt.Add(30*time.Minute))
+		}
+		ws = append(ws, in)
+	}
+	if _, err := a.Events.Update(t.Context(), e.OrgID, "konf", event.Input{Sessions: &ws}); err != nil {
+		t.Fatal(err)
+	}
+	got, etag2 := uids()
+	if v := got[cUID]; v == nil || prop(v, ics.ComponentPropertySequence) <= seq || etag2 == etag {
+		t.Fatalf("after moving c: SEQUENCE %s (was %s), ETag %s (was %s)", prop(got[cUID], ics.ComponentPropertySequence), seq, etag2, etag)
+	}
+	// The first person leaves a: the second gets the place and a VEVENT.
+	if _, err := a.Registrations.LeaveSession(t.Context(), firstToken(t, a), "a"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = uids()
+	if got["session-"+itoa(int(e.Sessions.ByKey("a").ID))+"@"+host] == nil || len(got) != 3 {
+		t.Fatalf("after moving up in a: %v", keys(got))
+	}
+	// Leaving c takes its VEVENT out.
+	if _, err := a.Registrations.LeaveSession(t.Context(), r.ManageToken, "c"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = uids(); got[cUID] != nil {
+		t.Fatal("a session left stays in the feed")
+	}
+
+	script, err := filepath.Abs(filepath.Join("..", "..", "scripts", "validate-feeds.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(script, "--check-tools").CombinedOutput(); err != nil {
+		t.Logf("feed validators missing: %s", out)
+		return
+	}
+	if out, err := exec.CommandContext(t.Context(), script, a.URL, path, path+"?lang=ar").CombinedOutput(); err != nil {
+		t.Fatalf("validate-feeds: %v\n%s", err, out)
+	}
+}
+
+func keys(m map[string]*ics.VEvent) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// firstToken is the manage token of first@example.org's registration.
+func firstToken(t *testing.T, a *testapp.App) string {
+	t.Helper()
+	var id int64
+	if err := a.DB.Get(&id, `SELECT id FROM registrations WHERE email = 'first@example.org'`); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := a.Registrations.ListForEvent(t.Context(), mustEventID(t, a, "konf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.ID == id {
+			return r.ManageToken
+		}
+	}
+	t.Fatal("first registration not found")
+	return ""
+}
+
+func mustEventID(t *testing.T, a *testapp.App, slug string) int64 {
+	t.Helper()
+	e, err := a.Events.Get(t.Context(), slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.ID
 }
