@@ -165,7 +165,7 @@ func program(now time.Time) []demoEvent {
 			Sessions: &[]event.SessionInput{
 				{Key: "teilhabe", Title: event.Texts{"de": "Workshop: Teilhabe in Vereinen", "en": "Workshop: participation in associations", "tr": "Atölye: derneklerde katılım"},
 					Description: event.Texts{"de": "Wie Migrant*innenorganisationen in Beiräten und Gremien mitreden.", "en": "How migrant organisations get a say in councils and committees."},
-					StartsAt: at(konferenz.Add(4*time.Hour + 30*time.Minute)), EndsAt: at(konferenz.Add(6 * time.Hour)),
+					StartsAt:    at(konferenz.Add(4*time.Hour + 30*time.Minute)), EndsAt: at(konferenz.Add(6 * time.Hour)),
 					Room: "Raum 1", Capacity: num(30)},
 				{Key: "mehrsprachig", Title: event.Texts{"de": "Workshop: Mehrsprachige Öffentlichkeitsarbeit", "en": "Workshop: reaching people in many languages", "tr": "Atölye: çok dilli halkla ilişkiler"},
 					StartsAt: at(konferenz.Add(4*time.Hour + 30*time.Minute)), EndsAt: at(konferenz.Add(6 * time.Hour)),
