@@ -498,8 +498,10 @@ func TestCheckinAtASessionsDoor(t *testing.T) {
 	if n := d.count(`SELECT count(*) FROM checkin_scans WHERE session_id IS NOT NULL`); n != 6 {
 		t.Fatalf("%d session scans logged, want 6", n)
 	}
-	r := d.postJSON(http.MethodPost, "/api/v1/checkin", d.Tok, map[string]any{"code": in, "event": "fest", "session": "zz"})
-	if f := r.apiErr(t, http.StatusUnprocessableEntity, "invalid").Fields; f["session"] == "" {
-		t.Fatalf("unknown session: %v", f)
+	for _, key := range []string{"zz", "a\x00", strings.Repeat("k", 300), "A B"} {
+		r := d.postJSON(http.MethodPost, "/api/v1/checkin", d.Tok, map[string]any{"code": in, "event": "fest", "session": key})
+		if f := r.apiErr(t, http.StatusUnprocessableEntity, "invalid").Fields; f["session"] == "" {
+			t.Fatalf("session %q: %v", key, f)
+		}
 	}
 }

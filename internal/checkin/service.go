@@ -262,6 +262,9 @@ func (s *Service) Scan(ctx context.Context, p *auth.Principal, ev *Event, in Sca
 		raw = string([]rune(raw)[:200])
 	}
 	if in.Session != "" {
+		if !sessionKeyRE.MatchString(in.Session) {
+			return nil, apperr.Field("session", "err.session_unknown", "Key", "")
+		}
 		return s.scanSession(ctx, p, ev, in, code, day, dayOK, now)
 	}
 	row, err := s.submit(ctx, scanItem{

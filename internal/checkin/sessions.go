@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -19,6 +20,10 @@ import (
 // ticket whose holder has no place in that session: they did not choose it,
 // left it, or still wait for a place.
 const NotInSession = "not_in_session"
+
+// sessionKeyRE is the form of a session's key (internal/event); anything
+// else names no session and is refused before the database sees it.
+var sessionKeyRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
 // A session's door admits each ticket once per session, whatever the day
 // (a session is one span): the primary key of session_checkins decides,
