@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/event"
 )
 
 // admRoute is one route of the organisers' area or the staff API with the
@@ -142,7 +143,7 @@ func admPath(pattern string, org string, o admOrg) string {
 	}
 	return strings.NewReplacer(
 		":org", org, ":slug", slug, ":id", id,
-		":user", strconv.FormatInt(o.OrganiserID, 10),
+		":user", strconv.FormatInt(o.OrganiserID, 10), ":key", "ws",
 	).Replace(pattern)
 }
 
@@ -244,6 +245,12 @@ func TestEveryStaffAPIRouteIsScopedToTheTokensOrganisation(t *testing.T) {
 	w := admNewWorld(t)
 	adminTok, err := w.Auth.AddAdminToken(t.Context(), w.B.Org.ID, "network")
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A's event has a session "ws", for the routes of a session (:key).
+	start := w.A.Event.StartsAt
+	if _, err := w.Events.Update(t.Context(), w.A.Org.ID, w.A.Event.Slug, event.Input{Sessions: &[]event.SessionInput{
+		{Key: "ws", Title: event.Texts{"de": "Workshop"}, StartsAt: &start, EndsAt: &start}}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range admAPIRoutes {
