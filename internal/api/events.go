@@ -54,6 +54,8 @@ type eventJSON struct {
 	UpdatedAt            time.Time    `json:"updated_at"`
 
 	Questions event.Questions `json:"questions"`
+	// Image is the event's picture (image.go), null without one.
+	Image *imageJSON `json:"image"`
 }
 
 // toEventJSON renders e; lang, when not empty, adds the title and the
@@ -97,6 +99,7 @@ func (h *handler) toEventJSON(e *event.Event, lang string, now time.Time) eventJ
 		Sequence:             e.Sequence,
 		URL:                  h.Config.BaseURL + "/events/" + e.Slug,
 		UpdatedAt:            e.UpdatedAt.UTC(),
+		Image:                h.toImageJSON(e.Image),
 	}
 	if e.Venue.Name != "" {
 		v := e.Venue

@@ -146,6 +146,8 @@ type Event struct {
 	Partners Partners `db:"partners"`
 	// Questions are asked at sign-up, in order (questions.go).
 	Questions Questions `db:"questions"`
+	// Image is the event's picture (image.go), nil without one.
+	Image *Image `db:"image"`
 }
 
 // Location is the event's time zone; events are validated to have a valid one.

@@ -23,7 +23,7 @@ SELECT e.id, e.org_id, o.slug AS org_slug, o.name AS org_name, o.email AS org_em
        e.status, e.capacity, e.waitlist, e.registration_opens_at,
        e.registration_closes_at, e.max_party_size, e.access, e.min_age, e.max_age,
        e.price_note, e.seats_confirmed, e.confirm_email, ` + partnersColumn + `, e.questions,
-       e.waitlist_length,
+       e.waitlist_length, ` + imageColumn + `,
        e.sequence, e.calendar_changed_at, e.cancelled_at, e.created_at, e.updated_at
 FROM events e
 JOIN organisations o ON o.id = e.org_id

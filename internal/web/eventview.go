@@ -35,6 +35,8 @@ type eventView struct {
 	// MemberHint explains where the confirmation link goes on a
 	// members-only event's form.
 	MemberHint string
+	// Image is the event's picture (image.go), nil without one.
+	Image *imageView
 
 	src *event.Event // for "add to calendar" links
 }
@@ -48,6 +50,7 @@ func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
 		MembersOnly: e.Access == event.AccessMembers,
 		When:        l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
 		src:         e,
+		Image:       imageOf(e, l.Lang, ""),
 	}
 	var lang string
 	v.Title, lang = e.Title.In(l.Lang, e.DefaultLang)
