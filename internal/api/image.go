@@ -129,3 +129,11 @@ func readPart(fh *multipart.FileHeader) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// orNone is a list, [] rather than null when empty.
+func orNone(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -72,8 +72,8 @@ func TestPictureComesBackWithoutItsGPSMetadata(t *testing.T) {
 		name string
 		data []byte
 	}{
-		{"photo.png", testutil.PNGWithGPS(1200, 800, false)},
-		{"photo.jpg", testutil.JPEGWithGPS(1200, 800)},
+		{"photo.png", testutil.PNGWithGPS(1000, 600, false)},
+		{"photo.jpg", testutil.JPEGWithGPS(1000, 600)},
 	} {
 		if !bytes.Contains(tc.data, []byte(testutil.GPSMarker)) || !bytes.Contains(tc.data, testutil.ExifHeader) {
 			t.Fatalf("%s: the test picture lacks its metadata", tc.name)
@@ -119,8 +119,8 @@ func TestPictureComesBackWithoutItsGPSMetadata(t *testing.T) {
 				t.Errorf("%s: %s %dx%d %v", path, format, cfg.Width, cfg.Height, err)
 			}
 		}
-		if len(widths) != 3 || widths[0] != 400 || widths[1] != 800 || widths[2] != 1200 {
-			t.Errorf("%s: widths %v, want 400 800 1200 (never scaled up)", tc.name, widths)
+		if len(widths) != 3 || widths[0] != 400 || widths[1] != 800 || widths[2] != 1000 {
+			t.Errorf("%s: widths %v, want 400 800 1000 (never scaled up)", tc.name, widths)
 		}
 	}
 	// The public list shows the picture too.

@@ -80,6 +80,7 @@ type Venue struct {
 	Postcode           string `db:"postcode" json:"postcode"`
 	City               string `db:"city" json:"city"`
 	AccessibilityNotes string `db:"accessibility_notes" json:"accessibility_notes"`
+	VenueFacts
 }
 
 // Address is the venue on one line.
@@ -146,6 +147,8 @@ type Event struct {
 	Partners Partners `db:"partners"`
 	// Questions are asked at sign-up, in order (questions.go).
 	Questions Questions `db:"questions"`
+	// EventFacts are languages and accessibility (access.go).
+	EventFacts
 	// Image is the event's picture (image.go), nil without one.
 	Image *Image `db:"image"`
 }

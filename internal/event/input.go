@@ -64,6 +64,8 @@ type Input struct {
 	PartnerOrgs *[]string `json:"partner_orgs"`
 	// Questions replaces the whole list when present ([] removes them all).
 	Questions *Questions `json:"questions"`
+	// FactsInput sets languages and accessibility (access.go).
+	FactsInput
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,79}$`)
@@ -117,6 +119,7 @@ func (in *Input) apply(e *Event) {
 	if in.MaxPartySize != nil {
 		e.MaxPartySize = *in.MaxPartySize
 	}
+	in.FactsInput.apply(e)
 	applyNull(&e.Capacity, in.Capacity)
 	applyNull(&e.MinAge, in.MinAge)
 	applyNull(&e.MaxAge, in.MaxAge)
@@ -236,6 +239,7 @@ func validate(e *Event) error {
 		f.Add("price_note", p, "Max", 500)
 	}
 	checkQuestions(f, e.Questions, e.DefaultLang)
+	checkFacts(f, e)
 	return f.Err()
 }
 

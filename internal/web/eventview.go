@@ -37,6 +37,11 @@ type eventView struct {
 	MemberHint string
 	// Image is the event's picture (image.go), nil without one.
 	Image *imageView
+	// Facts, Spoken and Where: accessibility, languages spoken, map
+	// links (access.go).
+	Facts  []factView
+	Spoken []string
+	Where  *whereView
 
 	src *event.Event // for "add to calendar" links
 }
@@ -51,6 +56,9 @@ func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
 		When:        l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
 		src:         e,
 		Image:       imageOf(e, l.Lang, ""),
+		Facts:       factsOf(l, e),
+		Spoken:      e.Languages,
+		Where:       whereOf(e.Venue),
 	}
 	var lang string
 	v.Title, lang = e.Title.In(l.Lang, e.DefaultLang)

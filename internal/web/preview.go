@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -102,7 +103,7 @@ func eventJSONLD(e *event.Event, lang, base, description string) template.JS {
 		"endDate":             e.EndsAt.In(loc).Format(time.RFC3339),
 		"eventStatus":         schemaScheduled,
 		"eventAttendanceMode": schemaOffline,
-		"inLanguage":          e.DefaultLang,
+		"inLanguage":          inLanguage(e),
 		"organizer":           ldThing{"@type": "Organization", "name": e.OrgName, "url": base + "/orgs/" + e.OrgSlug},
 	}
 	if e.Status == event.Cancelled {
@@ -115,7 +116,14 @@ func eventJSONLD(e *event.Event, lang, base, description string) template.JS {
 				addr[k] = s
 			}
 		}
-		ld["location"] = ldThing{"@type": "Place", "name": v.Name, "address": addr}
+		place := ldThing{"@type": "Place", "name": v.Name, "address": addr}
+		if v.HasCoordinates() {
+			place["geo"] = ldThing{"@type": "GeoCoordinates", "latitude": *v.Lat, "longitude": *v.Lon}
+		}
+		if feats := amenities(e); len(feats) > 0 {
+			place["amenityFeature"] = feats
+		}
+		ld["location"] = place
 	}
 	if e.PriceNote == "" {
 		ld["isAccessibleForFree"] = true
@@ -143,4 +151,42 @@ func eventJSONLD(e *event.Event, lang, base, description string) template.JS {
 	// json.Marshal escapes <, > and & (\u003c…), so the text cannot end
 	// the <script> element it sits in.
 	return template.JS(b) //nolint:gosec // see above
+}
+
+// inLanguage is the languages spoken at the event and those interpreted
+// into (BCP 47); sign language adds "gsg", German Sign Language, the one
+// of the network's home.
+func inLanguage(e *event.Event) []string {
+	out := append([]string{}, e.Spoken()...)
+	for _, l := range e.Interpreting {
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	if e.SignLanguage {
+		out = append(out, "gsg")
+	}
+	return out
+}
+
+// amenities are the known facts as schema.org LocationFeatureSpecification
+// on the Place (schema.org has no accessibility property on Event):
+// value true or false; unknown facts are left out.
+func amenities(e *event.Event) []ldThing {
+	var out []ldThing
+	add := func(name string, v *bool) {
+		if v != nil {
+			out = append(out, ldThing{"@type": "LocationFeatureSpecification", "name": name, "value": *v})
+		}
+	}
+	add("step_free", e.Venue.StepFree)
+	add("accessible_toilet", e.Venue.AccessibleToilet)
+	add("hearing_loop", e.Venue.HearingLoop)
+	if e.SignLanguage {
+		add("sign_language", new(true))
+	}
+	if e.Childcare {
+		add("childcare", new(true))
+	}
+	return out
 }
