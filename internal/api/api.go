@@ -111,6 +111,8 @@ func (h *handler) routes(g *gin.RouterGroup) {
 	staff.GET("/events/:slug", h.getOrgEvent)
 	staff.PATCH("/events/:slug", h.updateEvent)
 	staff.POST("/events/:slug/cancel", h.cancelEvent)
+	staff.PUT("/events/:slug/image", h.putImage)
+	staff.DELETE("/events/:slug/image", h.deleteImage)
 	staff.GET("/events/:slug/registrations", h.listRegistrations)
 	staff.GET("/events/:slug/registrations.csv", h.registrationsCSV)
 	staff.PATCH("/events/:slug/registrations/:id", h.changeRegistrationByOrganiser)

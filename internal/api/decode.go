@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"reflect"
@@ -171,6 +172,12 @@ func describe(err error, name string, t reflect.Type) (string, string) {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && strings.Contains(te.Field, ".") {
+		// encoding/json names a field of an embedded struct with the
+		// struct's name in front (FactsInput.sign_language); the client
+		// sent it at the top level.
+		if f := strings.TrimPrefix(te.Field, "FactsInput."); f == name {
+			return name, typeMsg(te.Type)
+		}
 		return te.Field, typeMsg(te.Type)
 	}
 	var pe *time.ParseError
@@ -220,6 +227,12 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		sf := t.Field(i)
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
 		if !sf.IsExported() || name == "-" {
+			continue
+		}
+		// An embedded struct without a name gives its fields, as in
+		// encoding/json (event.Input embeds event.FactsInput).
+		if sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Struct {
+			maps.Copy(m, jsonFields(sf.Type))
 			continue
 		}
 		if name == "" {

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -57,6 +58,13 @@ type eventJSON struct {
 	// Sessions are the event's workshops (sessions.go); [] when none.
 	Sessions    []sessionJSON `json:"sessions"`
 	MaxSessions *int          `json:"max_sessions"`
+	// Image is the event's picture (image.go), null without one.
+	Image *imageJSON `json:"image"`
+	// Languages are spoken at the event (access.go in event).
+	Languages    []string `json:"languages"`
+	Interpreting []string `json:"interpreting"`
+	SignLanguage bool     `json:"sign_language"`
+	Childcare    bool     `json:"childcare"`
 }
 
 // toEventJSON renders e; lang, when not empty, adds the title and the
@@ -102,6 +110,11 @@ func (h *handler) toEventJSON(e *event.Event, lang string, now time.Time) eventJ
 		Sequence:             e.Sequence,
 		URL:                  h.Config.BaseURL + "/events/" + e.Slug,
 		UpdatedAt:            e.UpdatedAt.UTC(),
+		Image:                h.toImageJSON(e.Image),
+		Languages:            orNone(e.Languages),
+		Interpreting:         orNone(e.Interpreting),
+		SignLanguage:         e.SignLanguage,
+		Childcare:            e.Childcare,
 	}
 	if e.Venue.Name != "" {
 		v := e.Venue
@@ -189,6 +202,17 @@ func eventFilter(c *gin.Context, defFrom time.Time) (event.Filter, string, error
 	lang, err := langParam(c)
 	if err != nil {
 		fe.Add("lang", "err.lang")
+	}
+	f.Lang = lang
+	if s := c.Query("access"); s != "" {
+		for _, fact := range strings.Split(s, ",") {
+			fact = strings.TrimSpace(fact)
+			if !slices.Contains(event.AccessFacts, fact) {
+				fe.Add("access", "err.choice")
+				break
+			}
+			f.Access = append(f.Access, fact)
+		}
 	}
 	return f, lang, fe.Err()
 }

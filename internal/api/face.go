@@ -41,6 +41,10 @@ func bodyLimit(r *http.Request) int64 {
 	if (r.Method == http.MethodPost || r.Method == http.MethodPut) && strings.HasSuffix(p, "/members") && strings.HasPrefix(p, "/api/v1/orgs/") {
 		return maxUploadBytes
 	}
+	// An event's picture (image.go), the only route that takes megabytes.
+	if r.Method == http.MethodPut && strings.HasSuffix(p, "/image") && strings.HasPrefix(p, "/api/v1/orgs/") {
+		return imageBodyBytes
+	}
 	// Camera frames for the server-side QR decoder (docs/checkin.md).
 	if r.Method == http.MethodPost && p == "/api/v1/checkin/decode" {
 		return checkin.MaxFrameBytes

@@ -105,6 +105,9 @@ func load(ctx context.Context, s Services, now time.Time) error {
 		if _, err := s.Events.Create(ctx, ids[d.org], d.in); err != nil {
 			return fmt.Errorf("demo event %s: %w", *d.in.Slug, apperr.From(err))
 		}
+		if err := addPicture(ctx, s, ids[d.org], *d.in.Slug); err != nil {
+			return err
+		}
 		if d.in.PartnerOrgs == nil {
 			continue
 		}
@@ -156,7 +159,8 @@ func program(now time.Time) []demoEvent {
 				"en": "The network's annual conference: talks, workshops and exchange about participation in Hannover.\n\nLunch and childcare provided.",
 			},
 			StartsAt: at(konferenz), EndsAt: at(konferenz.Add(8 * time.Hour)),
-			Venue:    &event.Venue{Name: "Freizeitheim Vahrenwald, großer Saal", Street: "Vahrenwalder Str. 92", Postcode: "30165", City: "Hannover", AccessibilityNotes: "Stufenloser Zugang, barrierefreies WC."},
+			Venue: &event.Venue{Name: "Freizeitheim Vahrenwald, großer Saal", Street: "Vahrenwalder Str. 92", Postcode: "30165", City: "Hannover", AccessibilityNotes: "Stufenloser Zugang, barrierefreies WC.",
+				VenueFacts: event.VenueFacts{StepFree: &yes, AccessibleToilet: &yes, HearingLoop: &no}},
 			Capacity: event.Some(160), Waitlist: &yes, MaxPartySize: num(2),
 			// The conference ends in workshops (issue 18): two in parallel
 			// after lunch, one after them; "Fördermittel" has four places,
@@ -174,6 +178,7 @@ func program(now time.Time) []demoEvent {
 					StartsAt: at(konferenz.Add(6*time.Hour + 15*time.Minute)), EndsAt: at(konferenz.Add(7*time.Hour + 45*time.Minute)),
 					Room: "Raum 3", Capacity: num(4)},
 			},
+			FactsInput: event.FactsInput{Languages: &[]string{"de", "en", "tr"}, Interpreting: &[]string{"ar", "fa"}, Childcare: &yes},
 			Questions: &event.Questions{
 				{Key: "diet", Type: event.QSingleChoice, Label: event.Texts{"de": "Mittagessen", "en": "Lunch", "tr": "Öğle yemeği"},
 					Options: []event.Option{
@@ -227,8 +232,10 @@ func program(now time.Time) []demoEvent {
 			Title:       event.Texts{"de": "Internationales 1. Mai-Fest", "en": "International May Day festival", "tr": "Uluslararası 1 Mayıs Şenliği", "ru": "Международный праздник 1 мая"},
 			Description: event.Texts{"de": "Fest mit Musik, Essen und Ständen der Vereine. Eintritt frei.", "en": "Festival with music, food and stalls of the member organisations. Free entry."},
 			StartsAt:    at(fest), EndsAt: at(fest.Add(8 * time.Hour)),
-			Venue:    &event.Venue{Name: "Kulturzentrum Faust", Street: "Zur Bettfedernfabrik 3", Postcode: "30451", City: "Hannover"},
+			Venue: &event.Venue{Name: "Kulturzentrum Faust", Street: "Zur Bettfedernfabrik 3", Postcode: "30451", City: "Hannover",
+				VenueFacts: event.VenueFacts{StepFree: &yes, Lat: new(52.3746), Lon: new(9.7127)}},
 			Capacity: event.Null[int]{Set: true}, Waitlist: &no, MaxPartySize: num(10),
+			FactsInput: event.FactsInput{Languages: &[]string{"de", "tr", "ku", "ar"}},
 		}},
 	}
 }

@@ -80,6 +80,7 @@ type Venue struct {
 	Postcode           string `db:"postcode" json:"postcode"`
 	City               string `db:"city" json:"city"`
 	AccessibilityNotes string `db:"accessibility_notes" json:"accessibility_notes"`
+	VenueFacts
 }
 
 // Address is the venue on one line.
@@ -154,6 +155,10 @@ type Event struct {
 	// storedSessions are the sessions as stored before an input changed
 	// them, for the rules that compare (checkSessions).
 	storedSessions Sessions
+	// EventFacts are languages and accessibility (access.go).
+	EventFacts
+	// Image is the event's picture (image.go), nil without one.
+	Image *Image `db:"image"`
 }
 
 // Location is the event's time zone; events are validated to have a valid one.

@@ -68,6 +68,8 @@ type Input struct {
 	// (sessions.go); MaxSessions limits the choice per registration.
 	Sessions    *[]SessionInput `json:"sessions"`
 	MaxSessions Null[int]       `json:"max_sessions"`
+	// FactsInput sets languages and accessibility (access.go).
+	FactsInput
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,79}$`)
@@ -126,6 +128,7 @@ func (in *Input) apply(e *Event) {
 	if in.MaxPartySize != nil {
 		e.MaxPartySize = *in.MaxPartySize
 	}
+	in.FactsInput.apply(e)
 	applyNull(&e.Capacity, in.Capacity)
 	applyNull(&e.MinAge, in.MinAge)
 	applyNull(&e.MaxAge, in.MaxAge)
@@ -246,6 +249,7 @@ func validate(e *Event) error {
 	}
 	checkQuestions(f, e.Questions, e.DefaultLang)
 	checkSessions(f, e, e.storedSessions)
+	checkFacts(f, e)
 	return f.Err()
 }
 

@@ -23,7 +23,7 @@ SELECT e.id, e.org_id, o.slug AS org_slug, o.name AS org_name, o.email AS org_em
        e.status, e.capacity, e.waitlist, e.registration_opens_at,
        e.registration_closes_at, e.max_party_size, e.access, e.min_age, e.max_age,
        e.price_note, e.seats_confirmed, e.confirm_email, ` + partnersColumn + `, e.questions,
-       e.waitlist_length, e.max_sessions, ` + sessionsColumn + `,
+       e.waitlist_length, e.max_sessions, ` + sessionsColumn + `, ` + imageColumn + `, ` + factsColumns + `,
        e.sequence, e.calendar_changed_at, e.cancelled_at, e.created_at, e.updated_at
 FROM events e
 JOIN organisations o ON o.id = e.org_id
@@ -33,9 +33,13 @@ LEFT JOIN venues v ON v.id = e.venue_id`
 type Filter struct {
 	OrgSlug string
 	Kind    string
-	Lang    string // only events with a title in this language
-	From    time.Time
-	To      time.Time
+	// Lang: only events where this language is spoken (Event.Spoken).
+	Lang string
+	// Access: only events where each of these facts (AccessFacts) is
+	// known to be true.
+	Access []string
+	From   time.Time
+	To     time.Time
 	// Statuses defaults to published and cancelled (what the public sees).
 	Statuses []string
 	Limit    int
@@ -62,9 +66,10 @@ func list(ctx context.Context, q sqlx.QueryerContext, f Filter) ([]Event, error)
 WHERE e.status = ANY($1)
   AND ($2 = '' OR o.slug = $2)
   AND ($3 = '' OR e.kind = $3)
-  AND ($4 = '' OR e.title ? $4)
+  AND ($4 = '' OR CASE WHEN cardinality(e.languages) > 0 THEN $4 = ANY(e.languages)
+                       ELSE e.default_lang = $4 OR e.title ? $4 END)
   AND ($5::timestamptz IS NULL OR e.ends_at >= $5)
-  AND ($6::timestamptz IS NULL OR e.starts_at < $6)
+  AND ($6::timestamptz IS NULL OR e.starts_at < $6)`+accessWhere(f.Access)+`
 ORDER BY e.starts_at, e.id
 LIMIT $7`, pq.Array(statuses), f.OrgSlug, f.Kind, f.Lang, from, to, limit)
 	if err != nil {
@@ -180,6 +185,9 @@ RETURNING id`,
 	if err := writeSessions(ctx, tx, e); err != nil {
 		return 0, err
 	}
+	if err := writeFacts(ctx, tx, e); err != nil {
+		return 0, err
+	}
 	return id, writePartners(ctx, tx, e)
 }
 
@@ -207,5 +215,5 @@ RETURNING calendar_changed_at, cancelled_at`,
 	if err != nil {
 		return fmt.Errorf("update event %d: %w", e.ID, err)
 	}
-	return nil
+	return writeFacts(ctx, tx, e)
 }

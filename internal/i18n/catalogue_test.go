@@ -216,6 +216,7 @@ func dynamicIDs() map[string][]string {
 		"month.":               {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"},
 		"admin.stats.age.":     registration.AgeBands,
 		"admin.stats.members.": {registration.MembersKey, registration.OthersKey},
+		"access.":              {"step_free", "step_free_no", "accessible_toilet", "accessible_toilet_no", "hearing_loop", "hearing_loop_no", "sign_language", "sign_language_no", "childcare", "childcare_no"},
 	}
 }
 

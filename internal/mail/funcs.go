@@ -43,6 +43,11 @@ func asIs(v any) any { return v }
 
 func textFuncs(l *i18n.Localizer) texttemplate.FuncMap {
 	return texttemplate.FuncMap{
+		// isolate wraps s in FIRST STRONG ISOLATE … POP DIRECTIONAL
+		// ISOLATE: plain text has no <bdi>, and an address of
+		// left-to-right parts must stay in its order inside an Arabic or
+		// Persian sentence.
+		"isolate": func(s string) string { return "\u2068" + s + "\u2069" },
 		"T": func(id string, kv ...any) (string, error) {
 			d, err := args(kv, asIs)
 			return l.T(id, d), err

@@ -288,7 +288,7 @@ func (o *Outbox) compose(n registration.Notice, r *registration.Registration, ca
 		before := o.data(lang, n.Before).Event
 		d.Before = &before
 		d.WhenChanged = before.When != d.Event.When
-		d.WhereChanged = before.Venue != d.Event.Venue
+		d.WhereChanged = !event.SamePlace(before.Venue, d.Event.Venue)
 		if !d.WhenChanged && !d.WhereChanged {
 			// A change the wording does not show (a new time zone with the
 			// same local time, or a move that was undone before the mail

@@ -67,6 +67,20 @@ type EventData struct {
 	Cancelled bool
 }
 
+// Place is the venue and its address on one line ("Kulturzentrum Faust,
+// Zur Bettfedernfabrik 3, 30451 Hannover"), empty without either. Mails
+// isolate it as one unit (isolate, <bdi>): in a right-to-left mail the
+// parts would otherwise be ordered right to left, venue after street.
+func (d EventData) Place() string {
+	switch {
+	case d.Venue.Name != "" && d.Address != "":
+		return d.Venue.Name + ", " + d.Address
+	case d.Venue.Name != "":
+		return d.Venue.Name
+	}
+	return d.Address
+}
+
 // TicketData is one ticket in a mail.
 type TicketData struct {
 	N, Total int

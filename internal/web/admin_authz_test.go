@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
 	"sort"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 
 	"treffpunkt/internal/auth"
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/testutil"
 )
 
 // admRoute is one route of the organisers' area or the staff API with the
@@ -34,6 +37,8 @@ var admPageRoutes = []admRoute{
 	{"GET", "/admin/orgs/:org/events/:slug/preview", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/preview", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/cancel", "organiser", true},
+	{"POST", "/admin/orgs/:org/events/:slug/image", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug/image/delete", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/duplicate", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/questions", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/questions", "organiser", false},
@@ -84,6 +89,8 @@ var admAPIRoutes = []struct {
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug", "organiser", false}, "", ""},
 	{admRoute{"PATCH", "/api/v1/orgs/:org/events/:slug", "organiser", false}, "application/json", `{}`},
 	{admRoute{"POST", "/api/v1/orgs/:org/events/:slug/cancel", "organiser", true}, "", ""},
+	{admRoute{"PUT", "/api/v1/orgs/:org/events/:slug/image", "organiser", false}, pictureType, pictureBody},
+	{admRoute{"DELETE", "/api/v1/orgs/:org/events/:slug/image", "organiser", false}, "", ""},
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/registrations", "organiser", false}, "", ""},
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/registrations.csv", "organiser", false}, "", ""},
 	{admRoute{"PATCH", "/api/v1/orgs/:org/events/:slug/registrations/:id", "organiser", false}, "application/json", `{}`},
@@ -101,6 +108,18 @@ var admAPIRoutes = []struct {
 	{admRoute{"POST", "/api/v1/orgs/:org/partnerships/:slug/accept", "owner", false}, "", ""},
 	{admRoute{"POST", "/api/v1/orgs/:org/partnerships/:slug/decline", "owner", false}, "", ""},
 }
+
+// pictureType and pictureBody are a valid picture upload (a small PNG
+// with alt text in German).
+var pictureType, pictureBody = func() (string, string) {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	_ = w.WriteField("alt_de", "Ein Bild")
+	part, _ := w.CreateFormFile("image", "p.png")
+	_, _ = part.Write(testutil.PNGWithGPS(40, 30, false))
+	_ = w.Close()
+	return w.FormDataContentType(), b.String()
+}()
 
 // Walks the router: a staff route without a row in the tables above fails,
 // and so does a row without a route.

@@ -30,6 +30,10 @@ func bodyLimit(r *http.Request) int64 {
 	if (r.Method == http.MethodPost || r.Method == http.MethodPut) && strings.HasSuffix(p, "/members") && strings.HasPrefix(p, "/admin/orgs/") {
 		return maxUploadBytes
 	}
+	// An event's picture (admin_image.go).
+	if isImageUpload(r) {
+		return imageBodyBytes
+	}
 	// Camera frames for the server-side QR decoder (docs/checkin.md).
 	if r.Method == http.MethodPost && strings.HasPrefix(p, "/checkin/events/") && strings.HasSuffix(p, "/decode") {
 		return checkin.MaxFrameBytes

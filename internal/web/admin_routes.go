@@ -32,6 +32,8 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.GET("/events/:slug/preview", organiser, s.previewSavedEvent)
 	o.POST("/events/:slug/preview", organiser, s.previewEventChange)
 	o.POST("/events/:slug/cancel", organiser, s.cancelEvent)
+	o.POST("/events/:slug/image", organiser, s.uploadImage)
+	o.POST("/events/:slug/image/delete", organiser, s.deleteImage)
 	o.POST("/events/:slug/duplicate", organiser, s.duplicateEvent)
 	o.GET("/events/:slug/questions", organiser, s.questionsForm)
 	o.POST("/events/:slug/questions", organiser, s.saveQuestions)

@@ -37,6 +37,13 @@ type eventView struct {
 	MemberHint string
 	// MaxSessions limits the sessions one may choose; 0 is no limit.
 	MaxSessions int
+	// Image is the event's picture (image.go), nil without one.
+	Image *imageView
+	// Facts, Spoken and Where: accessibility, languages spoken, map
+	// links (access.go).
+	Facts  []factView
+	Spoken []string
+	Where  *whereView
 
 	src *event.Event // for "add to calendar" links
 }
@@ -50,6 +57,10 @@ func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
 		MembersOnly: e.Access == event.AccessMembers,
 		When:        l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
 		src:         e,
+		Image:       imageOf(e, l.Lang, ""),
+		Facts:       factsOf(l, e),
+		Spoken:      e.Languages,
+		Where:       whereOf(e.Venue),
 	}
 	if e.MaxSessions != nil {
 		v.MaxSessions = *e.MaxSessions

@@ -132,6 +132,8 @@ func New(d Deps) (*Handler, error) {
 	r.GET("/orgs/:org", s.orgPage)
 	r.GET("/events/:slug", s.eventOrFeed)
 	r.HEAD("/events/:slug", s.eventOrFeed)
+	r.GET("/images/:name", s.image)
+	r.HEAD("/images/:name", s.image)
 	r.GET("/calendar.ics", s.networkFeed)
 	r.HEAD("/calendar.ics", s.networkFeed)
 	r.GET("/orgs/:org/calendar.ics", s.orgFeed)
@@ -163,7 +165,7 @@ func New(d Deps) (*Handler, error) {
 	return &Handler{Handler: s.securityHeaders(s.limitBody(httpcode.BoundRequests(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// The calendar feeds (feeds.go) and /metrics use no cookies or
 		// forms.
-		if isFeedRequest(req) || req.URL.Path == "/metrics" {
+		if isFeedRequest(req) || isImageRequest(req) || req.URL.Path == "/metrics" {
 			r.ServeHTTP(w, req)
 			return
 		}

@@ -31,3 +31,23 @@ document.addEventListener('submit', function (e) {
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", focusSummary);
   else focusSummary();
 })();
+
+// A file field with data-preview="id" shows the chosen picture in the <img>
+// of that id before it is uploaded (as a data: URL, which the CSP allows).
+document.addEventListener("change", function (e) {
+  var input = e.target;
+  if (!(input instanceof HTMLInputElement) || !input.dataset.preview) return;
+  var img = document.getElementById(input.dataset.preview);
+  var file = input.files && input.files[0];
+  if (!img) return;
+  if (!file || !/^image\//.test(file.type)) {
+    img.hidden = true;
+    return;
+  }
+  var reader = new FileReader();
+  reader.onload = function () {
+    img.src = reader.result;
+    img.hidden = false;
+  };
+  reader.readAsDataURL(file);
+});

@@ -1,0 +1,100 @@
+package event
+
+import (
+	"bytes"
+	"image"
+	"runtime"
+	"testing"
+
+	"treffpunkt/internal/apperr"
+	"treffpunkt/internal/testutil"
+)
+
+func imageFieldErr(t *testing.T, err error) string {
+	t.Helper()
+	ae, ok := err.(*apperr.Error)
+	if !ok || ae.Code != apperr.Invalid {
+		t.Fatalf("want an invalid-input error, got %v", err)
+	}
+	return ae.Fields["image"].ID
+}
+
+// TestPrepareImageRefusesABombBeforeDecoding: a PNG of a few hundred bytes
+// declaring 100,000 × 100,000 pixels (40 GB decoded) is refused from its
+// header, allocating next to nothing.
+func TestPrepareImageRefusesABombBeforeDecoding(t *testing.T) {
+	bomb := testutil.PNGBomb(100_000, 100_000)
+	if cfg, _, err := image.DecodeConfig(bytes.NewReader(bomb)); err != nil || cfg.Width != 100_000 {
+		t.Fatalf("the bomb must be a valid PNG header: %v %+v", err, cfg)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := prepareImage(bomb)
+	runtime.ReadMemStats(&after)
+	if got := imageFieldErr(t, err); got != "err.image_pixels" {
+		t.Fatalf("message %q, want err.image_pixels", got)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("refusing the bomb allocated %d bytes", n)
+	}
+	// Just over the limit is refused too; the limit itself would be taken.
+	if got := imageFieldErr(t, func() error { _, err := prepareImage(testutil.PNGBomb(8000, 5001)); return err }()); got != "err.image_pixels" {
+		t.Errorf("8000×5001: %q", got)
+	}
+}
+
+// TestPrepareImageNeverScalesUp: the stored widths are the standard ones
+// below the picture's width and the picture's own width, proportions kept.
+func TestPrepareImageNeverScalesUp(t *testing.T) {
+	for _, tc := range []struct {
+		w, h int
+		want []int
+	}{
+		{300, 200, []int{300}},
+		{400, 100, []int{400}},
+		{1000, 500, []int{400, 800, 1000}},
+		{2400, 1200, []int{400, 800, 1600}},
+	} {
+		files, err := prepareImage(testutil.PNGWithGPS(tc.w, tc.h, false))
+		if err != nil {
+			t.Fatalf("%dx%d: %v", tc.w, tc.h, err)
+		}
+		var got []int
+		for _, f := range files {
+			got = append(got, f.Width)
+			cfg, format, err := image.DecodeConfig(bytes.NewReader(f.data))
+			if err != nil || format != "jpeg" || cfg.Width != f.Width || cfg.Height != f.Height {
+				t.Errorf("%dx%d: copy %d is %s %dx%d (%v)", tc.w, tc.h, f.Width, format, cfg.Width, cfg.Height, err)
+			}
+			if wantH := tc.h * f.Width / tc.w; f.Height != wantH {
+				t.Errorf("%dx%d: copy %d high %d, want %d", tc.w, tc.h, f.Width, f.Height, wantH)
+			}
+		}
+		if len(got) != len(tc.want) {
+			t.Fatalf("%dx%d: widths %v, want %v", tc.w, tc.h, got, tc.want)
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("%dx%d: widths %v, want %v", tc.w, tc.h, got, tc.want)
+			}
+		}
+	}
+}
+
+// TestPrepareImageKeepsTransparencyAsPNG: a picture with transparent parts
+// stays PNG (a JPEG would paint them black); an opaque one becomes JPEG.
+func TestPrepareImageKeepsTransparencyAsPNG(t *testing.T) {
+	files, err := prepareImage(testutil.PNGWithGPS(500, 300, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if f.ContentType != "image/png" || !bytes.HasPrefix(f.data, []byte("\x89PNG")) {
+			t.Errorf("copy %d: %s", f.Width, f.ContentType)
+		}
+		if bytes.Contains(f.data, []byte(testutil.GPSMarker)) || bytes.Contains(f.data, []byte("eXIf")) || bytes.Contains(f.data, []byte("tEXt")) {
+			t.Errorf("copy %d keeps metadata", f.Width)
+		}
+	}
+}
