@@ -60,13 +60,45 @@ bench_apps_ready() {
 # bench_urls: the instances' base URLs, comma-separated (the load tools' -urls).
 bench_urls() { (IFS=,; echo "${APP_URLS[*]}"); }
 
-# bench_apps_stop: SIGTERM to each instance by its PID, and wait for it.
+# bench_apps_stop: SIGTERM to each instance by its PID, and wait for it and,
+# on the private cluster, for its backends.
 bench_apps_stop() {
 	local p
+	((${#APP_PIDS[@]})) || return 0
 	for p in "${APP_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${APP_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	APP_PIDS=()
 	APP_URLS=()
+	if [[ -n $BENCH_PG_DATA ]]; then bench_pg_quiet; fi
+}
+
+# bench_pg_quiet: until no client backend is left but the poller's, and the
+# postmaster has reaped them. A backend counts into the postmaster's ticks
+# when it is reaped: one that lingered from the last measurement, or from a
+# load tool that has just exited, would land in the wrong window.
+bench_pg_quiet() {
+	local left
+	for _ in $(seq 100); do
+		left=$(psql -qtA "$DATABASE_URL" -c "SELECT count(*) FROM pg_stat_activity
+			WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name <> 'bench-poll'") || return 0
+		[[ $left == 0 ]] && break
+		sleep 0.1
+	done
+	sleep 0.2
+}
+
+# bench_poll_start, then bench_poll SQL: one-line answers from one psql
+# connection that stays open, so that polling inside a measured window costs
+# PostgreSQL a query, not a new backend each time.
+bench_poll_start() {
+	coproc BENCH_POLL { PGAPPNAME=bench-poll exec psql -qtA "$DATABASE_URL"; }
+	BENCH_PIDS+=("$BENCH_POLL_PID")
+}
+bench_poll() {
+	local line
+	echo "$1;" >&"${BENCH_POLL[1]}"
+	read -t 60 -r line <&"${BENCH_POLL[0]}"
+	echo "$line"
 }
 
 # bench_rss: each instance's peak resident set (VmHWM) in MB, "98/70".
