@@ -137,11 +137,13 @@ shown() {
 	CMDS+=("$name: ${out[*]}")
 }
 # add_row NAME OPS P50 P99 RSS RATIO? CHECK: the CPU columns come from the
-# last bench_cpu_stop. RATIO "r" is worked out against the baseline at the end.
+# last bench_cpu_stop; an empty figure (hey prints no 99 % of a few
+# requests) shows as "-". RATIO "r" is worked out against the baseline at
+# the end.
 add_row() {
 	local app=$BENCH_APP_US
 	[[ -z $5 ]] && app=-
-	ROWS+=("$1|$2|$3|$4|$app|$BENCH_PG_US|$BENCH_LOAD_US|${5:--}|$6|$7")
+	ROWS+=("$1|${2:--}|${3:--}|${4:--}|$app|$BENCH_PG_US|$BENCH_LOAD_US|${5:--}|$6|$7")
 }
 
 rush_row() {
@@ -172,7 +174,7 @@ rush_row() {
 	[[ $rc == 0 ]] && echo "$out" | grep -q '^check: OK' && check=OK
 	[[ $workers == on && $(failed_mails) != 0 ]] && check="FAIL(mail)"
 	add_row "$name" "${rate:--}" "$p50" "$p99" "$(bench_rss)" r "$check"
-	stop_apps
+	if [[ $workers == on ]]; then stop_apps; else bench_apps_stop; fi
 }
 
 rush_row "rush API, 2 inst., mail on" rush-api "" "$N" on
