@@ -23,6 +23,8 @@
 #                 make test makes the same checks and leaves them alone)
 #   make fuzz     a short run (FUZZTIME, default 10s) of each fuzz target;
 #                 the seed corpora already run in make test
+#   make bench    cost per operation: rush, check-in, feeds, outbox in one
+#                 table (BENCH_QUICK=1: a smoke run; docs/performance.md)
 #   make lint     gofmt check + go vet
 #   make build    build bin/treffpunkt
 #   make clean    remove bin/
@@ -82,6 +84,14 @@ clean:
 .PHONY: bench-rush
 bench-rush:
 	scripts/bench-rush.sh
+
+# Cost per operation (issue 22): the rush with its mail, check-in, feeds and
+# the outbox in one table of throughput, latency, CPU per operation (app,
+# PostgreSQL, load tool) and peak RSS; BENCH_QUICK=1 for a smoke run. See
+# scripts/bench.sh and docs/performance.md ("make bench").
+.PHONY: bench
+bench:
+	scripts/bench.sh
 
 # Fuzzing (issue 10): each target for FUZZTIME (default 10s), on a
 # throwaway PostgreSQL. See scripts/fuzz.sh.

@@ -20,6 +20,7 @@ var rooms = map[string]string{
 	"internal/app":   wiring,
 	"cmd/doorload":   tool,
 	"cmd/loadgen":    tool,
+	"cmd/smtpsink":   tool,
 
 	"internal/web":      face,
 	"internal/api":      face,
