@@ -487,3 +487,23 @@ func (sr *Series) Upcoming(now time.Time) []Event {
 	}
 	return sr.Dates[i:]
 }
+
+// Membership is a date's place in its series, for the editor.
+type Membership struct {
+	Series      string `db:"slug"`
+	EditedAlone bool   `db:"edited_alone"`
+}
+
+// MembershipOf says which series an event is a date of, and whether it was
+// edited on its own; nil when it stands alone.
+func (s *Service) MembershipOf(ctx context.Context, eventID int64) (*Membership, error) {
+	var m Membership
+	err := s.db.GetContext(ctx, &m, `SELECT s.slug, se.edited_alone FROM series_events se JOIN series s ON s.id = se.series_id WHERE se.event_id = $1`, eventID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, apperr.Wrap(err, "series of event")
+	}
+	return &m, nil
+}

@@ -151,3 +151,24 @@ func TestAccessibilityAxeSeries(t *testing.T) {
 		})
 	}
 }
+
+// The editor of a date says it belongs to a series and whether the series'
+// template still reaches it; once the date is saved on its own, it says so.
+func TestEditorSaysWhetherADateFollowsItsSeries(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	o := a.Org(t, "miso")
+	sr := quizSeries(t, a, o)
+	b := a.LoggedIn(t, a.Staff(t, o, "organiser@miso.example", "organiser", false))
+	path := "/admin/orgs/miso/events/" + sr.Dates[0].Slug + "?lang=de"
+	code, body := b.Get(path)
+	if code != http.StatusOK || !strings.Contains(body, `id="series-note"`) || !strings.Contains(body, "bis er hier einzeln geändert wird") {
+		t.Fatalf("editor of a date: %d\n%s", code, body)
+	}
+	if _, err := a.Events.Update(context.Background(), o.ID, sr.Dates[0].Slug, event.Input{Capacity: event.Some(12)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := b.Get(path); !strings.Contains(body, "Einzeln geändert") {
+		t.Fatalf("editor does not say the date was edited alone:\n%s", body)
+	}
+}
