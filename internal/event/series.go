@@ -337,6 +337,15 @@ func (s *Service) UpdateSeries(ctx context.Context, orgID int64, slug string, p 
 				if err != nil {
 					return err
 				}
+				// Asked again under the event's lock: an edit of the date
+				// alone that committed since loadDates wins.
+				var alone bool
+				if err := tx.GetContext(ctx, &alone, `SELECT edited_alone FROM series_events WHERE event_id = $1`, d.ID); err != nil {
+					return fmt.Errorf("edited alone %d: %w", d.ID, err)
+				}
+				if alone {
+					continue
+				}
 				if err := s.updateLocked(ctx, tx, e, tmpl); err != nil {
 					return prefixFields(err, "template")
 				}

@@ -1,15 +1,18 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/event"
 )
 
 // admRoute is one route of the organisers' area or the staff API with the
@@ -153,11 +156,17 @@ func admPath(pattern string, org string, o admOrg) string {
 	if strings.Contains(pattern, "/partnerships/") {
 		slug = o.PartnerEvent
 	}
+	if strings.Contains(pattern, "/series/") {
+		slug = admSeries(o)
+	}
 	return strings.NewReplacer(
 		":org", org, ":slug", slug, ":id", id,
 		":user", strconv.FormatInt(o.OrganiserID, 10),
 	).Replace(pattern)
 }
+
+// admSeries names the series the API test gives each organisation.
+func admSeries(o admOrg) string { return "reihe-" + o.Org.Slug }
 
 func hasNested(pattern string) bool {
 	return strings.Contains(pattern, ":slug") || strings.Contains(pattern, ":id") || strings.Contains(pattern, ":user")
@@ -258,6 +267,13 @@ func TestEveryStaffAPIRouteIsScopedToTheTokensOrganisation(t *testing.T) {
 	adminTok, err := w.Auth.AddAdminToken(t.Context(), w.B.Org.ID, "network")
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, x := range []admOrg{w.A, w.B} {
+		start := time.Now().AddDate(0, 1, 0).Truncate(time.Hour)
+		if _, err := w.Events.CreateSeries(t.Context(), x.Org.ID, event.SeriesInput{Slug: admSeries(x), Template: json.RawMessage(`{"title":{"de":"Reihe"}}`),
+			Dates: []event.Span{{StartsAt: start, EndsAt: start.Add(time.Hour)}}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, r := range admAPIRoutes {
 		pathA := admPath(r.path, "a", w.A)
