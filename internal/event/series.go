@@ -68,8 +68,9 @@ type SeriesPatch struct {
 // 69 characters, so that "-YYYY-MM-DD" keeps an event slug within 80.
 var seriesSlugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,68}$`)
 
-// perDate are event fields each date has on its own, not in the template.
-var perDate = []string{"slug", "starts_at", "ends_at"}
+// perDate are event fields each date has on its own, not in the template;
+// sessions have times of their own, so they are set date by date.
+var perDate = []string{"slug", "starts_at", "ends_at", "sessions"}
 
 // parseTemplate reads a template: an event input without per-date fields.
 // Errors name "template.<field>".

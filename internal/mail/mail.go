@@ -132,6 +132,8 @@ type payload struct {
 	// NewFrom is the first seat whose ticket a change added (changed):
 	// those tickets' QR codes are attached.
 	NewFrom int `json:"new_from,omitempty"`
+	// Sessions are the keys of the sessions a session mail is about.
+	Sessions []string `json:"sessions,omitempty"`
 }
 
 // eventBefore is what an event_changed mail shows of the event as it was.
@@ -172,7 +174,7 @@ func (o *Outbox) enqueueStatement(ctx context.Context, n registration.Notice, rs
 			q = append(q, ", "...)
 		}
 		q = appendPlaceholders(q, i*enqueueColumns, enqueueColumns)
-		p := payload{Status: r.Status, Position: r.WaitlistPosition, Before: before, NewFrom: n.NewTicketsFrom}
+		p := payload{Status: r.Status, Position: r.WaitlistPosition, Before: before, NewFrom: n.NewTicketsFrom, Sessions: r.PromotedSessions}
 		if n.Kind == registration.MailConfirmEmail {
 			key, err := o.secrets.Key(ctx, secret.Outbox)
 			if err != nil {
@@ -281,6 +283,7 @@ func (o *Outbox) compose(n registration.Notice, r *registration.Registration, ca
 			d.Tickets = append(d.Tickets, td)
 		}
 	}
+	sessionsData(o.catalogue.For(lang), d, n.Event, r, r.PromotedSessions)
 	if n.Before != nil && n.Kind == registration.MailEventChanged {
 		before := o.data(lang, n.Before).Event
 		d.Before = &before
@@ -295,7 +298,7 @@ func (o *Outbox) compose(n registration.Notice, r *registration.Registration, ca
 	}
 	var cal string
 	switch n.Kind {
-	case registration.MailConfirmed, registration.MailPromoted, registration.MailEventChanged, registration.MailEventCancelled:
+	case registration.MailConfirmed, registration.MailPromoted, registration.MailEventChanged, registration.MailEventCancelled, registration.MailSessionPromoted:
 		if r.Status == registration.Confirmed {
 			var err error
 			if cal, err = cals.get(o, n.Event, lang); err != nil {

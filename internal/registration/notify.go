@@ -31,10 +31,15 @@ const (
 	// non-member typed on a members-only event whom to ask.
 	MailRegisteredAgain = "registered_again"
 	MailNotMember       = "not_a_member"
+	// MailSessionPromoted tells that a place in a session came free from
+	// its waitlist; MailSessionCancelled that a chosen session was
+	// cancelled. Registration.PromotedSessions names the sessions.
+	MailSessionPromoted  = "session_promoted"
+	MailSessionCancelled = "session_cancelled"
 )
 
 // MailKinds lists every kind about a registration.
-var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder, MailConfirmEmail, MailHoldExpired, MailRegisteredAgain, MailReleased, MailChanged}
+var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder, MailConfirmEmail, MailHoldExpired, MailRegisteredAgain, MailReleased, MailSessionPromoted, MailSessionCancelled, MailChanged}
 
 // Notice is one change that the participants of Registrations are told
 // about by email.

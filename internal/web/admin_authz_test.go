@@ -39,6 +39,8 @@ var admPageRoutes = []admRoute{
 	{"POST", "/admin/orgs/:org/events/:slug/duplicate", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/questions", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/questions", "organiser", false},
+	{"GET", "/admin/orgs/:org/events/:slug/sessions", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug/sessions", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/registrations", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/registrations.csv", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/registrations.xlsx", "organiser", false},
@@ -90,6 +92,8 @@ var admAPIRoutes = []struct {
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/registrations", "organiser", false}, "", ""},
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/registrations.csv", "organiser", false}, "", ""},
 	{admRoute{"PATCH", "/api/v1/orgs/:org/events/:slug/registrations/:id", "organiser", false}, "application/json", `{}`},
+	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/sessions/:key/registrations", "organiser", false}, "", ""},
+	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/sessions/:key/registrations.csv", "organiser", false}, "", ""},
 	{admRoute{"PUT", "/api/v1/orgs/:org/members", "organiser", false}, "text/csv", "name,email\nAyşe,ayse@example.org\n"},
 	{admRoute{"POST", "/api/v1/orgs/:org/events/:slug/messages", "organiser", false}, "application/json", `{"subject":{"de":"Raum"},"body":{"de":"Neuer Raum."},"to":{"status":["confirmed"]}}`},
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/messages", "organiser", false}, "", ""},
@@ -161,7 +165,7 @@ func admPath(pattern string, org string, o admOrg) string {
 	}
 	return strings.NewReplacer(
 		":org", org, ":slug", slug, ":id", id,
-		":user", strconv.FormatInt(o.OrganiserID, 10),
+		":user", strconv.FormatInt(o.OrganiserID, 10), ":key", "ws",
 	).Replace(pattern)
 }
 
@@ -274,6 +278,12 @@ func TestEveryStaffAPIRouteIsScopedToTheTokensOrganisation(t *testing.T) {
 			Dates: []event.Span{{StartsAt: start, EndsAt: start.Add(time.Hour)}}}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A's event has a session "ws", for the routes of a session (:key).
+	start := w.A.Event.StartsAt
+	if _, err := w.Events.Update(t.Context(), w.A.Org.ID, w.A.Event.Slug, event.Input{Sessions: &[]event.SessionInput{
+		{Key: "ws", Title: event.Texts{"de": "Workshop"}, StartsAt: &start, EndsAt: &start}}}); err != nil {
+		t.Fatal(err)
 	}
 	for _, r := range admAPIRoutes {
 		pathA := admPath(r.path, "a", w.A)
