@@ -114,6 +114,7 @@ func TestCreateSeriesRefusesBadInputNamingTheFieldAndWritesNothing(t *testing.T)
 		{"two on one day", `{"slug":"q","template":` + quizTemplate + `,"dates":[{"starts_at":"2030-01-01T10:00:00Z","ends_at":"2030-01-01T11:00:00Z"},{"starts_at":"2030-01-01T15:00:00Z","ends_at":"2030-01-01T16:00:00Z"}]}`, "dates[1].starts_at"},
 		{"template without title", `{"slug":"q","template":{"kind":"meeting"},"dates":[{"starts_at":"2030-01-01T10:00:00Z","ends_at":"2030-01-01T11:00:00Z"}]}`, "template.title"},
 		{"time in the template", `{"slug":"q","template":{"starts_at":"2030-01-01T10:00:00Z","title":{"de":"x"}},"dates":[{"starts_at":"2030-01-01T10:00:00Z","ends_at":"2030-01-01T11:00:00Z"}]}`, "template.starts_at"},
+		{"sessions in the template", `{"slug":"q","template":{"title":{"de":"x"},"sessions":[]},"dates":[{"starts_at":"2030-01-01T10:00:00Z","ends_at":"2030-01-01T11:00:00Z"}]}`, "template.sessions"},
 		{"bad slug", `{"slug":"Quiz!","template":` + quizTemplate + `,"dates":[{"starts_at":"2030-01-01T10:00:00Z","ends_at":"2030-01-01T11:00:00Z"}]}`, "slug"},
 	}
 	for _, c := range cases {
