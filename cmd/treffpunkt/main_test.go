@@ -89,8 +89,14 @@ func TestDemoLoadsTheReferenceNetworkOnce(t *testing.T) {
 	var events, upcoming int
 	_ = db.Get(&events, `SELECT count(*) FROM events WHERE status = 'published'`)
 	_ = db.Get(&upcoming, `SELECT count(*) FROM events WHERE starts_at > now() AND starts_at < now() + interval '8 weeks'`)
-	if events != 6 || upcoming != 6 {
-		t.Fatalf("published %d, upcoming within 8 weeks %d; want 6 and 6", events, upcoming)
+	// Five events and the quiz night, a series of three dates.
+	if events != 8 || upcoming != 8 {
+		t.Fatalf("published %d, upcoming within 8 weeks %d; want 8 and 8", events, upcoming)
+	}
+	var quiz int
+	_ = db.Get(&quiz, `SELECT count(*) FROM series_events se JOIN series s ON s.id = se.series_id WHERE s.slug = 'hirnschmalz-battle'`)
+	if quiz != 3 {
+		t.Fatalf("quiz night series has %d dates, want 3", quiz)
 	}
 	// The conference ends in three workshops, one small enough to fill.
 	var workshops, small int
@@ -127,7 +133,7 @@ func TestDemoLoadsTheReferenceNetworkOnce(t *testing.T) {
 		t.Fatalf("second demo: %v", err)
 	}
 	_ = db.Get(&events, `SELECT count(*) FROM events`)
-	if events != 6 {
+	if events != 8 {
 		t.Fatalf("second demo run changed the events: %d", events)
 	}
 }

@@ -100,6 +100,7 @@ func (h *handler) routes(g *gin.RouterGroup) {
 
 	g.GET("/events", h.listEvents)
 	g.GET("/events/:slug", h.getEvent)
+	g.GET("/series/:slug", h.getSeries)
 	g.POST("/events/:slug/registrations", d.Limits.Signups(), h.signUp)
 	g.POST("/registrations/:token/cancel", h.cancelRegistration)
 	g.PATCH("/registrations/:token", h.changeRegistration)
@@ -113,6 +114,9 @@ func (h *handler) routes(g *gin.RouterGroup) {
 	staff.POST("/events/:slug/cancel", h.cancelEvent)
 	staff.PUT("/events/:slug/image", h.putImage)
 	staff.DELETE("/events/:slug/image", h.deleteImage)
+	staff.POST("/series", h.createSeries)
+	staff.GET("/series/:slug", h.getOrgSeries)
+	staff.PATCH("/series/:slug", h.updateSeries)
 	staff.GET("/events/:slug/registrations", h.listRegistrations)
 	staff.GET("/events/:slug/registrations.csv", h.registrationsCSV)
 	staff.PATCH("/events/:slug/registrations/:id", h.changeRegistrationByOrganiser)

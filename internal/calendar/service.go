@@ -105,6 +105,8 @@ type Query struct {
 	EventSlug        string
 	Kind             string
 	Lang             string
+	// SeriesSlug: the dates of one series, one VEVENT (and UID) each.
+	SeriesSlug string
 }
 
 // Stamp holds a feed's HTTP validators.
@@ -129,7 +131,7 @@ func CheckQuery(kind, lang string) error {
 }
 
 func (q Query) scope() event.FeedScope {
-	return event.FeedScope{OrgSlug: q.OrgSlug, Slug: q.EventSlug, Kind: q.Kind, Window: window}
+	return event.FeedScope{OrgSlug: q.OrgSlug, Slug: q.EventSlug, Kind: q.Kind, Series: q.SeriesSlug, Window: window}
 }
 
 // Stamp gives a public feed's validators for a conditional request: from
@@ -146,8 +148,8 @@ func (s *Service) Stamp(ctx context.Context, q Query) (Stamp, error) {
 	if err != nil {
 		return Stamp{}, apperr.Wrap(err, "calendar stamp")
 	}
-	if q.EventSlug != "" && fs.Count == 0 {
-		return Stamp{}, apperr.New(apperr.NotFound, "err.event_not_found")
+	if err := q.notFound(fs.Count); err != nil {
+		return Stamp{}, err
 	}
 	st := s.stamp(q.key(), fs)
 	s.stamps.put(key, st, start)
@@ -173,8 +175,8 @@ func (s *Service) Feed(ctx context.Context, q Query) (Stamp, []byte, error) {
 	if err != nil {
 		return Stamp{}, nil, apperr.Wrap(err, "calendar feed")
 	}
-	if q.EventSlug != "" && len(evs) == 0 {
-		return Stamp{}, nil, apperr.New(apperr.NotFound, "err.event_not_found")
+	if err := q.notFound(len(evs)); err != nil {
+		return Stamp{}, nil, err
 	}
 	d := doc{Lang: q.Lang, BaseURL: s.baseURL, Entries: make([]entry, len(evs))}
 	for i := range evs {
@@ -182,7 +184,7 @@ func (s *Service) Feed(ctx context.Context, q Query) (Stamp, []byte, error) {
 	}
 	l := s.localizer(q.Lang)
 	switch {
-	case q.EventSlug != "":
+	case q.EventSlug != "", q.SeriesSlug != "":
 		d.Name, _ = evs[0].Title.In(q.Lang, evs[0].DefaultLang)
 		d.Desc = l.T("event.ics_event_desc", map[string]any{"Org": evs[0].OrgName})
 	case q.OrgSlug != "":
@@ -206,7 +208,26 @@ func (s *Service) Feed(ctx context.Context, q Query) (Stamp, []byte, error) {
 
 // key is everything besides the events that a public feed's body depends on.
 func (q Query) key() []string {
-	return []string{"public", q.OrgSlug, q.OrgName, q.EventSlug, q.Kind, q.Lang}
+	k := []string{"public", q.OrgSlug, q.OrgName, q.EventSlug, q.Kind, q.Lang}
+	if q.SeriesSlug != "" {
+		// Only then: the other feeds keep their ETags.
+		k = append(k, "series", q.SeriesSlug)
+	}
+	return k
+}
+
+// notFound: an event's or a series' feed with nothing in it does not exist
+// (unknown, a draft, or every date past the window).
+func (q Query) notFound(n int) error {
+	switch {
+	case n > 0:
+		return nil
+	case q.EventSlug != "":
+		return apperr.New(apperr.NotFound, "err.event_not_found")
+	case q.SeriesSlug != "":
+		return apperr.New(apperr.NotFound, "err.series_not_found")
+	}
+	return nil
 }
 
 // stamp turns the database's summary into HTTP validators.

@@ -5,6 +5,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -101,6 +102,10 @@ func load(ctx context.Context, s Services, now time.Time) error {
 			}
 		}
 	}
+	quiz := quizSeries(now)
+	if _, err := s.Events.CreateSeries(ctx, ids["faust"], quiz); err != nil {
+		return fmt.Errorf("demo series %s: %w", quiz.Slug, apperr.From(err))
+	}
 	for _, d := range program(now) {
 		if _, err := s.Events.Create(ctx, ids[d.org], d.in); err != nil {
 			return fmt.Errorf("demo event %s: %w", *d.in.Slug, apperr.From(err))
@@ -120,6 +125,28 @@ func load(ctx context.Context, s Services, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// quizSeries is FAUST's quiz night: every other Thursday at 20:00, three
+// dates from the second week on (docs/organisers.md), each an event
+// hirnschmalz-battle-YYYY-MM-DD with its own places.
+func quizSeries(now time.Time) event.SeriesInput {
+	berlin := event.Zone(event.DefaultTimezone)
+	today := now.In(berlin)
+	first := time.Date(today.Year(), today.Month(), today.Day(), 20, 0, 0, 0, berlin).AddDate(0, 0, 14)
+	for first.Weekday() != time.Thursday {
+		first = first.AddDate(0, 0, 1)
+	}
+	return event.SeriesInput{
+		Slug: "hirnschmalz-battle",
+		Template: json.RawMessage(`{"kind": "other", "status": "published",
+ "title": {"de": "Hirnschmalz-Battle", "en": "Brain Battle quiz night", "ar": "معركة العقول: أمسية مسابقات"},
+ "description": {"de": "Quizabend in Teams bis vier Personen. Eintritt frei – einfach hier anmelden statt per E-Mail.", "en": "Quiz night for teams of up to four. Free – sign up here instead of by email."},
+ "venue": {"name": "FAUST e. V.", "street": "Zur Bettfedernfabrik 3", "postcode": "30451", "city": "Hannover"},
+ "capacity": 40, "waitlist": true, "max_party_size": 4}`),
+		RRule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;COUNT=3",
+		First: &event.Span{StartsAt: first, EndsAt: first.Add(3 * time.Hour)},
+	}
 }
 
 type demoEvent struct {
@@ -147,7 +174,6 @@ func program(now time.Time) []demoEvent {
 	empfang := day(1, time.Saturday, 15, 0)
 	loccum := day(4, time.Friday, 17, 0)
 	ag := day(2, time.Tuesday, 16, 30)
-	quiz := day(2, time.Thursday, 20, 0)
 	fest := day(6, time.Saturday, 14, 0)
 
 	return []demoEvent{
@@ -218,14 +244,6 @@ func program(now time.Time) []demoEvent {
 			StartsAt:    at(ag), EndsAt: at(ag.Add(2 * time.Hour)),
 			Venue:    &event.Venue{Name: "kargah", Street: "Zur Bettfedernfabrik 1", Postcode: "30451", City: "Hannover"},
 			Capacity: event.Some(20), Access: str(event.AccessMembers), PartnerOrgs: &[]string{"kargah"},
-		}},
-		{"faust", event.Input{
-			Slug: str("hirnschmalz-battle"), Kind: str("other"), Status: pub,
-			Title:       event.Texts{"de": "Hirnschmalz-Battle", "en": "Brain Battle quiz night"},
-			Description: event.Texts{"de": "Quizabend in Teams bis vier Personen. Eintritt frei – einfach hier anmelden statt per E-Mail.", "en": "Quiz night for teams of up to four. Free – sign up here instead of by email."},
-			StartsAt:    at(quiz), EndsAt: at(quiz.Add(3 * time.Hour)),
-			Venue:    &event.Venue{Name: "FAUST e. V.", Street: "Zur Bettfedernfabrik 3", Postcode: "30451", City: "Hannover"},
-			Capacity: event.Some(40), Waitlist: &yes, MaxPartySize: num(4),
 		}},
 		{"miso", event.Input{
 			Slug: str("internationales-1-mai-fest"), Kind: str("festival"), Status: pub,

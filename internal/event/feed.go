@@ -24,7 +24,9 @@ type FeedScope struct {
 	OrgSlug string // one organisation's events
 	Slug    string // one event, shown whatever its age
 	Kind    string
-	Window  Window
+	// Series: the dates of one series (series.go), within the windows.
+	Series string
+	Window Window
 }
 
 // FeedStamp sums up what a feed shows, for HTTP validators: one small query
@@ -44,9 +46,10 @@ type FeedStamp struct {
 }
 
 // feedScope is the WHERE part shared by the stamp and the list; $1 org,
-// $2 slug, $3 kind.
+// $2 slug, $3 kind, $6 series.
 const feedScope = `
-  ($1 = '' OR o.slug = $1) AND ($2 = '' OR e.slug = $2) AND ($3 = '' OR e.kind = $3)`
+  ($1 = '' OR o.slug = $1) AND ($2 = '' OR e.slug = $2) AND ($3 = '' OR e.kind = $3)
+  AND ($6 = '' OR e.id IN (SELECT se.event_id FROM series_events se JOIN series s ON s.id = se.series_id WHERE s.slug = $6))`
 
 // feedShown: published or cancelled, within the windows ($4 past days, $5
 // cancelled days) unless one event was asked for.
@@ -76,7 +79,7 @@ SELECT count(*) FILTER (WHERE shown) AS n,
        max(calendar_changed_at) FILTER (WHERE shown) AS changed,
        max(left_at) FILTER (WHERE NOT shown AND left_at <= now()) AS left_at,
        COALESCE(sum(hashtextextended(concat_ws('|', id, sequence, name, email), 0)) FILTER (WHERE shown), 0)::text AS digest
-FROM rows`, s.OrgSlug, s.Slug, s.Kind, s.Window.PastDays, s.Window.CancelledDays)
+FROM rows`, s.OrgSlug, s.Slug, s.Kind, s.Window.PastDays, s.Window.CancelledDays, s.Series)
 	if err != nil {
 		return st, fmt.Errorf("feed stamp: %w", err)
 	}
@@ -88,7 +91,7 @@ func FeedEvents(ctx context.Context, q sqlx.QueryerContext, s FeedScope) ([]Even
 	var out []Event
 	err := sqlx.SelectContext(ctx, q, &out, selectEvent+`
 WHERE `+feedScope+` AND `+feedShown+`
-ORDER BY e.starts_at, e.id`, s.OrgSlug, s.Slug, s.Kind, s.Window.PastDays, s.Window.CancelledDays)
+ORDER BY e.starts_at, e.id`, s.OrgSlug, s.Slug, s.Kind, s.Window.PastDays, s.Window.CancelledDays, s.Series)
 	if err != nil {
 		return nil, fmt.Errorf("feed events: %w", err)
 	}

@@ -135,62 +135,13 @@ func (s *Service) Update(ctx context.Context, orgID int64, slug string, in Input
 		if e.OrgID != orgID {
 			return apperr.New(apperr.NotFound, "err.event_not_found")
 		}
-		if e.Status == Cancelled {
-			// Attendees were told it is off; a later edit would reach nobody.
-			// The one home of the rule: the API and the editor both end here.
-			return apperr.New(apperr.Conflict, "err.event_cancelled_final")
-		}
-		before := *e
-		in.apply(e)
-		if e.Status == Cancelled {
-			return apperr.Field("status", "err.use_cancel")
-		}
-		if err := check(ctx, tx, e); err != nil {
-			return err
-		}
-		if e.Capacity != nil && *e.Capacity < e.SeatsConfirmed {
-			return apperr.Field("capacity", "err.capacity_below_confirmed", "Count", e.SeatsConfirmed)
-		}
-		if in.Venue != nil {
-			if e.Venue.ID, err = upsertVenue(ctx, tx, orgID, e.Venue); err != nil {
-				return err
-			}
-		}
-		bump := calendarChanged(&before, e)
-		if err := update(ctx, tx, e, bump); err != nil {
-			return err
-		}
-		if in.PartnerOrgs != nil {
-			if err := writePartners(ctx, tx, e); err != nil {
-				return err
-			}
-		}
-		if in.Sessions != nil {
-			if err := writeSessions(ctx, tx, e); err != nil {
-				return err
-			}
-			c := sessionChange(before.Sessions, e.Sessions)
-			if s.sessionsChanged != nil && (len(c.Cancelled) > 0 || len(c.Freed) > 0) {
-				if err := s.sessionsChanged(ctx, tx, e, c); err != nil {
-					return err
-				}
-			}
-		}
-		if bump {
-			// As update wrote them: mails attach this version's calendar.
-			e.Sequence++
-			e.CalendarChangedAt = s.now()
-		}
 		id = e.ID
-		if s.changed != nil && moved(&before, e) {
-			if err := s.changed(ctx, tx, &before, e); err != nil {
-				return err
-			}
+		if err := s.updateLocked(ctx, tx, e, in); err != nil {
+			return err
 		}
-		if s.seatsFreed != nil && seatsMayHaveFreed(&before, e) {
-			return s.seatsFreed(ctx, tx, e)
-		}
-		return nil
+		// A date of a series changed on its own keeps that change when the
+		// series' template changes later (series.go).
+		return markEditedAlone(ctx, tx, id)
 	})
 	if database.IsUniqueViolation(err, "events_slug_key") {
 		return nil, apperr.Field("slug", "err.slug_taken")
@@ -199,6 +150,68 @@ func (s *Service) Update(ctx context.Context, orgID int64, slug string, in Input
 		return nil, apperr.Wrap(err, "update event")
 	}
 	return s.getByID(ctx, id)
+}
+
+// updateLocked applies in to e, locked in tx: Update's rules, shared with a
+// series' change of its template.
+func (s *Service) updateLocked(ctx context.Context, tx *sqlx.Tx, e *Event, in Input) error {
+	orgID := e.OrgID
+	var err error
+	if e.Status == Cancelled {
+		// Attendees were told it is off; a later edit would reach nobody.
+		// The one home of the rule: the API and the editor both end here.
+		return apperr.New(apperr.Conflict, "err.event_cancelled_final")
+	}
+	before := *e
+	in.apply(e)
+	if e.Status == Cancelled {
+		return apperr.Field("status", "err.use_cancel")
+	}
+	if err := check(ctx, tx, e); err != nil {
+		return err
+	}
+	if e.Capacity != nil && *e.Capacity < e.SeatsConfirmed {
+		return apperr.Field("capacity", "err.capacity_below_confirmed", "Count", e.SeatsConfirmed)
+	}
+	if in.Venue != nil {
+		if e.Venue.ID, err = upsertVenue(ctx, tx, orgID, e.Venue); err != nil {
+			return err
+		}
+	}
+	bump := calendarChanged(&before, e)
+	if err := update(ctx, tx, e, bump); err != nil {
+		return err
+	}
+	if in.PartnerOrgs != nil {
+		if err := writePartners(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	if in.Sessions != nil {
+		if err := writeSessions(ctx, tx, e); err != nil {
+			return err
+		}
+		c := sessionChange(before.Sessions, e.Sessions)
+		if s.sessionsChanged != nil && (len(c.Cancelled) > 0 || len(c.Freed) > 0) {
+			if err := s.sessionsChanged(ctx, tx, e, c); err != nil {
+				return err
+			}
+		}
+	}
+	if bump {
+		// As update wrote them: mails attach this version's calendar.
+		e.Sequence++
+		e.CalendarChangedAt = s.now()
+	}
+	if s.changed != nil && moved(&before, e) {
+		if err := s.changed(ctx, tx, &before, e); err != nil {
+			return err
+		}
+	}
+	if s.seatsFreed != nil && seatsMayHaveFreed(&before, e) {
+		return s.seatsFreed(ctx, tx, e)
+	}
+	return nil
 }
 
 // Cancel marks an event cancelled; it stays visible as cancelled.

@@ -3,11 +3,13 @@ package web_test
 import (
 	"bytes"
 	"mime/multipart"
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -91,6 +93,9 @@ var admAPIRoutes = []struct {
 	{admRoute{"POST", "/api/v1/orgs/:org/events/:slug/cancel", "organiser", true}, "", ""},
 	{admRoute{"PUT", "/api/v1/orgs/:org/events/:slug/image", "organiser", false}, pictureType, pictureBody},
 	{admRoute{"DELETE", "/api/v1/orgs/:org/events/:slug/image", "organiser", false}, "", ""},
+	{admRoute{"POST", "/api/v1/orgs/:org/series", "organiser", false}, "application/json", `{}`},
+	{admRoute{"GET", "/api/v1/orgs/:org/series/:slug", "organiser", false}, "", ""},
+	{admRoute{"PATCH", "/api/v1/orgs/:org/series/:slug", "organiser", false}, "application/json", `{}`},
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/registrations", "organiser", false}, "", ""},
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/registrations.csv", "organiser", false}, "", ""},
 	{admRoute{"PATCH", "/api/v1/orgs/:org/events/:slug/registrations/:id", "organiser", false}, "application/json", `{}`},
@@ -174,11 +179,17 @@ func admPath(pattern string, org string, o admOrg) string {
 	if strings.Contains(pattern, "/partnerships/") {
 		slug = o.PartnerEvent
 	}
+	if strings.Contains(pattern, "/series/") {
+		slug = admSeries(o)
+	}
 	return strings.NewReplacer(
 		":org", org, ":slug", slug, ":id", id,
 		":user", strconv.FormatInt(o.OrganiserID, 10), ":key", "ws",
 	).Replace(pattern)
 }
+
+// admSeries names the series the API test gives each organisation.
+func admSeries(o admOrg) string { return "reihe-" + o.Org.Slug }
 
 func hasNested(pattern string) bool {
 	return strings.Contains(pattern, ":slug") || strings.Contains(pattern, ":id") || strings.Contains(pattern, ":user")
@@ -279,6 +290,13 @@ func TestEveryStaffAPIRouteIsScopedToTheTokensOrganisation(t *testing.T) {
 	adminTok, err := w.Auth.AddAdminToken(t.Context(), w.B.Org.ID, "network")
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, x := range []admOrg{w.A, w.B} {
+		start := time.Now().AddDate(0, 1, 0).Truncate(time.Hour)
+		if _, err := w.Events.CreateSeries(t.Context(), x.Org.ID, event.SeriesInput{Slug: admSeries(x), Template: json.RawMessage(`{"title":{"de":"Reihe"}}`),
+			Dates: []event.Span{{StartsAt: start, EndsAt: start.Add(time.Hour)}}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// A's event has a session "ws", for the routes of a session (:key).
 	start := w.A.Event.StartsAt

@@ -93,6 +93,8 @@ type eventEditorPage struct {
 	Action       string
 	Preview      string
 	PublicURL    string
+	// Series: the event is a date of a series (series.go).
+	Series *event.Membership
 }
 
 func (s *server) renderEditor(c *gin.Context, status int, e *event.Event, form eventForm, fail error) {
@@ -128,6 +130,10 @@ func (s *server) renderEditor(c *gin.Context, status int, e *event.Event, form e
 			page.PublicURL = "/events/" + e.Slug
 		}
 		title, _ = e.Title.In(l.Lang, e.DefaultLang)
+		if page.Series, err = s.Events.MembershipOf(c.Request.Context(), e.ID); err != nil {
+			_ = c.Error(err)
+			return
+		}
 	}
 	if fail != nil {
 		ae := apperr.From(fail)

@@ -59,6 +59,8 @@ type eventPage struct {
 	// FormAction and EmbedToken are set on the embedded form (embed.go).
 	FormAction string
 	EmbedToken string
+	// Series links the other dates when the event is one of a series.
+	Series *seriesLinks
 }
 
 // eventPage shows an event with its sign-up form.
@@ -76,6 +78,7 @@ func (s *server) renderEvent(c *gin.Context, status int, e *event.Event, form si
 	p := eventPage{Event: newEventView(l, e, time.Now()), Form: form, RetentionDays: s.Config.RetentionDays}
 	p.Questions = questionViews(l, e, form.Answers)
 	p.Sessions = sessionViews(l, e, form.Sessions)
+	p.Series = s.seriesLinksOf(c, e)
 	if fail != nil && len(fail.Fields) > 0 {
 		p.Errors = map[string]string{}
 		add := func(field, label string) {

@@ -13,7 +13,7 @@ import (
 )
 
 // The calendar feeds of DESIGN.md: /calendar.ics, /orgs/{org}/calendar.ics,
-// /events/{slug}.ics and /feeds/{token}.ics (docs/calendar.md). Their paths
+// /events/{slug}.ics, /series/{slug}.ics and /feeds/{token}.ics (docs/calendar.md). Their paths
 // end in .ics, and they bypass the CSRF middleware (see NewRouter): they
 // take no forms and must not set cookies, which would keep shared caches
 // from storing them. Only these routes, read with GET or HEAD, bypass it:
@@ -35,7 +35,7 @@ func isFeedRequest(r *http.Request) bool {
 	if p == "/calendar.ics" {
 		return true
 	}
-	for _, prefix := range []string{"/events/", "/feeds/"} {
+	for _, prefix := range []string{"/events/", "/feeds/", "/series/"} {
 		if rest, ok := strings.CutPrefix(p, prefix); ok {
 			name, ok := strings.CutSuffix(rest, ".ics")
 			return ok && name != "" && !strings.Contains(name, "/")

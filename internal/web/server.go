@@ -156,6 +156,7 @@ func New(d Deps) (*Handler, error) {
 	s.adminRoutes(r)
 	s.checkinRoutes(r)
 	s.embedRoutes(r, signupLimit)
+	s.seriesRoutes(r)
 
 	r.NoRoute(func(c *gin.Context) { _ = c.Error(httpcode.NotFound()) })
 	r.NoMethod(func(c *gin.Context) { _ = c.Error(httpcode.MethodNotAllowed()) })
