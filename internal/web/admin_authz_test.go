@@ -2,8 +2,8 @@ package web_test
 
 import (
 	"bytes"
-	"mime/multipart"
 	"encoding/json"
+	"mime/multipart"
 	"net/http"
 	"sort"
 	"strconv"
