@@ -105,12 +105,13 @@ func TestDemoLoadsTheReferenceNetworkOnce(t *testing.T) {
 	if workshops != 3 || small != 1 {
 		t.Fatalf("conference workshops %d (small %d), want 3 (1)", workshops, small)
 	}
-	// The demo shows pictures (drawn at seed time) and accessibility facts.
+	// The demo shows pictures (drawn at seed time: the conference, the
+	// festival and the quiz night's three dates) and accessibility facts.
 	var pictures, facts int
 	_ = db.Get(&pictures, `SELECT count(DISTINCT event_id) FROM event_image_files`)
 	_ = db.Get(&facts, `SELECT count(*) FROM events e JOIN venues v ON v.id = e.venue_id WHERE v.step_free AND cardinality(e.languages) > 0`)
-	if pictures != 3 || facts != 2 {
-		t.Fatalf("demo events with pictures %d, with facts %d; want 3 and 2", pictures, facts)
+	if pictures != 5 || facts != 2 {
+		t.Fatalf("demo events with pictures %d, with facts %d; want 5 and 2", pictures, facts)
 	}
 	// The members-only demo event can be used: the member printed with the
 	// logins is on MiSO's list (by number, the link goes to the listed

@@ -103,8 +103,14 @@ func load(ctx context.Context, s Services, now time.Time) error {
 		}
 	}
 	quiz := quizSeries(now)
-	if _, err := s.Events.CreateSeries(ctx, ids["faust"], quiz); err != nil {
+	series, err := s.Events.CreateSeries(ctx, ids["faust"], quiz)
+	if err != nil {
 		return fmt.Errorf("demo series %s: %w", quiz.Slug, apperr.From(err))
+	}
+	for _, d := range series.Dates {
+		if err := addPictureAs(ctx, s, ids["faust"], d.Slug, quiz.Slug); err != nil {
+			return err
+		}
 	}
 	for _, d := range program(now) {
 		if _, err := s.Events.Create(ctx, ids[d.org], d.in); err != nil {

@@ -50,7 +50,13 @@ func drawPicture(from, to color.NRGBA) []byte {
 // addPicture gives a demo event its picture, through the same service an
 // organiser's upload goes through.
 func addPicture(ctx context.Context, s Services, orgID int64, slug string) error {
-	p, ok := pictures[slug]
+	return addPictureAs(ctx, s, orgID, slug, slug)
+}
+
+// addPictureAs gives the event slug the picture drawn for motif (a
+// series' dates share the series' picture).
+func addPictureAs(ctx context.Context, s Services, orgID int64, slug, motif string) error {
+	p, ok := pictures[motif]
 	if !ok {
 		return nil
 	}
