@@ -144,6 +144,8 @@ func New(d Deps) (*Handler, error) {
 	r.POST("/r/:token/cancel", s.cancelRegistration)
 	r.POST("/r/:token/change", s.changeRegistration)
 	r.GET("/r/:token/certificate", s.registrationCertificate)
+	r.GET("/r/:token/cant-come", s.cantComePage)
+	r.POST("/r/:token/cant-come", s.cantCome)
 	r.GET("/verify/:code", s.limitVerify(), s.verify)
 	r.GET("/confirm/:token", s.confirmPage)
 	r.POST("/confirm/:token", s.confirmRegistration)
