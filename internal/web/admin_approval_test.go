@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	ics "github.com/arran4/golang-ical"
+
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/registration"
+	"treffpunkt/internal/testapp"
 )
 
 // Issue 19 in the organisers' area: the editor switches selection by
@@ -158,3 +161,44 @@ func TestReminderCantComeFreesThePlaceForTheWaitlist(t *testing.T) {
 		t.Fatalf("unknown token: %d", code)
 	}
 }
+
+// A personal feed shows an application as tentative and a declined one as
+// cancelled, never as a place.
+func TestPersonalFeedShowsApplicationsAsNotYetAPlace(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	o := a.Org(t, "miso")
+	for _, slug := range []string{"auswahl", "absage"} {
+		a.Event(t, o, slug, func(in *event.Input) { in.Approval = ptrTo(true) })
+	}
+	applied := signUp(t, a, "auswahl", "ayse@example.org")
+	declined := signUp(t, a, "absage", "ayse@example.org")
+	if _, err := a.Registrations.Decline(t.Context(), declined.EventID, declined.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	b := a.Browser(t)
+	if resp := calendarButton(t, b, applied.ManageToken, "create"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	if resp := calendarButton(t, b, declined.ManageToken, "join"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("join: %d", resp.StatusCode)
+	}
+	token, _ := personalLink(t, b, applied.ManageToken)
+	_, cal := feed(t, a, "/feeds/"+token+".ics")
+	evs := bySlug(cal)
+	for slug, want := range map[string][2]string{
+		"auswahl": {"TENTATIVE", "Werkstatt auswahl (beworben)"},
+		"absage":  {"CANCELLED", "Nicht angenommen: Werkstatt absage"},
+	} {
+		v := evs[slug]
+		if v == nil {
+			t.Errorf("%s is not in the personal feed", slug)
+			continue
+		}
+		if got := [2]string{prop(v, ics.ComponentPropertyStatus), prop(v, ics.ComponentPropertySummary)}; got != want {
+			t.Errorf("%s: %q, want %q", slug, got, want)
+		}
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
