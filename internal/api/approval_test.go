@@ -198,6 +198,14 @@ func TestDeclineMailsTheReasonInTheApplicantsLanguage(t *testing.T) {
 	if n := a.count(`SELECT count(*) FROM audit_log WHERE action = 'registration.decline'`); n != 2 {
 		t.Fatalf("declines audited: %d", n)
 	}
+	// A declined application can no longer be changed; an open one can,
+	// and stays an application without a seat.
+	a.patch(strings.TrimPrefix(ann.ManageURL, a.URL+"/r/"), map[string]any{"party_size": 2}).apiErr(t, http.StatusConflict, "conflict")
+	cem := apply(t, a.App, "loccum", "Cem", "de", 1)
+	res := a.patch(strings.TrimPrefix(cem.ManageURL, a.URL+"/r/"), map[string]any{"party_size": 3})
+	if res.Status != 200 || res.object(t)["status"] != "applied" || a.count(`SELECT seats_confirmed FROM events WHERE slug = 'loccum'`) != 0 {
+		t.Fatalf("changing an application: %d %s", res.Status, res.Body)
+	}
 }
 
 // A batch approves in the given order and stops at the first party that
