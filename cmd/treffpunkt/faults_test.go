@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -368,7 +369,11 @@ func TestServeShutdownDrainsRequestsAndReleasesClaimedMail(t *testing.T) {
 	fmt.Fprintf(conn, "POST /api/v1/events/konferenz/registrations HTTP/1.1\r\nHost: %s\r\n"+
 		"Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
 		app.Addr, len(body), body[:len(body)/2])
-	time.Sleep(200 * time.Millisecond) // the server is reading the request
+	// The shutdown must find the request being read: wait until the server
+	// counts the connection active (the scrape itself is the other one).
+	testutil.Eventually(t, 10*time.Second, func() bool {
+		return activeConnections(t, app.URL) >= 2
+	}, "the server to read the slow request")
 
 	app.stop() // as SIGTERM does
 	testutil.Eventually(t, 5*time.Second, func() bool {
@@ -476,4 +481,23 @@ func TestConcurrentMigrationsOnAnEmptyDatabase(t *testing.T) {
 	if dup != 0 {
 		t.Errorf("%d migrations applied more than once", dup)
 	}
+}
+
+// activeConnections reads treffpunkt_http_connections{state="active"} from
+// the app's /metrics, counting the scrape's own connection.
+func activeConnections(t *testing.T, base string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, `treffpunkt_http_connections{state="active"} `); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
 }

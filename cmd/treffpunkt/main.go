@@ -184,6 +184,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         a.Metrics.ConnState,
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

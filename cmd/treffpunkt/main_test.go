@@ -92,6 +92,13 @@ func TestDemoLoadsTheReferenceNetworkOnce(t *testing.T) {
 	if events != 6 || upcoming != 6 {
 		t.Fatalf("published %d, upcoming within 8 weeks %d; want 6 and 6", events, upcoming)
 	}
+	// The conference ends in three workshops, one small enough to fill.
+	var workshops, small int
+	_ = db.Get(&workshops, `SELECT count(*) FROM event_sessions s JOIN events e ON e.id = s.event_id WHERE e.slug = 'migrationskonferenz'`)
+	_ = db.Get(&small, `SELECT count(*) FROM event_sessions WHERE capacity <= 5`)
+	if workshops != 3 || small != 1 {
+		t.Fatalf("conference workshops %d (small %d), want 3 (1)", workshops, small)
+	}
 	// The members-only demo event can be used: the member printed with the
 	// logins is on MiSO's list (by number, the link goes to the listed
 	// address), and kargah, its partner, has a list too.

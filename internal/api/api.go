@@ -103,6 +103,7 @@ func (h *handler) routes(g *gin.RouterGroup) {
 	g.POST("/events/:slug/registrations", d.Limits.Signups(), h.signUp)
 	g.POST("/registrations/:token/cancel", h.cancelRegistration)
 	g.PATCH("/registrations/:token", h.changeRegistration)
+	g.POST("/registrations/:token/sessions/:key/cancel", h.leaveSession)
 
 	staff := g.Group("/orgs/:org", h.requireStaff(auth.Organiser))
 	staff.GET("/events", h.listOrgEvents)
@@ -118,6 +119,8 @@ func (h *handler) routes(g *gin.RouterGroup) {
 	staff.POST("/events/:slug/registrations/:id/decline", h.declineRegistration)
 	staff.POST("/events/:slug/messages", h.sendMessage)
 	staff.GET("/events/:slug/messages", h.listMessages)
+	staff.GET("/events/:slug/sessions/:key/registrations", h.sessionRegistrations)
+	staff.GET("/events/:slug/sessions/:key/registrations.csv", h.sessionRegistrationsCSV)
 	staff.PUT("/members", h.putMembers)
 	g.GET("/orgs/:org/audit", h.requireStaff(auth.Owner), h.auditLog)
 	g.GET("/orgs/:org", h.requireStaff(auth.Owner), h.getOrgSettings)

@@ -55,6 +55,9 @@ type eventJSON struct {
 	UpdatedAt            time.Time    `json:"updated_at"`
 
 	Questions event.Questions `json:"questions"`
+	// Sessions are the event's workshops (sessions.go); [] when none.
+	Sessions    []sessionJSON `json:"sessions"`
+	MaxSessions *int          `json:"max_sessions"`
 }
 
 // toEventJSON renders e; lang, when not empty, adds the title and the
@@ -96,6 +99,8 @@ func (h *handler) toEventJSON(e *event.Event, lang string, now time.Time) eventJ
 		MaxAge:               e.MaxAge,
 		PriceNote:            e.PriceNote,
 		Questions:            questionsOf(e),
+		Sessions:             sessionsJSON(e, lang),
+		MaxSessions:          e.MaxSessions,
 		Sequence:             e.Sequence,
 		URL:                  h.Config.BaseURL + "/events/" + e.Slug,
 		UpdatedAt:            e.UpdatedAt.UTC(),

@@ -22,11 +22,13 @@ type staffEventJSON struct {
 	// Partners say which partners have accepted: only their members may
 	// sign up (docs/access.md).
 	Partners []partnerJSON `json:"partners"`
+	// Sessions shadow the public ones with their counts.
+	Sessions []staffSessionJSON `json:"sessions"`
 }
 
 func (h *handler) toStaffEventJSON(e *event.Event, lang string, now time.Time) staffEventJSON {
 	return staffEventJSON{eventJSON: h.toEventJSON(e, lang, now), SeatsConfirmed: e.SeatsConfirmed, CreatedAt: e.CreatedAt.UTC(),
-		PartnerOrgs: e.Partners.Slugs(), Partners: partnersJSON(e.Partners)}
+		PartnerOrgs: e.Partners.Slugs(), Partners: partnersJSON(e.Partners), Sessions: staffSessionsJSON(e, lang)}
 }
 
 func (h *handler) staffEventURL(e *event.Event) string {

@@ -40,6 +40,8 @@ type staffRegistrationJSON struct {
 	// sums it up (see mail_state.go).
 	Mail      []mailJSON `json:"mail"`
 	MailState string     `json:"mail_state"`
+	// Sessions are the sessions it chose, with its standing in each.
+	Sessions []choiceJSON `json:"sessions"`
 }
 
 // orgRegistrations loads the event in :slug of the caller's organisation
@@ -74,18 +76,23 @@ func (h *handler) listRegistrations(c *gin.Context) {
 	}
 	out := make([]staffRegistrationJSON, len(rs))
 	for i, r := range rs {
-		j := staffRegistrationJSON{
-			ID: r.ID, Name: r.Name, Email: r.Email, AwaitingConfirmation: r.AddressUnconfirmed, Lang: r.Lang, PartySize: r.PartySize,
-			Status: r.Status, WalkIn: r.WalkIn, WaitlistPosition: waitlistPosition(r), CreatedAt: r.CreatedAt.UTC(),
-			Answers: answersOf(r), Tickets: make([]staffTicketJSON, len(r.Tickets)), ChangedAt: utcPtr(r.ChangedAt),
-		}
-		for k, t := range r.Tickets {
-			j.Tickets[k] = staffTicketJSON{Code: t.Code, CheckedInAt: utcPtr(t.CheckedInAt)}
-		}
-		j.Mail, j.MailState = mailOf(mails[r.ID])
-		out[i] = j
+		out[i] = staffRegistrationOf(r, mails[r.ID])
 	}
 	c.JSON(http.StatusOK, gin.H{"registrations": out})
+}
+
+func staffRegistrationOf(r *registration.Registration, mails []registration.MailState) staffRegistrationJSON {
+	j := staffRegistrationJSON{
+		ID: r.ID, Name: r.Name, Email: r.Email, AwaitingConfirmation: r.AddressUnconfirmed, Lang: r.Lang, PartySize: r.PartySize,
+		Status: r.Status, WalkIn: r.WalkIn, WaitlistPosition: waitlistPosition(r), CreatedAt: r.CreatedAt.UTC(),
+		Answers: answersOf(r), Tickets: make([]staffTicketJSON, len(r.Tickets)), Sessions: choicesJSON(r),
+		ChangedAt: utcPtr(r.ChangedAt),
+	}
+	for k, t := range r.Tickets {
+		j.Tickets[k] = staffTicketJSON{Code: t.Code, CheckedInAt: utcPtr(t.CheckedInAt)}
+	}
+	j.Mail, j.MailState = mailOf(mails)
+	return j
 }
 
 func utcPtr(t *time.Time) *time.Time {

@@ -21,6 +21,8 @@ type signupRequest struct {
 	MemberNumber string         `json:"member_number"`
 	BirthDate    string         `json:"birth_date"`
 	Consent      bool           `json:"consent"`
+	// Sessions are the keys of the sessions chosen.
+	Sessions []string `json:"sessions"`
 }
 
 func (r *signupRequest) input() registration.SignupInput {
@@ -31,7 +33,7 @@ func (r *signupRequest) input() registration.SignupInput {
 	return registration.SignupInput{
 		Name: r.Name, Email: r.Email, PartySize: size, Lang: r.Lang,
 		MemberNumber: r.MemberNumber, BirthDate: r.BirthDate, Consent: r.Consent,
-		Answers: r.Answers,
+		Answers: r.Answers, Sessions: r.Sessions,
 	}
 }
 
@@ -52,6 +54,7 @@ type registrationJSON struct {
 	PartySize        int            `json:"party_size"`
 	Answers          map[string]any `json:"answers"`
 	Tickets          []ticketJSON   `json:"tickets"`
+	Sessions         []choiceJSON   `json:"sessions"`
 }
 
 func (h *handler) toRegistrationJSON(r *registration.Registration) registrationJSON {
@@ -65,6 +68,7 @@ func (h *handler) toRegistrationJSON(r *registration.Registration) registrationJ
 		PartySize:        r.PartySize,
 		Answers:          answersOf(r),
 		Tickets:          []ticketJSON{},
+		Sessions:         choicesJSON(r),
 	}
 	// A pending registration's manage link goes only to the confirmed
 	// address, in the mail after confirming: whoever typed a member's

@@ -128,7 +128,8 @@ func New(cfg *config.Config, db *sqlx.DB, o Options) (*App, error) {
 		// Registrants hear of a moved or cancelled event by email.
 		changed = a.Registrations.EventChanged
 	}
-	a.Events = event.New(event.Options{DB: db, SeatsFreed: a.Registrations.Promote, Changed: changed})
+	a.Events = event.New(event.Options{DB: db, SeatsFreed: a.Registrations.Promote, Changed: changed,
+		SessionsChanged: a.Registrations.SessionsChanged})
 	a.Orgs = org.New(db)
 	a.Members = member.New(db)
 	a.Auth = auth.New(auth.Options{

@@ -18,6 +18,7 @@ const (
 	Invalid          = "invalid"
 	NotFound         = "not_found"
 	Full             = "full"
+	SessionFull      = "session_full"
 	Closed           = "closed"
 	MembersOnly      = "members_only"
 	Age              = "age"

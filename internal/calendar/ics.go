@@ -40,6 +40,9 @@ type entry struct {
 	// changes; they add to the event's SEQUENCE and LAST-MODIFIED.
 	RegSequence  int
 	RegChangedAt time.Time
+	// Session, in a personal feed, makes this the VEVENT of a session the
+	// registration holds a place in (sessions.go).
+	Session *sessionEntry
 }
 
 // doc is one calendar object to write.
@@ -151,6 +154,9 @@ func (w *writer) in(textLang string) *words {
 }
 
 func (w *writer) vevent(en entry) *ics.VEvent {
+	if en.Session != nil {
+		return w.sessionVEvent(en)
+	}
 	e := en.Event
 	title, textLang := e.Title.In(w.lang, e.DefaultLang)
 	ws := w.in(textLang)

@@ -157,6 +157,7 @@ func (s *Service) PersonalFeed(ctx context.Context, token, lang string) (Stamp, 
 		st   event.FeedStamp
 		rows []registration.CalendarRow
 		evs  []event.Event
+		ses  []registration.CalendarSession
 	)
 	err := s.snapshot(ctx, func(tx *sqlx.Tx) error {
 		var err error
@@ -169,11 +170,17 @@ func (s *Service) PersonalFeed(ctx context.Context, token, lang string) (Stamp, 
 		if rows, err = registration.CalendarRows(ctx, tx, f.Members, window); err != nil {
 			return err
 		}
-		ids := make([]int64, len(rows))
+		ids, regIDs := make([]int64, len(rows)), make([]int64, 0, len(rows))
 		for i, r := range rows {
 			ids[i] = r.EventID
+			if r.Status == registration.Confirmed {
+				regIDs = append(regIDs, r.ID)
+			}
 		}
-		evs, err = event.ByIDs(ctx, tx, ids)
+		if evs, err = event.ByIDs(ctx, tx, ids); err != nil {
+			return err
+		}
+		ses, err = registration.CalendarSessions(ctx, tx, regIDs)
 		return err
 	})
 	if err != nil {
@@ -191,9 +198,20 @@ func (s *Service) PersonalFeed(ctx context.Context, token, lang string) (Stamp, 
 		Name: l.T("event.ics_personal_name", nil), Desc: l.T("event.ics_personal_desc", nil),
 		Lang: lang, BaseURL: s.baseURL,
 	}
+	sessionsOf := map[int64][]registration.CalendarSession{}
+	for _, cs := range ses {
+		sessionsOf[cs.RegistrationID] = append(sessionsOf[cs.RegistrationID], cs)
+	}
 	for _, r := range rows {
-		if e := byID[r.EventID]; e != nil {
-			d.Entries = append(d.Entries, entry{Event: e, Registration: r.Status, RegSequence: r.Sequence, RegChangedAt: r.ChangedAt})
+		e := byID[r.EventID]
+		if e == nil {
+			continue
+		}
+		d.Entries = append(d.Entries, entry{Event: e, Registration: r.Status, RegSequence: r.Sequence, RegChangedAt: r.ChangedAt})
+		for _, cs := range sessionsOf[r.ID] {
+			if s := e.Sessions.ByID(cs.SessionID); s != nil {
+				d.Entries = append(d.Entries, entry{Event: e, Session: &sessionEntry{Session: s, Sequence: cs.Sequence, ChangedAt: cs.ChangedAt}})
+			}
 		}
 	}
 	body, err := render(s.catalogue, d)

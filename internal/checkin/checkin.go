@@ -66,6 +66,9 @@ type ScanInput struct {
 	ScanID string `json:"scan_id"`
 	// ScannedAt is when an offline scan happened on the device, optional.
 	ScannedAt *time.Time `json:"scanned_at"`
+	// Session is the key of a session of the event, optional: the scan is
+	// then at that session's door (sessions.go).
+	Session string `json:"session"`
 }
 
 // ticketCode reads the code from what a scanner delivers: the bare code or

@@ -261,6 +261,12 @@ func (s *Service) Scan(ctx context.Context, p *auth.Principal, ev *Event, in Sca
 	if utf8.RuneCountInString(raw) > 200 {
 		raw = string([]rune(raw)[:200])
 	}
+	if in.Session != "" {
+		if !sessionKeyRE.MatchString(in.Session) {
+			return nil, apperr.Field("session", "err.session_unknown", "Key", "")
+		}
+		return s.scanSession(ctx, p, ev, in, code, day, dayOK, now)
+	}
 	row, err := s.submit(ctx, scanItem{
 		code: code, eventID: ev.ID, day: day, at: now, userID: p.UserID, tokenID: p.TokenID,
 		dayOK: dayOK, cancelled: ev.Status == "cancelled", scanID: in.ScanID, raw: raw, clientAt: in.ScannedAt,

@@ -158,6 +158,22 @@ func program(now time.Time) []demoEvent {
 			StartsAt: at(konferenz), EndsAt: at(konferenz.Add(8 * time.Hour)),
 			Venue:    &event.Venue{Name: "Freizeitheim Vahrenwald, großer Saal", Street: "Vahrenwalder Str. 92", Postcode: "30165", City: "Hannover", AccessibilityNotes: "Stufenloser Zugang, barrierefreies WC."},
 			Capacity: event.Some(160), Waitlist: &yes, MaxPartySize: num(2),
+			// The conference ends in workshops (issue 18): two in parallel
+			// after lunch, one after them; "Fördermittel" has four places,
+			// so that a tester fills it and sees its waitlist.
+			MaxSessions: event.Some(2),
+			Sessions: &[]event.SessionInput{
+				{Key: "teilhabe", Title: event.Texts{"de": "Workshop: Teilhabe in Vereinen", "en": "Workshop: participation in associations", "tr": "Atölye: derneklerde katılım"},
+					Description: event.Texts{"de": "Wie Migrant*innenorganisationen in Beiräten und Gremien mitreden.", "en": "How migrant organisations get a say in councils and committees."},
+					StartsAt:    at(konferenz.Add(4*time.Hour + 30*time.Minute)), EndsAt: at(konferenz.Add(6 * time.Hour)),
+					Room: "Raum 1", Capacity: num(30)},
+				{Key: "mehrsprachig", Title: event.Texts{"de": "Workshop: Mehrsprachige Öffentlichkeitsarbeit", "en": "Workshop: reaching people in many languages", "tr": "Atölye: çok dilli halkla ilişkiler"},
+					StartsAt: at(konferenz.Add(4*time.Hour + 30*time.Minute)), EndsAt: at(konferenz.Add(6 * time.Hour)),
+					Room: "Raum 2", Capacity: num(20)},
+				{Key: "foerdermittel", Title: event.Texts{"de": "Workshop: Fördermittel beantragen", "en": "Workshop: applying for funding", "tr": "Atölye: hibe başvurusu"},
+					StartsAt: at(konferenz.Add(6*time.Hour + 15*time.Minute)), EndsAt: at(konferenz.Add(7*time.Hour + 45*time.Minute)),
+					Room: "Raum 3", Capacity: num(4)},
+			},
 			Questions: &event.Questions{
 				{Key: "diet", Type: event.QSingleChoice, Label: event.Texts{"de": "Mittagessen", "en": "Lunch", "tr": "Öğle yemeği"},
 					Options: []event.Option{

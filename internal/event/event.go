@@ -149,6 +149,14 @@ type Event struct {
 	Partners Partners `db:"partners"`
 	// Questions are asked at sign-up, in order (questions.go).
 	Questions Questions `db:"questions"`
+
+	// MaxSessions limits how many sessions one registration chooses; nil
+	// is no limit. Sessions are the event's sessions (sessions.go).
+	MaxSessions *int     `db:"max_sessions"`
+	Sessions    Sessions `db:"sessions"`
+	// storedSessions are the sessions as stored before an input changed
+	// them, for the rules that compare (checkSessions).
+	storedSessions Sessions
 }
 
 // Location is the event's time zone; events are validated to have a valid one.

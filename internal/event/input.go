@@ -65,6 +65,10 @@ type Input struct {
 	PartnerOrgs *[]string `json:"partner_orgs"`
 	// Questions replaces the whole list when present ([] removes them all).
 	Questions *Questions `json:"questions"`
+	// Sessions replaces the whole list when present, matched by key
+	// (sessions.go); MaxSessions limits the choice per registration.
+	Sessions    *[]SessionInput `json:"sessions"`
+	MaxSessions Null[int]       `json:"max_sessions"`
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,79}$`)
@@ -106,6 +110,11 @@ func (in *Input) apply(e *Event) {
 	if in.Questions != nil {
 		e.Questions = trimQuestions(*in.Questions)
 	}
+	e.storedSessions = e.Sessions
+	if in.Sessions != nil {
+		applySessions(e, *in.Sessions)
+	}
+	applyNull(&e.MaxSessions, in.MaxSessions)
 	if in.ConfirmEmail != nil {
 		e.ConfirmEmail = *in.ConfirmEmail
 	}
@@ -240,6 +249,7 @@ func validate(e *Event) error {
 		f.Add("price_note", p, "Max", 500)
 	}
 	checkQuestions(f, e.Questions, e.DefaultLang)
+	checkSessions(f, e, e.storedSessions)
 	return f.Err()
 }
 

@@ -22,7 +22,14 @@ type Service struct {
 	seatsFreed SeatsFreedFunc
 	changed    ChangedFunc
 	clock      func() time.Time
+
+	sessionsChanged SessionsChangedFunc
 }
+
+// SessionsChangedFunc is told, in the transaction of a PATCH and under the
+// event's lock, which sessions were cancelled (their people are mailed)
+// and which may have free places now (their waitlists move).
+type SessionsChangedFunc func(ctx context.Context, tx *sqlx.Tx, e *Event, c SessionChange) error
 
 // Options are what a Service is built from (New).
 type Options struct {
@@ -34,11 +41,13 @@ type Options struct {
 	Changed    ChangedFunc
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// SessionsChanged is the registration service's too (sessions.go).
+	SessionsChanged SessionsChangedFunc
 }
 
 // New builds the event service.
 func New(o Options) *Service {
-	return &Service{db: o.DB, seatsFreed: o.SeatsFreed, changed: o.Changed, clock: o.Now}
+	return &Service{db: o.DB, seatsFreed: o.SeatsFreed, changed: o.Changed, clock: o.Now, sessionsChanged: o.SessionsChanged}
 }
 
 func (s *Service) now() time.Time {
@@ -154,6 +163,17 @@ func (s *Service) Update(ctx context.Context, orgID int64, slug string, in Input
 		if in.PartnerOrgs != nil {
 			if err := writePartners(ctx, tx, e); err != nil {
 				return err
+			}
+		}
+		if in.Sessions != nil {
+			if err := writeSessions(ctx, tx, e); err != nil {
+				return err
+			}
+			c := sessionChange(before.Sessions, e.Sessions)
+			if s.sessionsChanged != nil && (len(c.Cancelled) > 0 || len(c.Freed) > 0) {
+				if err := s.sessionsChanged(ctx, tx, e, c); err != nil {
+					return err
+				}
 			}
 		}
 		if bump {

@@ -23,7 +23,7 @@ SELECT e.id, e.org_id, o.slug AS org_slug, o.name AS org_name, o.email AS org_em
        e.status, e.capacity, e.waitlist, e.registration_opens_at,
        e.registration_closes_at, e.max_party_size, e.access, e.min_age, e.max_age,
        e.price_note, e.seats_confirmed, e.confirm_email, e.approval, ` + partnersColumn + `, e.questions,
-       e.waitlist_length,
+       e.waitlist_length, e.max_sessions, ` + sessionsColumn + `,
        e.sequence, e.calendar_changed_at, e.cancelled_at, e.created_at, e.updated_at
 FROM events e
 JOIN organisations o ON o.id = e.org_id
@@ -108,6 +108,14 @@ func lock(ctx context.Context, tx *sqlx.Tx, where string, key any) (*Event, erro
 	if err != nil {
 		return nil, fmt.Errorf("lock event %v: %w", key, err)
 	}
+	// The sessions' counters are read again now that the lock is held: a
+	// statement that waited for the lock sees the event's row as the last
+	// holder left it, but its subqueries see the rows of other tables as
+	// they were when it started (READ COMMITTED), and the holder may have
+	// changed them.
+	if err := tx.GetContext(ctx, &e.Sessions, `SELECT `+sessionsColumn+` FROM events e WHERE e.id = $1`, e.ID); err != nil {
+		return nil, fmt.Errorf("read sessions of event %v: %w", key, err)
+	}
 	return &e, nil
 }
 
@@ -157,18 +165,21 @@ func insert(ctx context.Context, tx *sqlx.Tx, e *Event) (int64, error) {
 INSERT INTO events (org_id, slug, kind, default_lang, title, description, starts_at,
     ends_at, all_day, timezone, venue_id, status, capacity, waitlist,
     registration_opens_at, registration_closes_at, max_party_size, access,
-    min_age, max_age, price_note, confirm_email, questions, approval)
+    min_age, max_age, price_note, confirm_email, questions, max_sessions, approval)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-    $17, $18, $19, $20, $21, $22, $23, $24)
+    $17, $18, $19, $20, $21, $22, $23, $24, $25)
 RETURNING id`,
 		e.OrgID, e.Slug, e.Kind, e.DefaultLang, e.Title, e.Description, e.StartsAt,
 		e.EndsAt, e.AllDay, e.Timezone, e.Venue.ID, e.Status, e.Capacity, e.Waitlist,
 		e.RegistrationOpensAt, e.RegistrationClosesAt, e.MaxPartySize, e.Access,
-		e.MinAge, e.MaxAge, e.PriceNote, e.ConfirmEmail, e.Questions, e.Approval)
+		e.MinAge, e.MaxAge, e.PriceNote, e.ConfirmEmail, e.Questions, e.MaxSessions, e.Approval)
 	if err != nil {
 		return 0, fmt.Errorf("insert event: %w", err)
 	}
 	e.ID = id
+	if err := writeSessions(ctx, tx, e); err != nil {
+		return 0, err
+	}
 	return id, writePartners(ctx, tx, e)
 }
 
@@ -183,7 +194,7 @@ UPDATE events SET slug = $2, kind = $3, default_lang = $4, title = $5,
     venue_id = $11, status = $12, capacity = $13, waitlist = $14,
     registration_opens_at = $15, registration_closes_at = $16,
     max_party_size = $17, access = $18, min_age = $19, max_age = $20,
-    price_note = $21, confirm_email = $23, questions = $24, approval = $25, updated_at = now(),
+    price_note = $21, confirm_email = $23, questions = $24, max_sessions = $25, approval = $26, updated_at = now(),
     sequence = sequence + CASE WHEN $22 THEN 1 ELSE 0 END,
     calendar_changed_at = CASE WHEN $22 THEN now() ELSE calendar_changed_at END,
     cancelled_at = CASE WHEN $12 = 'cancelled' THEN COALESCE(cancelled_at, now()) END
@@ -192,7 +203,7 @@ RETURNING calendar_changed_at, cancelled_at`,
 		e.ID, e.Slug, e.Kind, e.DefaultLang, e.Title, e.Description, e.StartsAt,
 		e.EndsAt, e.AllDay, e.Timezone, e.Venue.ID, e.Status, e.Capacity, e.Waitlist,
 		e.RegistrationOpensAt, e.RegistrationClosesAt, e.MaxPartySize, e.Access,
-		e.MinAge, e.MaxAge, e.PriceNote, bumpSequence, e.ConfirmEmail, e.Questions, e.Approval).Scan(&e.CalendarChangedAt, &e.CancelledAt)
+		e.MinAge, e.MaxAge, e.PriceNote, bumpSequence, e.ConfirmEmail, e.Questions, e.MaxSessions, e.Approval).Scan(&e.CalendarChangedAt, &e.CancelledAt)
 	if err != nil {
 		return fmt.Errorf("update event %d: %w", e.ID, err)
 	}

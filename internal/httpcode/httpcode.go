@@ -14,6 +14,7 @@ var statusByCode = map[string]int{
 	apperr.Invalid:          http.StatusUnprocessableEntity,
 	apperr.NotFound:         http.StatusNotFound,
 	apperr.Full:             http.StatusConflict,
+	apperr.SessionFull:      http.StatusConflict,
 	apperr.Closed:           http.StatusGone,
 	apperr.MembersOnly:      http.StatusForbidden,
 	apperr.Age:              http.StatusForbidden,

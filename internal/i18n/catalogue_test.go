@@ -211,7 +211,7 @@ func dynamicIDs() map[string][]string {
 		"admin.mail.kind.":     registration.MailKinds,
 		"admin.qtype.":         event.QuestionTypes,
 		"admin.partnership.":   {event.PartnerRequested, event.PartnerAccepted, event.PartnerDeclined},
-		"checkin.result.":      {"ok", "already_checked_in", "unknown", "cancelled", "wrong_event", "not_today"},
+		"checkin.result.":      {"ok", "already_checked_in", "unknown", "cancelled", "wrong_event", "not_today", "not_in_session"},
 		"weekday.":             {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
 		"month.":               {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"},
 		"admin.stats.age.":     registration.AgeBands,

@@ -135,6 +135,8 @@ type payload struct {
 	// Reason is the organisers' reason for declining an application
 	// (declined), per language; "" is for every language.
 	Reason map[string]string `json:"reason,omitempty"`
+	// Sessions are the keys of the sessions a session mail is about.
+	Sessions []string `json:"sessions,omitempty"`
 }
 
 // eventBefore is what an event_changed mail shows of the event as it was.
@@ -175,7 +177,8 @@ func (o *Outbox) enqueueStatement(ctx context.Context, n registration.Notice, rs
 			q = append(q, ", "...)
 		}
 		q = appendPlaceholders(q, i*enqueueColumns, enqueueColumns)
-		p := payload{Status: r.Status, Position: r.WaitlistPosition, Before: before, NewFrom: n.NewTicketsFrom, Reason: n.Reason}
+		p := payload{Status: r.Status, Position: r.WaitlistPosition, Before: before, NewFrom: n.NewTicketsFrom, Sessions: r.PromotedSessions,
+			Reason: n.Reason}
 		if n.Kind == registration.MailConfirmEmail {
 			key, err := o.secrets.Key(ctx, secret.Outbox)
 			if err != nil {
@@ -290,6 +293,7 @@ func (o *Outbox) compose(n registration.Notice, r *registration.Registration, ca
 			d.Tickets = append(d.Tickets, td)
 		}
 	}
+	sessionsData(o.catalogue.For(lang), d, n.Event, r, r.PromotedSessions)
 	if n.Before != nil && n.Kind == registration.MailEventChanged {
 		before := o.data(lang, n.Before).Event
 		d.Before = &before
@@ -304,7 +308,7 @@ func (o *Outbox) compose(n registration.Notice, r *registration.Registration, ca
 	}
 	var cal string
 	switch n.Kind {
-	case registration.MailConfirmed, registration.MailPromoted, registration.MailEventChanged, registration.MailEventCancelled:
+	case registration.MailConfirmed, registration.MailPromoted, registration.MailEventChanged, registration.MailEventCancelled, registration.MailSessionPromoted:
 		if r.Status == registration.Confirmed {
 			var err error
 			if cal, err = cals.get(o, n.Event, lang); err != nil {

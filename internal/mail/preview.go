@@ -145,6 +145,18 @@ func sample(kind, lang string, now time.Time) (registration.Notice, *registratio
 	case registration.MailDeclined:
 		r.Status, r.Tickets = registration.Declined, nil
 		n.Reason = map[string]string{"": "Sample reason."}
+	case registration.MailSessionPromoted, registration.MailSessionCancelled:
+		r.PromotedSessions = []string{"tanz"}
+	}
+	// The festival has a dance workshop in the afternoon, which the
+	// participant chose.
+	e.Sessions = event.Sessions{{ID: 1, Key: "tanz", Title: event.Texts{"de": "Tanzworkshop", "en": "Dance workshop"},
+		StartsAt: e.StartsAt.Add(2 * time.Hour), EndsAt: e.StartsAt.Add(3 * time.Hour), Room: "Saal 2", Status: event.SessionActive}}
+	if kind == registration.MailSessionCancelled {
+		e.Sessions[0].Status = event.SessionCancelled
+	}
+	if r.Status == registration.Confirmed {
+		r.Sessions = []registration.SessionChoice{{Key: "tanz", Status: registration.SessionConfirmed}}
 	}
 	return n, r
 }

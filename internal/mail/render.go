@@ -47,6 +47,10 @@ type Data struct {
 	NewTickets int
 	// Calendar is true when an iCalendar entry is attached.
 	Calendar bool
+	// Sessions are the sessions the registration chose; About are the
+	// sessions a session mail is about (sessions.go).
+	Sessions []SessionData
+	About    []SessionData
 	// Staff is set in emails to staff instead of Event and the rest.
 	Staff *StaffData
 	// Message is an organiser's message (kind "message").

@@ -98,7 +98,7 @@ func (o *Outbox) contentOf(ctx context.Context, q *queued, src *sources) (*conte
 	if q.Kind == KindMessage {
 		return o.contentOfMessage(q, &r, e, src)
 	}
-	r.WaitlistPosition, r.ConfirmToken = p.Position, p.Confirm
+	r.WaitlistPosition, r.ConfirmToken, r.PromotedSessions = p.Position, p.Confirm, p.Sessions
 	if p.Sealed != "" {
 		key, err := o.secrets.Key(ctx, secret.Outbox)
 		if err != nil {

@@ -12,9 +12,11 @@ import (
 	"context"
 	"crypto/subtle"
 	"database/sql"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,6 +52,8 @@ type Metrics struct {
 	checkins    *prometheus.CounterVec
 	rateLimited *prometheus.CounterVec
 	jobSuccess  *prometheus.GaugeVec
+	conns       *prometheus.GaugeVec
+	connState   sync.Map // net.Conn → the http.ConnState it is counted in
 }
 
 // New registers every series. db, when not nil, is read at each scrape for
@@ -82,9 +86,13 @@ func New(db *sql.DB) *Metrics {
 			Name: "treffpunkt_job_last_success_timestamp_seconds",
 			Help: "Unix time at which each background job of this process last finished a round without error.",
 		}, []string{"job"}),
+		conns: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "treffpunkt_http_connections",
+			Help: "Open client connections by state: new (nothing read yet), active (a request being read or answered), idle (kept alive between requests).",
+		}, []string{"state"}),
 	}
 	m.Registry.MustRegister(m.requests, m.duration, m.signups, m.checkins, m.rateLimited,
-		m.jobSuccess,
+		m.jobSuccess, m.conns,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if db != nil {
@@ -110,6 +118,24 @@ func (m *Metrics) Handler(token string) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// ConnState is the http.Server's ConnState hook: it keeps the count of
+// open connections per state.
+func (m *Metrics) ConnState(c net.Conn, state http.ConnState) {
+	if m == nil {
+		return
+	}
+	if old, ok := m.connState.Load(c); ok {
+		m.conns.WithLabelValues(old.(http.ConnState).String()).Dec()
+	}
+	switch state {
+	case http.StateNew, http.StateActive, http.StateIdle:
+		m.connState.Store(c, state)
+		m.conns.WithLabelValues(state.String()).Inc()
+	default: // hijacked or closed: no longer the server's
+		m.connState.Delete(c)
+	}
 }
 
 // Request records one answered HTTP request. route is the router's pattern

@@ -100,6 +100,9 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Registration, err
 			if r.Tickets, err = insertTickets(ctx, tx, k, r, e.ID, r.PartySize); err != nil {
 				return err
 			}
+			if err := takeSessions(ctx, tx, e, r); err != nil {
+				return err
+			}
 		} else if status == Waitlisted {
 			r.WaitlistPosition = e.WaitlistLength + 1
 		}
@@ -154,6 +157,9 @@ FOR NO KEY UPDATE OF r SKIP LOCKED`, id, now)
 					return err
 				}
 				r.Status = Expired
+				if err := s.releaseSessions(ctx, tx, e, r.ID); err != nil {
+					return err
+				}
 			}
 			if err := s.mail(ctx, tx, Notice{Kind: MailHoldExpired, Event: e, Registrations: rs}); err != nil {
 				return err

@@ -204,6 +204,11 @@ WHERE id = $1`, r.ID, status); err != nil {
 		if r.Tickets, err = confirmSeats(ctx, tx, k, e, r, r.PartySize); err != nil {
 			return false, err
 		}
+		// The sessions the applicant chose are decided now, as for a
+		// confirmed sign-up (sessions.go).
+		if err := takeSessions(ctx, tx, e, r); err != nil {
+			return false, err
+		}
 		kind = MailConfirmed
 	} else {
 		e.WaitlistLength++
@@ -239,6 +244,9 @@ func (s *Service) Decline(ctx context.Context, eventID, regID int64, reason map[
 			return apperr.New(apperr.Conflict, "err.approval.not_applied")
 		}
 		if err := setStatus(ctx, tx, r.ID, Declined); err != nil {
+			return err
+		}
+		if err := s.releaseSessions(ctx, tx, e, r.ID); err != nil {
 			return err
 		}
 		r.Status, r.EventSlug = Declined, e.Slug

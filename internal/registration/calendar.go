@@ -39,6 +39,13 @@ WITH m AS (
         ORDER BY r.status IN ('pending', 'confirmed', 'waitlisted', 'applied') DESC, r.id DESC) AS pick,
     GREATEST(max(r.calendar_changed_at) OVER w, e.calendar_changed_at) AS changed_at,
     e.starts_at,
+    -- The VEVENTs of the sessions it holds a place in (CalendarSessions).
+    (SELECT COALESCE(sum(hashtextextended(concat_ws('|', s.id, s.calendar_sequence, rs.calendar_sequence, s.status), 0)), 0)
+     FROM registration_sessions rs JOIN event_sessions s ON s.id = rs.session_id
+     WHERE rs.registration_id = r.id AND rs.status = 'confirmed') AS sessions_digest,
+    (SELECT max(GREATEST(s.calendar_changed_at, rs.updated_at))
+     FROM registration_sessions rs JOIN event_sessions s ON s.id = rs.session_id
+     WHERE rs.registration_id = r.id) AS sessions_changed,
     (e.status IN ('published', 'cancelled')
       AND e.ends_at >= now() - make_interval(days => $2)
       AND (e.status = 'published' OR COALESCE(e.cancelled_at, e.calendar_changed_at) >= now() - make_interval(days => $3))
@@ -75,9 +82,9 @@ func CalendarStamp(ctx context.Context, q sqlx.QueryerContext, ids []int64, w ev
 	var st event.FeedStamp
 	err := sqlx.GetContext(ctx, q, &st, calendarRows+`
 SELECT count(*) FILTER (WHERE shown) AS n,
-       max(changed_at) FILTER (WHERE shown) AS changed,
+       GREATEST(max(changed_at) FILTER (WHERE shown), max(sessions_changed) FILTER (WHERE shown)) AS changed,
        max(left_at) FILTER (WHERE NOT shown AND left_at <= now()) AS left_at,
-       COALESCE(sum(hashtextextended(concat_ws('|', id, status, reg_sequence, sequence, name, email), 0)) FILTER (WHERE shown), 0)::text AS digest
+       COALESCE(sum(hashtextextended(concat_ws('|', id, status, reg_sequence, sequence, name, email, sessions_digest), 0)) FILTER (WHERE shown), 0)::text AS digest
 FROM m WHERE pick = 1`, pq.Array(ids), w.PastDays, w.CancelledDays)
 	if err != nil {
 		return st, fmt.Errorf("calendar stamp: %w", err)
@@ -96,4 +103,31 @@ SELECT EXISTS (SELECT 1 FROM registrations WHERE id = ANY($1) AND lower(trim(ema
 		return false, fmt.Errorf("compare registration emails: %w", err)
 	}
 	return ok, nil
+}
+
+// CalendarSession is a session a registration holds a place in, as a
+// personal feed shows it: one VEVENT of its own.
+type CalendarSession struct {
+	RegistrationID int64     `db:"registration_id"`
+	SessionID      int64     `db:"session_id"`
+	Sequence       int       `db:"calendar_sequence"`
+	ChangedAt      time.Time `db:"updated_at"`
+}
+
+// CalendarSessions returns the confirmed session choices of the
+// registrations ids (those of the feed's shown rows).
+func CalendarSessions(ctx context.Context, q sqlx.QueryerContext, ids []int64) ([]CalendarSession, error) {
+	var out []CalendarSession
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := sqlx.SelectContext(ctx, q, &out, `
+SELECT rs.registration_id, rs.session_id, rs.calendar_sequence, rs.updated_at
+FROM registration_sessions rs JOIN event_sessions s ON s.id = rs.session_id
+WHERE rs.registration_id = ANY($1) AND rs.status = 'confirmed'
+ORDER BY s.starts_at, s.id`, pq.Array(ids))
+	if err != nil {
+		return nil, fmt.Errorf("calendar sessions: %w", err)
+	}
+	return out, nil
 }

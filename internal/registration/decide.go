@@ -55,6 +55,7 @@ type planned struct {
 	status   string // Confirmed, Waitlisted, Pending or Applied
 	held     int    // seats held while pending
 	position int    // waitlist position
+	sessions []plannedSession
 }
 
 // decide is the sign-up rules for a batch on the locked event e, read
@@ -76,6 +77,8 @@ func decide(e *event.Event, sus []signup, f found, now time.Time, hold time.Dura
 	members := e.Access == event.AccessMembers
 	lookedUp := f.existing != nil
 	firstOf := make(map[string]int, len(sus))
+	// The sessions' counters change as the batch fills them, like ev's.
+	sc := countsOf(e)
 	for i := range sus {
 		a := &p.answers[i]
 		su := sus[i]
@@ -117,8 +120,17 @@ func decide(e *event.Event, sus []signup, f found, now time.Time, hold time.Dura
 		if e.Approval {
 			status = Applied // no seat until approved (approval.go)
 		}
+		holds := status == Confirmed && !needsConfirmation(e)
+		sessions, err := decideSessions(e, &sc, su.sessions, su.PartySize, holds)
+		if err != nil {
+			if !lookedUp {
+				return plan{lookUp: true}
+			}
+			a.err = err
+			continue
+		}
 		firstOf[f.keys[i]] = i
-		r := planned{su: su, lang: su.Lang, status: status}
+		r := planned{su: su, lang: su.Lang, status: status, sessions: sessions}
 		if r.lang == "" {
 			r.lang = e.DefaultLang
 		}

@@ -33,6 +33,22 @@ func TestDecide(t *testing.T) {
 	in := func(email string, party int) SignupInput {
 		return SignupInput{Name: "N " + email, Email: email, PartySize: party, Consent: true}
 	}
+	// ins chooses sessions.
+	ins := func(email string, party int, keys ...string) SignupInput {
+		su := in(email, party)
+		su.Sessions = keys
+		return su
+	}
+	// workshops: a (2 places, waitlist) and b (1 place, no waitlist) in
+	// parallel in the first hour, c (unlimited) in the second.
+	workshops := func(e *event.Event) {
+		h := func(n int) time.Time { return e.StartsAt.Add(time.Duration(n) * time.Hour) }
+		e.Sessions = event.Sessions{
+			{ID: 1, Key: "a", StartsAt: h(0), EndsAt: h(1), Capacity: seats(2), Waitlist: true, Status: event.SessionActive},
+			{ID: 2, Key: "b", StartsAt: h(0), EndsAt: h(1), Capacity: seats(1), Status: event.SessionActive},
+			{ID: 3, Key: "c", StartsAt: h(1), EndsAt: h(2), Waitlist: true, Status: event.SessionActive},
+		}
+	}
 
 	type tc struct {
 		name     string
@@ -137,6 +153,46 @@ func TestDecide(t *testing.T) {
 			listed:   []string{"m@x.org"},
 			existing: []int64{9},
 			want:     []string{"existing:9 mail email=m@x.org"}, again: []int64{9}},
+		{name: "sessions: places while they last, then the session's waitlist in order",
+			event:   workshops,
+			signups: []SignupInput{ins("a@x.org", 1, "c", "a"), ins("b@x.org", 1, "a"), ins("c@x.org", 1, "a"), ins("d@x.org", 1, "a")},
+			want:    []string{"confirmed s=a:confirmed,c:confirmed", "confirmed s=a:confirmed", "confirmed s=a:waitlisted#1", "confirmed s=a:waitlisted#2"}, seats: 4},
+		{name: "sessions: a party takes party_size places",
+			event:   workshops,
+			signups: []SignupInput{ins("a@x.org", 2, "a"), ins("b@x.org", 1, "a")},
+			want:    []string{"confirmed s=a:confirmed", "confirmed s=a:waitlisted#1"}, seats: 3},
+		{name: "sessions: waitlist continues after the stored one",
+			event: func(e *event.Event) {
+				workshops(e)
+				e.Sessions[0].SeatsConfirmed, e.Sessions[0].WaitlistLength = 2, 3
+			},
+			signups: []SignupInput{ins("a@x.org", 1, "a")},
+			want:    []string{"confirmed s=a:waitlisted#4"}, seats: 1},
+		{name: "sessions: full without a waitlist refuses, counting nothing",
+			event:    workshops,
+			signups:  []SignupInput{ins("a@x.org", 1, "b"), ins("b@x.org", 1, "c", "b"), ins("c@x.org", 1, "c")},
+			existing: []int64{0, 0, 0},
+			want:     []string{"confirmed s=b:confirmed", "session_full", "confirmed s=c:confirmed"}, seats: 2},
+		{name: "sessions: full without a waitlist, not looked up: look up first",
+			event:   func(e *event.Event) { workshops(e); e.Sessions[1].SeatsConfirmed = 1 },
+			signups: []SignupInput{ins("a@x.org", 1, "b")},
+			lookUp:  true},
+		{name: "sessions: unknown, overlapping, more than max_sessions, cancelled",
+			event: func(e *event.Event) {
+				workshops(e)
+				e.MaxSessions = seats(1)
+				e.Sessions = append(e.Sessions, event.Session{ID: 4, Key: "d", StartsAt: e.StartsAt, EndsAt: e.StartsAt, Status: event.SessionCancelled})
+			},
+			signups: []SignupInput{ins("a@x.org", 1, "zz"), ins("b@x.org", 1, "a", "b"), ins("c@x.org", 1, "a", "c"), ins("d@x.org", 1, "d"), ins("e@x.org", 1, "a", "a")},
+			want:    []string{"invalid[sessions]", "invalid[sessions]", "invalid[sessions]", "invalid[sessions]", "confirmed s=a:confirmed"}, seats: 1},
+		{name: "sessions: a registration on the event's waitlist only requests",
+			event:   func(e *event.Event) { workshops(e); e.Waitlist, e.SeatsConfirmed = true, 10 },
+			signups: []SignupInput{ins("a@x.org", 1, "a")},
+			want:    []string{"waitlisted#1 s=a:requested"}, waitlist: 1},
+		{name: "sessions: a pending registration only requests",
+			event:   func(e *event.Event) { workshops(e); e.ConfirmEmail = true },
+			signups: []SignupInput{ins("a@x.org", 1, "a")},
+			want:    []string{"pending/held 1 s=a:requested"}, seats: 1},
 		{name: "language defaults to the event's",
 			event:   func(e *event.Event) { e.DefaultLang = "ar" },
 			signups: []SignupInput{in("a@x.org", 1), {Name: "T", Email: "t@x.org", PartySize: 1, Consent: true, Lang: "tr"}},
@@ -149,6 +205,7 @@ func TestDecide(t *testing.T) {
 				c.event(&e)
 			}
 			before := e
+			before.Sessions = slices.Clone(e.Sessions)
 			sus := make([]signup, len(c.signups))
 			emails := make([]string, len(c.signups))
 			for i, s := range c.signups {
@@ -164,7 +221,8 @@ func TestDecide(t *testing.T) {
 			if p.lookUp != c.lookUp {
 				t.Fatalf("lookUp %v, want %v", p.lookUp, c.lookUp)
 			}
-			if e.SeatsConfirmed != before.SeatsConfirmed || e.WaitlistLength != before.WaitlistLength {
+			if e.SeatsConfirmed != before.SeatsConfirmed || e.WaitlistLength != before.WaitlistLength ||
+				(len(e.Sessions) > 0 && e.Sessions[0].SeatsConfirmed != before.Sessions[0].SeatsConfirmed) {
 				t.Errorf("decide changed the event it was given")
 			}
 			if c.lookUp {
@@ -252,6 +310,17 @@ func describe(p *plan, i int) string {
 		}
 		if r.lang != "de" {
 			s += " lang=" + r.lang
+		}
+		if len(r.sessions) > 0 {
+			var ss []string
+			for _, ps := range r.sessions {
+				x := string(rune('a'+ps.idx)) + ":" + ps.status
+				if ps.position > 0 {
+					x += fmt.Sprintf("#%d", ps.position)
+				}
+				ss = append(ss, x)
+			}
+			s += " s=" + strings.Join(ss, ",")
 		}
 		if r.su.Email != "" && a.checkMail {
 			s += " mail email=" + r.su.Email

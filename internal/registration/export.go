@@ -39,6 +39,9 @@ func (s *Service) ExportTable(ctx context.Context, e *event.Event, rs []*Registr
 	for _, q := range e.Questions {
 		t.Header = append(t.Header, "answer:"+q.Key)
 	}
+	if len(e.Sessions) > 0 {
+		t.Header = append(t.Header, "sessions")
+	}
 	loc := e.Location()
 	for _, r := range rs {
 		codes := make([]string, len(r.Tickets))
@@ -59,6 +62,9 @@ func (s *Service) ExportTable(ctx context.Context, e *event.Event, rs []*Registr
 		}
 		for i := range e.Questions {
 			row = append(row, answerCell(&e.Questions[i], r.Answers[e.Questions[i].Key], e.DefaultLang))
+		}
+		if len(e.Sessions) > 0 {
+			row = append(row, sessionsCell(r))
 		}
 		t.Rows = append(t.Rows, row)
 	}

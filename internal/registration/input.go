@@ -28,6 +28,8 @@ type SignupInput struct {
 	// event's questions (formAnswers), so that the form needs no read of
 	// the event of its own.
 	FormAnswers url.Values
+	// Sessions are the keys of the sessions chosen (sessions.go).
+	Sessions []string
 }
 
 type signup struct {
@@ -35,6 +37,9 @@ type signup struct {
 	birthDate *time.Time
 	// answers are the validated Answers, set by checkRules.
 	answers Answers
+	// sessions are the chosen sessions' indexes in the event's list, set
+	// by checkRules.
+	sessions []int
 }
 
 // check validates the parts that do not need the event, trims them, and

@@ -73,6 +73,9 @@ SELECT COALESCE(array_agg(id ORDER BY id), '{}'), COALESCE(sum(party_size), 0) F
 			return err
 		}
 		e.SeatsConfirmed -= seats
+		if err := s.releaseSessions(ctx, tx, e, ids...); err != nil {
+			return err
+		}
 		if s.mailer != nil {
 			var rs []*Registration
 			if err := tx.SelectContext(ctx, &rs, selectRegistration+` WHERE r.id = ANY($1) AND r.email <> '' ORDER BY r.id`, pq.Array(ids)); err != nil {

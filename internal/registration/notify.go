@@ -31,6 +31,11 @@ const (
 	// non-member typed on a members-only event whom to ask.
 	MailRegisteredAgain = "registered_again"
 	MailNotMember       = "not_a_member"
+	// MailSessionPromoted tells that a place in a session came free from
+	// its waitlist; MailSessionCancelled that a chosen session was
+	// cancelled. Registration.PromotedSessions names the sessions.
+	MailSessionPromoted  = "session_promoted"
+	MailSessionCancelled = "session_cancelled"
 	// MailApplied acknowledges an application on an event with selection
 	// by approval; MailDeclined tells that it was declined (approval.go).
 	MailApplied  = "applied"
@@ -38,7 +43,7 @@ const (
 )
 
 // MailKinds lists every kind about a registration.
-var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder, MailConfirmEmail, MailHoldExpired, MailRegisteredAgain, MailReleased, MailChanged, MailApplied, MailDeclined}
+var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder, MailConfirmEmail, MailHoldExpired, MailRegisteredAgain, MailReleased, MailSessionPromoted, MailSessionCancelled, MailChanged, MailApplied, MailDeclined}
 
 // Notice is one change that the participants of Registrations are told
 // about by email.

@@ -24,6 +24,9 @@ type AttendeeFilter struct {
 	// Query matches a part of the name or the email address, in any case.
 	Query  string
 	Status string
+	// Session keeps the registrations that chose the session with this
+	// key (and hold or wait for a place in it, or request it).
+	Session string
 }
 
 // Counts are an event's figures for its organisers.
@@ -66,6 +69,9 @@ func (s *Service) Attendees(ctx context.Context, eventID int64, f AttendeeFilter
 	for _, r := range rs {
 		out.Counts.add(r)
 		if f.Status != "" && r.Status != f.Status {
+			continue
+		}
+		if f.Session != "" && r.Choice(f.Session) == nil {
 			continue
 		}
 		if q != "" && !strings.Contains(strings.ToLower(r.Name), q) && !strings.Contains(strings.ToLower(r.Email), q) {
@@ -165,6 +171,9 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 			return err
 		}
 		if r.Tickets, err = confirmSeats(ctx, tx, k, e, r, r.PartySize); err != nil {
+			return err
+		}
+		if err := takeSessions(ctx, tx, e, r); err != nil {
 			return err
 		}
 		r.Status, r.WaitlistPosition = Confirmed, 0

@@ -64,6 +64,12 @@ type Registration struct {
 	ChangedAt *time.Time `db:"changed_at"`
 
 	Tickets []Ticket `db:"-"`
+	// Sessions are the sessions it chose and holds or waits for
+	// (sessions.go), in the event's order; given-up choices are left out.
+	Sessions []SessionChoice `db:"-"`
+	// PromotedSessions are, in a session mail, the keys of the sessions
+	// the mail is about.
+	PromotedSessions []string `db:"-"`
 }
 
 // Ticket is one seat of a confirmed registration.

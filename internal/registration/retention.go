@@ -151,6 +151,9 @@ func (s *Service) EraseOne(ctx context.Context, eventID, regID int64) error {
 			if err := setStatus(ctx, tx, r.ID, Cancelled); err != nil {
 				return err
 			}
+			if err := s.releaseSessions(ctx, tx, e, r.ID); err != nil {
+				return err
+			}
 			if err := s.promote(ctx, tx, e); err != nil {
 				return err
 			}

@@ -145,6 +145,7 @@ func checkRules(e *event.Event, su *signup, f apperr.Fields, now time.Time) erro
 		f.Add("birth_date", "err.birth_date_required")
 	}
 	su.answers = eventAnswers(f, e, su.Answers, su.FormAnswers)
+	su.sessions = checkSessionChoice(e, su.Sessions, f)
 	if err := f.Err(); err != nil {
 		return err
 	}
@@ -238,6 +239,9 @@ func (s *Service) Cancel(ctx context.Context, token string) (*Registration, erro
 		if err := setStatus(ctx, tx, r.ID, Cancelled); err != nil {
 			return err
 		}
+		if err := s.releaseSessions(ctx, tx, e, r.ID); err != nil {
+			return err
+		}
 		r.Status = Cancelled
 		if err := s.mail(ctx, tx, Notice{Kind: MailCancelled, Event: e, Registrations: []*Registration{r}}); err != nil {
 			return err
@@ -287,6 +291,9 @@ func (s *Service) promote(ctx context.Context, tx *sqlx.Tx, e *event.Event) erro
 			return err
 		}
 		if r.Tickets, err = confirmSeats(ctx, tx, k, e, &r, r.PartySize); err != nil {
+			return err
+		}
+		if err := takeSessions(ctx, tx, e, &r); err != nil {
 			return err
 		}
 		r.Status, r.EventSlug = Confirmed, e.Slug

@@ -45,6 +45,9 @@ func (s *Service) store(ctx context.Context, tx *sqlx.Tx, sk keys, e *event.Even
 	if err := insertTicketsOf(ctx, tx, sk, e.ID, regs); err != nil {
 		return nil, err
 	}
+	if err := storeSessions(ctx, tx, e, p, regs); err != nil {
+		return nil, err
+	}
 	if p.seats != 0 {
 		if err := event.AddSeats(ctx, tx, e.ID, p.seats); err != nil {
 			return nil, err

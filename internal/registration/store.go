@@ -128,7 +128,7 @@ WHERE registration_id = ANY($1) ORDER BY registration_id, seat`, pq.Array(ids))
 		r := byID[t.RegistrationID]
 		r.Tickets = append(r.Tickets, t)
 	}
-	return nil
+	return loadSessions(ctx, q, rs)
 }
 
 // waitlisted returns the event's waitlist in order, with what a mail to

@@ -33,6 +33,8 @@ type attendeeRow struct {
 	MailSent string
 	// Answers has one text per question of the event, in order.
 	Answers []answerView
+	// Sessions says which sessions it chose and how it stands in each.
+	Sessions string
 }
 
 type attendeesPage struct {
@@ -49,6 +51,10 @@ type attendeesPage struct {
 	Questions   []string // the questions' labels, one column each
 	MailEnabled bool
 	Problem     string
+	// Session filters by a session's key; SessionCounts are the counts
+	// per session (admin_sessions.go).
+	Session       string
+	SessionCounts []sessionCount
 }
 
 // attendeeFilter reads ?q= and ?status= (an unknown status shows all).
@@ -57,7 +63,8 @@ func attendeeFilter(c *gin.Context, form bool) registration.AttendeeFilter {
 	if form {
 		get = c.PostForm
 	}
-	f := registration.AttendeeFilter{Query: strings.ToValidUTF8(strings.TrimSpace(get("q")), ""), Status: get("status")}
+	f := registration.AttendeeFilter{Query: strings.ToValidUTF8(strings.TrimSpace(get("q")), ""), Status: get("status"),
+		Session: strings.ToValidUTF8(strings.TrimSpace(get("session")), "")}
 	if !slices.Contains(registration.Statuses, f.Status) {
 		f.Status = ""
 	}
@@ -71,6 +78,9 @@ func filterQuery(f registration.AttendeeFilter) string {
 	}
 	if f.Status != "" {
 		v.Set("status", f.Status)
+	}
+	if f.Session != "" {
+		v.Set("session", f.Session)
 	}
 	return v.Encode()
 }
@@ -104,6 +114,7 @@ func (s *server) renderAttendees(c *gin.Context, status int, e *event.Event, f r
 		When:  l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
 		Query: f.Query, Status: f.Status, Counts: list.Counts, All: list.All,
 		MailEnabled: s.Registrations.MailEnabled(), Problem: problem,
+		Session: f.Session, SessionCounts: sessionCounts(l, e),
 	}
 	for _, st := range registration.Statuses {
 		p.Statuses = append(p.Statuses, option{st, l.T("reg.status."+st, nil)})
@@ -118,7 +129,7 @@ func (s *server) renderAttendees(c *gin.Context, status int, e *event.Event, f r
 			Registration: r, Created: r.CreatedAt.In(loc).Format("2006-01-02 15:04"),
 			Live: r.Status == registration.Confirmed || r.Status == registration.Waitlisted || r.Status == registration.Pending ||
 				r.Status == registration.Applied,
-			Answers: answerViews(l, e, r, true),
+			Answers: answerViews(l, e, r, true), Sessions: choicesText(l, r),
 		}
 		if r.ChangedAt != nil {
 			row.Changed = r.ChangedAt.In(loc).Format("2006-01-02 15:04")

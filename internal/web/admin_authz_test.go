@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/event"
 )
 
 // admRoute is one route of the organisers' area or the staff API with the
@@ -36,6 +37,8 @@ var admPageRoutes = []admRoute{
 	{"POST", "/admin/orgs/:org/events/:slug/duplicate", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/questions", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/questions", "organiser", false},
+	{"GET", "/admin/orgs/:org/events/:slug/sessions", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug/sessions", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/registrations", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/registrations.csv", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/registrations.xlsx", "organiser", false},
@@ -89,6 +92,8 @@ var admAPIRoutes = []struct {
 	{admRoute{"POST", "/api/v1/orgs/:org/events/:slug/registrations/approve", "organiser", false}, "application/json", `{"ids":[]}`},
 	{admRoute{"POST", "/api/v1/orgs/:org/events/:slug/registrations/:id/approve", "organiser", false}, "", ""},
 	{admRoute{"POST", "/api/v1/orgs/:org/events/:slug/registrations/:id/decline", "organiser", false}, "", ""},
+	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/sessions/:key/registrations", "organiser", false}, "", ""},
+	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/sessions/:key/registrations.csv", "organiser", false}, "", ""},
 	{admRoute{"PUT", "/api/v1/orgs/:org/members", "organiser", false}, "text/csv", "name,email\nAyşe,ayse@example.org\n"},
 	{admRoute{"POST", "/api/v1/orgs/:org/events/:slug/messages", "organiser", false}, "application/json", `{"subject":{"de":"Raum"},"body":{"de":"Neuer Raum."},"to":{"status":["confirmed"]}}`},
 	{admRoute{"GET", "/api/v1/orgs/:org/events/:slug/messages", "organiser", false}, "", ""},
@@ -157,7 +162,7 @@ func admPath(pattern string, org string, o admOrg) string {
 	}
 	return strings.NewReplacer(
 		":org", org, ":slug", slug, ":id", id,
-		":user", strconv.FormatInt(o.OrganiserID, 10),
+		":user", strconv.FormatInt(o.OrganiserID, 10), ":key", "ws",
 	).Replace(pattern)
 }
 
@@ -259,6 +264,12 @@ func TestEveryStaffAPIRouteIsScopedToTheTokensOrganisation(t *testing.T) {
 	w := admNewWorld(t)
 	adminTok, err := w.Auth.AddAdminToken(t.Context(), w.B.Org.ID, "network")
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A's event has a session "ws", for the routes of a session (:key).
+	start := w.A.Event.StartsAt
+	if _, err := w.Events.Update(t.Context(), w.A.Org.ID, w.A.Event.Slug, event.Input{Sessions: &[]event.SessionInput{
+		{Key: "ws", Title: event.Texts{"de": "Workshop"}, StartsAt: &start, EndsAt: &start}}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range admAPIRoutes {

@@ -25,6 +25,8 @@ type adminEventRow struct {
 	SeatsConfirmed int
 	Capacity       *int
 	Waitlist       int
+	// Sessions are the per-session counts (admin_sessions.go).
+	Sessions []sessionCount
 }
 
 // eventSection is a list of events under a heading (message ids).
@@ -59,6 +61,7 @@ func (s *server) adminOrg(c *gin.Context) {
 		row := adminEventRow{
 			Slug: e.Slug, Title: title, When: l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
 			Status: e.Status, SeatsConfirmed: e.SeatsConfirmed, Capacity: e.Capacity, Waitlist: e.WaitlistLength,
+			Sessions: sessionCounts(l, e),
 		}
 		if e.EndsAt.Before(now) {
 			past.Rows = append(past.Rows, row)

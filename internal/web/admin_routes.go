@@ -35,6 +35,8 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.POST("/events/:slug/duplicate", organiser, s.duplicateEvent)
 	o.GET("/events/:slug/questions", organiser, s.questionsForm)
 	o.POST("/events/:slug/questions", organiser, s.saveQuestions)
+	o.GET("/events/:slug/sessions", organiser, s.sessionsForm)
+	o.POST("/events/:slug/sessions", organiser, s.saveSessions)
 	o.GET("/events/:slug/registrations", organiser, s.attendees)
 	o.GET("/events/:slug/registrations.csv", organiser, s.attendeesCSV)
 	o.GET("/events/:slug/registrations.xlsx", organiser, s.attendeesXLSX)

@@ -129,6 +129,10 @@ type checkinScanPage struct {
 	// WalkIn is the walk-in form (checkin_walkin.go) as posted, with its
 	// errors; empty on a fresh page.
 	WalkIn walkInForm
+	// Sessions are the event's sessions a door may admit to, Session the
+	// one picked (?session=); "" is the event's own door.
+	Sessions []option
+	Session  string
 }
 
 // checkinPage is GET /checkin/events/:slug[?day=]: the scanner.
@@ -153,8 +157,13 @@ func (s *server) renderCheckinPage(c *gin.Context, status int, walkIn walkInForm
 		return
 	}
 	loc := ev.Location()
+	sessions, session, err := s.doorSessions(c, ev.Slug)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
 	s.render(c, status, "checkin_scan", localizer(c).T("checkin.title", nil), checkinScanPage{
-		Event: ev, Days: days, Day: day, Today: today, Counts: n, WalkIn: walkIn,
+		Event: ev, Days: days, Day: day, Today: today, Counts: n, WalkIn: walkIn, Sessions: sessions, Session: session,
 		When: ev.StartsAt.In(loc).Format("02.01.2006 15:04") + " – " + ev.EndsAt.In(loc).Format("02.01.2006 15:04"),
 	})
 }

@@ -198,7 +198,9 @@ func TestBrowserCameraWithoutBarcodeDetectorChecksIn(t *testing.T) {
 	if err := os.WriteFile(video, bytes.Repeat(frame, 30), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx := newBrowser(t,
+	// Decoding camera frames in the page's script takes a browser of its
+	// own some 15 s of CPU alone: on a busy machine a minute is too short.
+	ctx := newBrowserFor(t, 2*time.Minute,
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-file-for-fake-video-capture", video),

@@ -27,6 +27,8 @@ type signupForm struct {
 	Consent      bool
 	// Answers are the posted answers by question key.
 	Answers url.Values
+	// Sessions are the keys of the sessions chosen.
+	Sessions []string
 }
 
 // formFields are the sign-up form's fields in page order, with the message
@@ -37,6 +39,7 @@ var formFields = []struct{ name, label string }{
 	{"party_size", "form.party_size"},
 	{"birth_date", "form.birth_date"},
 	{"member_number", "form.member_number"},
+	{"sessions", "form.sessions"},
 	{"consent", "form.consent_short"},
 	{"lang", "nav.language"},
 }
@@ -47,6 +50,7 @@ type eventPage struct {
 	Event         eventView
 	Form          signupForm
 	Questions     []questionView
+	Sessions      []sessionView
 	Errors        map[string]string
 	ErrorList     []fieldError
 	Problem       string
@@ -71,6 +75,7 @@ func (s *server) renderEvent(c *gin.Context, status int, e *event.Event, form si
 	l := localizer(c)
 	p := eventPage{Event: newEventView(l, e, time.Now()), Form: form, RetentionDays: s.Config.RetentionDays}
 	p.Questions = questionViews(l, e, form.Answers)
+	p.Sessions = sessionViews(l, e, form.Sessions)
 	if fail != nil && len(fail.Fields) > 0 {
 		p.Errors = map[string]string{}
 		add := func(field, label string) {
@@ -126,11 +131,12 @@ func (s *server) register(c *gin.Context) {
 		Consent:      c.PostForm("consent") != "",
 		MemberNumber: c.PostForm("member_number"),
 		Answers:      postedAnswers(c.Request.PostForm),
+		Sessions:     c.PostFormArray("session"),
 	}
 	in := registration.SignupInput{
 		Name: form.Name, Email: form.Email, Lang: c.PostForm("lang"),
 		BirthDate: form.BirthDate, Consent: form.Consent,
-		MemberNumber: form.MemberNumber,
+		MemberNumber: form.MemberNumber, Sessions: form.Sessions,
 	}
 	if len(form.Answers) > 0 {
 		// The service types the answers against the event's questions,
@@ -180,7 +186,7 @@ func (s *server) register(c *gin.Context) {
 	if err != nil {
 		ae := apperr.From(err)
 		switch ae.Code {
-		case apperr.Invalid, apperr.Full, apperr.Closed, apperr.MembersOnly, apperr.Age:
+		case apperr.Invalid, apperr.Full, apperr.SessionFull, apperr.Closed, apperr.MembersOnly, apperr.Age:
 			e, gerr := signupEvent(c, s, res, slug)
 			if gerr != nil {
 				_ = c.Error(gerr)

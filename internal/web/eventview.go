@@ -35,6 +35,8 @@ type eventView struct {
 	// MemberHint explains where the confirmation link goes on a
 	// members-only event's form.
 	MemberHint string
+	// MaxSessions limits the sessions one may choose; 0 is no limit.
+	MaxSessions int
 
 	src *event.Event // for "add to calendar" links
 }
@@ -48,6 +50,9 @@ func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
 		MembersOnly: e.Access == event.AccessMembers,
 		When:        l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
 		src:         e,
+	}
+	if e.MaxSessions != nil {
+		v.MaxSessions = *e.MaxSessions
 	}
 	var lang string
 	v.Title, lang = e.Title.In(l.Lang, e.DefaultLang)

@@ -53,6 +53,7 @@ func (s *server) registrationPageData(c *gin.Context, r *registration.Registrati
 		Registration: r, Event: newEventView(l, e, time.Now()), Calendar: feed,
 		Answers: answerViews(l, e, r, false), RetentionDays: s.Config.RetentionDays,
 		Attended:  attended(r),
+		Sessions:  choiceViews(l, e, r),
 		CanChange: live && e.Status == event.Published && now.Before(e.StartsAt),
 		Form:      changeForm{Name: r.Name, PartySize: strconv.Itoa(r.PartySize), Lang: r.Lang},
 		Questions: questionViews(l, e, answerValues(e, r.Answers)),

@@ -33,6 +33,8 @@ type registrationPage struct {
 	ErrorList []fieldError
 	Problem   string
 	Changed   bool
+	// Sessions are the sessions it chose (sessions.go).
+	Sessions []sessionView
 }
 
 // registrationPage is the participant's own page behind the manage token:

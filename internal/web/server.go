@@ -143,6 +143,7 @@ func New(d Deps) (*Handler, error) {
 	r.GET("/r/:token", s.registrationPage)
 	r.POST("/r/:token/cancel", s.cancelRegistration)
 	r.POST("/r/:token/change", s.changeRegistration)
+	r.POST("/r/:token/sessions/:key/cancel", s.leaveSession)
 	r.GET("/r/:token/certificate", s.registrationCertificate)
 	r.GET("/r/:token/cant-come", s.cantComePage)
 	r.POST("/r/:token/cant-come", s.cantCome)

@@ -6,6 +6,8 @@
   var root = document.getElementById('door');
   if (!root) return;
   var base = root.dataset.base, day = root.dataset.day, csrf = root.dataset.csrf;
+  // A session's door (issue 18): every scan names the session.
+  var session = root.dataset.session || '';
   var $ = function (id) { return document.getElementById(id); };
   var msg = function (k) { return root.getAttribute('data-msg-' + k) || k; };
   var field = $('f-code'), queueKey = 'checkin-queue:' + base, refusedKey = 'checkin-refused:' + base;
@@ -66,7 +68,8 @@
     if (r.result === 'already_checked_in' && r.time) detail = msg('by').replace('{time}', r.time).replace('{by}', r.by || '?');
     show(kind, r.result, name, detail);
     if (a) answers(a.answers);
-    if (r.result === 'ok' && !r.replayed) { lastOK = r.code; $('undo').hidden = false; }
+    // Undo takes back the event's check-in, not a session's.
+    if (r.result === 'ok' && !r.replayed && !session) { lastOK = r.code; $('undo').hidden = false; }
   }
 
   // Scans run one after the other, so that a fast scanner's codes are
@@ -78,6 +81,7 @@
   }
   function scanNow(code) {
     var item = { code: code, day: day, scan_id: uuid(), scanned_at: new Date().toISOString() };
+    if (session) item.session = session;
     return post('/scan', item).then(answer).then(function (a) {
       if (a.status === 200) { showResult(a.body); counts(); }
       else show('bad', 'unknown', '', (a.body.error && a.body.error.message) || String(a.status));
