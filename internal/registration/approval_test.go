@@ -3,8 +3,10 @@ package registration_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/registration"
 	"treffpunkt/internal/testapp"
 )
 
@@ -41,5 +43,47 @@ func TestMembersOnlyApplicationBecomesAppliedOnConfirmation(t *testing.T) {
 	}
 	if ms := mails(t, a, "applied"); len(ms) != 1 || ms[0].Recipient != "anna@example.org" {
 		t.Fatalf("application mails %+v", ms)
+	}
+}
+
+// An application takes no place in the workshops it chose either; the
+// approval decides them as a confirmed sign-up's, and a decline gives the
+// choice up.
+func TestApprovalDecidesTheChosenSessions(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	start := time.Now().Add(7 * 24 * time.Hour).Truncate(time.Minute)
+	one := 1
+	e := a.Event(t, a.Org(t, "miso"), "fest", func(in *event.Input) {
+		in.Capacity, in.Approval = event.Some(5), ptr(true)
+		in.Sessions = &[]event.SessionInput{{Key: "ws", Title: event.Texts{"de": "Workshop"},
+			StartsAt: &start, EndsAt: new(start.Add(time.Hour)), Capacity: &one}}
+	})
+	var first, second sessionAnswer
+	for i, ans := range []*sessionAnswer{&first, &second} {
+		body := person(i)
+		body["sessions"] = []string{"ws"}
+		if code := a.JSON(t, http.MethodPost, "/api/v1/events/fest/registrations", "", body, ans); code != http.StatusCreated || ans.Status != registration.Applied {
+			t.Fatalf("application %d: %d %s", i, code, ans.Status)
+		}
+	}
+	if got := a.Count(t, `SELECT seats_confirmed FROM event_sessions WHERE key = 'ws'`); got != 0 {
+		t.Fatalf("applications took %d workshop places", got)
+	}
+	if _, err := a.Registrations.Decline(t.Context(), e.ID, first.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Registrations.Approve(t.Context(), e.ID, second.ID); err != nil {
+		t.Fatal(err)
+	}
+	r, err := a.Registrations.ByToken(t.Context(), token(second.ManageURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != registration.Confirmed || len(r.Sessions) != 1 || r.Sessions[0].Status != registration.SessionConfirmed {
+		t.Fatalf("approved: %s %+v", r.Status, r.Sessions)
+	}
+	if got := a.Count(t, `SELECT seats_confirmed FROM event_sessions WHERE key = 'ws'`); got != 1 {
+		t.Fatalf("workshop places taken %d, want 1", got)
 	}
 }
