@@ -40,6 +40,7 @@ type eventJSON struct {
 	SeatsLeft            *int         `json:"seats_left"`
 	Waitlist             bool         `json:"waitlist"`
 	ConfirmEmail         bool         `json:"confirm_email"`
+	Approval             bool         `json:"approval"`
 	WaitlistLength       int          `json:"waitlist_length"`
 	RegistrationOpen     bool         `json:"registration_open"`
 	RegistrationState    string       `json:"registration_state"`
@@ -94,6 +95,7 @@ func (h *handler) toEventJSON(e *event.Event, lang string, now time.Time) eventJ
 		SeatsLeft:            e.SeatsLeft(),
 		Waitlist:             e.Waitlist,
 		ConfirmEmail:         e.ConfirmEmail,
+		Approval:             e.Approval,
 		WaitlistLength:       e.WaitlistLength,
 		RegistrationOpen:     e.RegistrationOpen(now),
 		RegistrationState:    e.RegistrationState(now),

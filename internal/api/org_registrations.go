@@ -56,9 +56,12 @@ func (h *handler) orgRegistrations(c *gin.Context) (*event.Event, []*registratio
 	return e, rs, err
 }
 
-// listRegistrations is GET /orgs/:org/events/:slug/registrations.
+// listRegistrations is GET /orgs/:org/events/:slug/registrations[?status=s].
 func (h *handler) listRegistrations(c *gin.Context) {
 	e, rs, err := h.orgRegistrations(c)
+	if err == nil {
+		rs, err = byStatus(rs, c.Query("status"))
+	}
 	if err == nil {
 		err = h.auditExport(c, e.Slug, "json", len(rs))
 	}

@@ -51,6 +51,10 @@ const (
 	MessageSend = "message.send"
 	// OrgSettings: the organisation's notification settings changed.
 	OrgSettings = "notify.settings"
+	// RegistrationApprove, RegistrationDecline: an organiser decided on
+	// applications (selection by approval, issue 19).
+	RegistrationApprove = "registration.approve"
+	RegistrationDecline = "registration.decline"
 )
 
 // Actions lists every action, for the catalogue test and the docs.
@@ -59,6 +63,7 @@ var Actions = []string{
 	RegistrationCancel, RegistrationMoveUp, RegistrationResend, RegistrationErase,
 	MembersImport, StaffInvite, StaffRole, StaffRemove, TokenCreate, TokenRevoke,
 	CheckinWalkIn, RegistrationsReleaseNoShows, RegistrationChange, MessageSend, OrgSettings,
+	RegistrationApprove, RegistrationDecline,
 }
 
 // Label is the message id that names an action on the owners' page.

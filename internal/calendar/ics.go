@@ -205,6 +205,10 @@ func (w *writer) vevent(en entry) *ics.VEvent {
 		status, summary = ics.ObjectStatusTentative, marked("event.ics_waitlisted")
 	case en.Registration == registration.Pending:
 		status, summary = ics.ObjectStatusTentative, marked("event.ics_pending")
+	case en.Registration == registration.Applied:
+		status, summary = ics.ObjectStatusTentative, marked("event.ics_applied")
+	case en.Registration == registration.Declined:
+		status, summary = ics.ObjectStatusCancelled, marked("event.ics_declined")
 	}
 	add(ics.ComponentPropertyStatus, string(status), nil)
 	add(ics.ComponentPropertySummary, summary, nil)

@@ -128,7 +128,10 @@ type Event struct {
 	Access               string     `db:"access"`
 	// ConfirmEmail puts every sign-up through a confirmation link mailed to
 	// the address given (docs/access.md); members-only events always do.
-	ConfirmEmail   bool   `db:"confirm_email"`
+	ConfirmEmail bool `db:"confirm_email"`
+	// Approval makes every sign-up an application that an organiser
+	// approves or declines (selection by approval, issue 19).
+	Approval       bool   `db:"approval"`
 	MinAge         *int   `db:"min_age"`
 	MaxAge         *int   `db:"max_age"`
 	PriceNote      string `db:"price_note"`

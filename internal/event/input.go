@@ -59,6 +59,7 @@ type Input struct {
 	MaxAge               Null[int]       `json:"max_age"`
 	PriceNote            *string         `json:"price_note"`
 	ConfirmEmail         *bool           `json:"confirm_email"`
+	Approval             *bool           `json:"approval"`
 	// PartnerOrgs are organisation slugs; absent or null leaves the
 	// partners as they are, [] removes them.
 	PartnerOrgs *[]string `json:"partner_orgs"`
@@ -118,6 +119,9 @@ func (in *Input) apply(e *Event) {
 	applyNull(&e.MaxSessions, in.MaxSessions)
 	if in.ConfirmEmail != nil {
 		e.ConfirmEmail = *in.ConfirmEmail
+	}
+	if in.Approval != nil {
+		e.Approval = *in.Approval
 	}
 	if in.PartnerOrgs != nil {
 		e.Partners = partnerSlugs(*in.PartnerOrgs)

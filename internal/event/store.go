@@ -22,7 +22,7 @@ SELECT e.id, e.org_id, o.slug AS org_slug, o.name AS org_name, o.email AS org_em
        COALESCE(v.accessibility_notes, '') AS "venue.accessibility_notes",
        e.status, e.capacity, e.waitlist, e.registration_opens_at,
        e.registration_closes_at, e.max_party_size, e.access, e.min_age, e.max_age,
-       e.price_note, e.seats_confirmed, e.confirm_email, ` + partnersColumn + `, e.questions,
+       e.price_note, e.seats_confirmed, e.confirm_email, e.approval, ` + partnersColumn + `, e.questions,
        e.waitlist_length, e.max_sessions, ` + sessionsColumn + `, ` + imageColumn + `, ` + factsColumns + `,
        e.sequence, e.calendar_changed_at, e.cancelled_at, e.created_at, e.updated_at
 FROM events e
@@ -170,14 +170,14 @@ func insert(ctx context.Context, tx *sqlx.Tx, e *Event) (int64, error) {
 INSERT INTO events (org_id, slug, kind, default_lang, title, description, starts_at,
     ends_at, all_day, timezone, venue_id, status, capacity, waitlist,
     registration_opens_at, registration_closes_at, max_party_size, access,
-    min_age, max_age, price_note, confirm_email, questions, max_sessions)
+    min_age, max_age, price_note, confirm_email, questions, max_sessions, approval)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-    $17, $18, $19, $20, $21, $22, $23, $24)
+    $17, $18, $19, $20, $21, $22, $23, $24, $25)
 RETURNING id`,
 		e.OrgID, e.Slug, e.Kind, e.DefaultLang, e.Title, e.Description, e.StartsAt,
 		e.EndsAt, e.AllDay, e.Timezone, e.Venue.ID, e.Status, e.Capacity, e.Waitlist,
 		e.RegistrationOpensAt, e.RegistrationClosesAt, e.MaxPartySize, e.Access,
-		e.MinAge, e.MaxAge, e.PriceNote, e.ConfirmEmail, e.Questions, e.MaxSessions)
+		e.MinAge, e.MaxAge, e.PriceNote, e.ConfirmEmail, e.Questions, e.MaxSessions, e.Approval)
 	if err != nil {
 		return 0, fmt.Errorf("insert event: %w", err)
 	}
@@ -202,7 +202,7 @@ UPDATE events SET slug = $2, kind = $3, default_lang = $4, title = $5,
     venue_id = $11, status = $12, capacity = $13, waitlist = $14,
     registration_opens_at = $15, registration_closes_at = $16,
     max_party_size = $17, access = $18, min_age = $19, max_age = $20,
-    price_note = $21, confirm_email = $23, questions = $24, max_sessions = $25, updated_at = now(),
+    price_note = $21, confirm_email = $23, questions = $24, max_sessions = $25, approval = $26, updated_at = now(),
     sequence = sequence + CASE WHEN $22 THEN 1 ELSE 0 END,
     calendar_changed_at = CASE WHEN $22 THEN now() ELSE calendar_changed_at END,
     cancelled_at = CASE WHEN $12 = 'cancelled' THEN COALESCE(cancelled_at, now()) END
@@ -211,7 +211,7 @@ RETURNING calendar_changed_at, cancelled_at`,
 		e.ID, e.Slug, e.Kind, e.DefaultLang, e.Title, e.Description, e.StartsAt,
 		e.EndsAt, e.AllDay, e.Timezone, e.Venue.ID, e.Status, e.Capacity, e.Waitlist,
 		e.RegistrationOpensAt, e.RegistrationClosesAt, e.MaxPartySize, e.Access,
-		e.MinAge, e.MaxAge, e.PriceNote, bumpSequence, e.ConfirmEmail, e.Questions, e.MaxSessions).Scan(&e.CalendarChangedAt, &e.CancelledAt)
+		e.MinAge, e.MaxAge, e.PriceNote, bumpSequence, e.ConfirmEmail, e.Questions, e.MaxSessions, e.Approval).Scan(&e.CalendarChangedAt, &e.CancelledAt)
 	if err != nil {
 		return fmt.Errorf("update event %d: %w", e.ID, err)
 	}

@@ -132,6 +132,9 @@ type payload struct {
 	// NewFrom is the first seat whose ticket a change added (changed):
 	// those tickets' QR codes are attached.
 	NewFrom int `json:"new_from,omitempty"`
+	// Reason is the organisers' reason for declining an application
+	// (declined), per language; "" is for every language.
+	Reason map[string]string `json:"reason,omitempty"`
 	// Sessions are the keys of the sessions a session mail is about.
 	Sessions []string `json:"sessions,omitempty"`
 }
@@ -174,7 +177,8 @@ func (o *Outbox) enqueueStatement(ctx context.Context, n registration.Notice, rs
 			q = append(q, ", "...)
 		}
 		q = appendPlaceholders(q, i*enqueueColumns, enqueueColumns)
-		p := payload{Status: r.Status, Position: r.WaitlistPosition, Before: before, NewFrom: n.NewTicketsFrom, Sessions: r.PromotedSessions}
+		p := payload{Status: r.Status, Position: r.WaitlistPosition, Before: before, NewFrom: n.NewTicketsFrom, Sessions: r.PromotedSessions,
+			Reason: n.Reason}
 		if n.Kind == registration.MailConfirmEmail {
 			key, err := o.secrets.Key(ctx, secret.Outbox)
 			if err != nil {
@@ -262,6 +266,12 @@ func (o *Outbox) compose(n registration.Notice, r *registration.Registration, ca
 	d := o.data(lang, n.Event)
 	d.Name, d.Status, d.PartySize, d.Position = r.Name, r.Status, r.PartySize, r.WaitlistPosition
 	d.ManageURL = o.baseURL + "/r/" + r.ManageToken
+	if n.Kind == registration.MailReminder && r.Status == registration.Confirmed {
+		// The manage token is the secret: the link works only for whoever
+		// got this mail, never from a copy of the database (tokens.go).
+		d.CantComeURL = d.ManageURL + "/cant-come"
+	}
+	d.Reason = reasonIn(n.Reason, lang, n.Event.DefaultLang)
 	if r.ConfirmToken != "" {
 		d.ConfirmURL = o.baseURL + "/confirm/" + r.ConfirmToken
 		if r.HoldExpiresAt != nil {
@@ -333,6 +343,17 @@ func (o *Outbox) data(lang string, e *event.Event) *Data {
 		ev.TitleLang = titleLang
 	}
 	return &Data{Lang: lang, Dir: i18n.Dir(lang), BaseURL: o.baseURL, Event: ev}
+}
+
+// reasonIn picks the reason in lang, else the one for every language,
+// else the one in the event's default language.
+func reasonIn(reason map[string]string, lang, defaultLang string) string {
+	for _, k := range []string{lang, "", defaultLang} {
+		if s := reason[k]; s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 func qrName(n int) string { return fmt.Sprintf("qr-%d.png", n) }

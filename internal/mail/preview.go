@@ -140,6 +140,11 @@ func sample(kind, lang string, now time.Time) (registration.Notice, *registratio
 		n.NewTicketsFrom = 2
 	case registration.MailReleased:
 		r.Status, r.Tickets = registration.Cancelled, nil
+	case registration.MailApplied:
+		r.Status, r.Tickets = registration.Applied, nil
+	case registration.MailDeclined:
+		r.Status, r.Tickets = registration.Declined, nil
+		n.Reason = map[string]string{"": "Sample reason."}
 	case registration.MailSessionPromoted, registration.MailSessionCancelled:
 		r.PromotedSessions = []string{"tanz"}
 	}

@@ -33,6 +33,11 @@ type Data struct {
 	PartySize    int
 	Position     int // on the waitlist, when waitlisted
 	ManageURL    string
+	// CantComeURL is the one-click "I can't come" page of a confirmed
+	// registration (reminder mails).
+	CantComeURL string
+	// Reason is the organisers' reason for declining (declined mails).
+	Reason string
 	// ConfirmURL is the confirmation link of a pending registration, valid
 	// until ConfirmBy (confirm_email mails).
 	ConfirmURL string

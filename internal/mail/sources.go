@@ -111,7 +111,7 @@ func (o *Outbox) contentOf(ctx context.Context, q *queued, src *sources) (*conte
 	if p.ConfirmBy != nil {
 		r.HoldExpiresAt = p.ConfirmBy
 	}
-	n := registration.Notice{Kind: q.Kind, Event: e, NewTicketsFrom: p.NewFrom}
+	n := registration.Notice{Kind: q.Kind, Event: e, NewTicketsFrom: p.NewFrom, Reason: p.Reason}
 	if len(p.Before) > 0 {
 		var b eventBefore
 		if err := json.Unmarshal(p.Before, &b); err != nil {

@@ -35,11 +35,10 @@ const (
 	MaxKey     = 200
 )
 
-// Statuses a message may be addressed to. Pending and applied are
-// accepted before selection by approval exists; "applied" then matches
-// nobody, and "pending" only registrations whose address is confirmed
-// (registration.MessageRecipients).
-var Statuses = []string{registration.Confirmed, registration.Waitlisted, registration.Pending, "applied"}
+// Statuses a message may be addressed to: "applied" reaches the
+// applicants of an event with selection by approval, "pending" only
+// registrations whose address is confirmed (registration.MessageRecipients).
+var Statuses = []string{registration.Confirmed, registration.Waitlisted, registration.Pending, registration.Applied}
 
 // To says whom a message is for.
 type To struct {

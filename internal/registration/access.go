@@ -71,7 +71,10 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Registration, err
 			return apperr.New(apperr.Closed, "err.closed_cancelled")
 		}
 		status, kind := Confirmed, MailConfirmed
-		if r.SeatsHeld == 0 {
+		if e.Approval && r.SeatsHeld == 0 {
+			// The address is proven; the selection decides the seat.
+			status, kind = Applied, MailApplied
+		} else if r.SeatsHeld == 0 {
 			switch seatStatus(e, r.PartySize) {
 			case Confirmed:
 				if err := event.AddSeats(ctx, tx, e.ID, r.PartySize); err != nil {
@@ -100,7 +103,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (*Registration, err
 			if err := takeSessions(ctx, tx, e, r); err != nil {
 				return err
 			}
-		} else {
+		} else if status == Waitlisted {
 			r.WaitlistPosition = e.WaitlistLength + 1
 		}
 		r.Status = status

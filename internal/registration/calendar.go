@@ -36,7 +36,7 @@ WITH m AS (
     sum(r.calendar_sequence + 1) OVER w - 1 AS reg_sequence,
     max(r.calendar_changed_at) OVER w AS reg_changed_at,
     row_number() OVER (PARTITION BY r.event_id
-        ORDER BY r.status IN ('pending', 'confirmed', 'waitlisted') DESC, r.id DESC) AS pick,
+        ORDER BY r.status IN ('pending', 'confirmed', 'waitlisted', 'applied') DESC, r.id DESC) AS pick,
     GREATEST(max(r.calendar_changed_at) OVER w, e.calendar_changed_at) AS changed_at,
     e.starts_at,
     -- The VEVENTs of the sessions it holds a place in (CalendarSessions).
@@ -49,11 +49,11 @@ WITH m AS (
     (e.status IN ('published', 'cancelled')
       AND e.ends_at >= now() - make_interval(days => $2)
       AND (e.status = 'published' OR COALESCE(e.cancelled_at, e.calendar_changed_at) >= now() - make_interval(days => $3))
-      AND (r.status NOT IN ('cancelled', 'expired') OR COALESCE(r.cancelled_at, r.calendar_changed_at) >= now() - make_interval(days => $3))
+      AND (r.status NOT IN ('cancelled', 'expired', 'declined') OR COALESCE(r.cancelled_at, r.calendar_changed_at) >= now() - make_interval(days => $3))
     ) AS shown,
     LEAST(e.ends_at + make_interval(days => $2),
           CASE WHEN e.status = 'cancelled' THEN COALESCE(e.cancelled_at, e.calendar_changed_at) + make_interval(days => $3) END,
-          CASE WHEN r.status IN ('cancelled', 'expired') THEN COALESCE(r.cancelled_at, r.calendar_changed_at) + make_interval(days => $3) END,
+          CASE WHEN r.status IN ('cancelled', 'expired', 'declined') THEN COALESCE(r.cancelled_at, r.calendar_changed_at) + make_interval(days => $3) END,
           CASE WHEN e.status = 'draft' THEN e.calendar_changed_at END) AS left_at
   FROM registrations r
   JOIN events e ON e.id = r.event_id

@@ -114,7 +114,7 @@ func (s *Service) Change(ctx context.Context, token string, in ChangeInput) (*Re
 // change applies in to r on the locked event e; f holds the field errors
 // found without the event.
 func (s *Service) change(ctx context.Context, tx *sqlx.Tx, e *event.Event, r *Registration, in ChangeInput, f apperr.Fields) error {
-	if r.Status == Cancelled || r.Status == Expired {
+	if r.Status == Cancelled || r.Status == Expired || r.Status == Declined {
 		return apperr.New(apperr.Conflict, "err.change_cancelled")
 	}
 	now := s.now()

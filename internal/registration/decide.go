@@ -52,7 +52,7 @@ type answer struct {
 type planned struct {
 	su       signup // with the member list's address and the checked answers
 	lang     string
-	status   string // Confirmed, Waitlisted or Pending
+	status   string // Confirmed, Waitlisted, Pending or Applied
 	held     int    // seats held while pending
 	position int    // waitlist position
 	sessions []plannedSession
@@ -117,6 +117,9 @@ func decide(e *event.Event, sus []signup, f found, now time.Time, hold time.Dura
 			a.err = apperr.New(apperr.Full, "err.full")
 			continue
 		}
+		if e.Approval {
+			status = Applied // no seat until approved (approval.go)
+		}
 		holds := status == Confirmed && !needsConfirmation(e)
 		sessions, err := decideSessions(e, &sc, su.sessions, su.PartySize, holds)
 		if err != nil {
@@ -145,6 +148,7 @@ func decide(e *event.Event, sus []signup, f found, now time.Time, hold time.Dura
 		case status == Confirmed:
 			p.seats += su.PartySize
 			ev.SeatsConfirmed += su.PartySize
+		case status == Applied:
 		default:
 			// Under the event's lock the waitlist cannot change but for
 			// this batch: each newcomer is last.

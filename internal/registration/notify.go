@@ -36,10 +36,14 @@ const (
 	// cancelled. Registration.PromotedSessions names the sessions.
 	MailSessionPromoted  = "session_promoted"
 	MailSessionCancelled = "session_cancelled"
+	// MailApplied acknowledges an application on an event with selection
+	// by approval; MailDeclined tells that it was declined (approval.go).
+	MailApplied  = "applied"
+	MailDeclined = "declined"
 )
 
 // MailKinds lists every kind about a registration.
-var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder, MailConfirmEmail, MailHoldExpired, MailRegisteredAgain, MailReleased, MailSessionPromoted, MailSessionCancelled, MailChanged}
+var MailKinds = []string{MailConfirmed, MailWaitlisted, MailPromoted, MailCancelled, MailEventChanged, MailEventCancelled, MailReminder, MailConfirmEmail, MailHoldExpired, MailRegisteredAgain, MailReleased, MailSessionPromoted, MailSessionCancelled, MailChanged, MailApplied, MailDeclined}
 
 // Notice is one change that the participants of Registrations are told
 // about by email.
@@ -53,6 +57,9 @@ type Notice struct {
 	// ticket the change added (their QR codes are attached); 0 when it
 	// added none.
 	NewTicketsFrom int
+	// Reason is an organiser's reason for declining (MailDeclined), per
+	// language ("" key: the same for every language); nil when none.
+	Reason map[string]string
 }
 
 // Mailer writes emails into the outbox and says what became of them.
@@ -143,7 +150,7 @@ func (s *Service) mail(ctx context.Context, tx *sqlx.Tx, n Notice) error {
 func (s *Service) EventChanged(ctx context.Context, tx *sqlx.Tx, before, after *event.Event) error {
 	kind, statuses := MailEventChanged, []string{Confirmed, Waitlisted}
 	if after.Status == event.Cancelled {
-		kind, statuses = MailEventCancelled, []string{Pending, Confirmed, Waitlisted}
+		kind, statuses = MailEventCancelled, []string{Pending, Confirmed, Waitlisted, Applied}
 	} else if !before.StartsAt.Equal(after.StartsAt) {
 		if _, err := tx.ExecContext(ctx, `UPDATE registrations SET reminded_at = NULL WHERE event_id = $1 AND reminded_at IS NOT NULL`, after.ID); err != nil {
 			return fmt.Errorf("reset reminders: %w", err)

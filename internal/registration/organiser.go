@@ -17,7 +17,7 @@ import (
 )
 
 // Statuses lists every registration status, in the order lists show them.
-var Statuses = []string{Confirmed, Waitlisted, Pending, Cancelled, Expired}
+var Statuses = []string{Confirmed, Waitlisted, Pending, Applied, Declined, Cancelled, Expired}
 
 // AttendeeFilter narrows an attendee list. Empty fields do not filter.
 type AttendeeFilter struct {
@@ -38,6 +38,8 @@ type Counts struct {
 	Pending         int
 	SeatsHeld       int // seats the pending hold (docs/access.md)
 	Cancelled       int // cancelled or expired
+	Applied         int // applications waiting for a decision (approval.go)
+	Declined        int
 	CheckedIn       int // tickets of confirmed registrations checked in
 }
 
@@ -98,6 +100,10 @@ func (c *Counts) add(r *Registration) {
 		c.SeatsHeld += r.SeatsHeld
 	case Cancelled, Expired:
 		c.Cancelled++
+	case Applied:
+		c.Applied++
+	case Declined:
+		c.Declined++
 	}
 }
 

@@ -14,6 +14,11 @@ const (
 	Waitlisted = "waitlisted"
 	Cancelled  = "cancelled"
 	Expired    = "expired"
+	// Applied is an application on an event with selection by approval
+	// (approval.go): it holds no seat until an organiser approves it;
+	// Declined is one the organisers turned down.
+	Applied  = "applied"
+	Declined = "declined"
 )
 
 // Registration is one sign-up of a party for an event.

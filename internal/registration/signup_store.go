@@ -62,6 +62,8 @@ func (s *Service) store(ctx context.Context, tx *sqlx.Tx, sk keys, e *event.Even
 			kind = MailConfirmEmail
 		case r.Status == Confirmed:
 			kind = MailConfirmed
+		case r.Status == Applied:
+			kind = MailApplied
 		}
 		if byKind[kind] == nil {
 			kinds = append(kinds, kind)
@@ -156,7 +158,7 @@ func liveByEmails(ctx context.Context, tx *sqlx.Tx, eventID int64, emails []stri
 SELECT u.ord, lower(u.email), COALESCE((
     SELECT r.id FROM registrations r
     WHERE r.event_id = $1 AND lower(r.email) = lower(u.email)
-      AND r.status IN ('pending', 'confirmed', 'waitlisted') AND r.erased_at IS NULL AND r.email <> ''), 0)
+      AND r.status IN ('pending', 'confirmed', 'waitlisted', 'applied') AND r.erased_at IS NULL AND r.email <> ''), 0)
 FROM unnest($2::text[]) WITH ORDINALITY AS u(email, ord)`, eventID, pq.Array(emails))
 	if err != nil {
 		return nil, nil, fmt.Errorf("find registrations by email: %w", err)
@@ -228,7 +230,7 @@ FROM unnest($4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[
      WITH ORDINALITY AS u(name, email, lang, party, member, birth, status, nonce, mhash, hash, held, answers, band, is_member, ord)
 ORDER BY u.ord
 ON CONFLICT (event_id, lower(email))
-    WHERE status IN ('pending', 'confirmed', 'waitlisted') AND erased_at IS NULL AND email <> ''
+    WHERE status IN ('pending', 'confirmed', 'waitlisted', 'applied') AND erased_at IS NULL AND email <> ''
     DO NOTHING
 RETURNING id, manage_hash, created_at`,
 		eventID, consent, holdUntil, pq.Array(names), pq.Array(emails), pq.Array(langs), pq.Array(parties),

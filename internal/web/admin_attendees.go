@@ -127,7 +127,8 @@ func (s *server) renderAttendees(c *gin.Context, status int, e *event.Event, f r
 	for _, r := range list.Registrations {
 		row := attendeeRow{
 			Registration: r, Created: r.CreatedAt.In(loc).Format("2006-01-02 15:04"),
-			Live:    r.Status == registration.Confirmed || r.Status == registration.Waitlisted || r.Status == registration.Pending,
+			Live: r.Status == registration.Confirmed || r.Status == registration.Waitlisted || r.Status == registration.Pending ||
+				r.Status == registration.Applied,
 			Answers: answerViews(l, e, r, true), Sessions: choicesText(l, r),
 		}
 		if r.ChangedAt != nil {

@@ -49,6 +49,7 @@ type eventForm struct {
 	Capacity     string
 	Waitlist     bool
 	ConfirmEmail bool
+	Approval     bool
 	OpensAt      string
 	ClosesAt     string
 	MaxPartySize string
@@ -81,7 +82,7 @@ func formFromEvent(e *event.Event) eventForm {
 		Slug: e.Slug, Kind: e.Kind, DefaultLang: e.DefaultLang,
 		Title: map[string]string{}, Description: map[string]string{},
 		Timezone: e.Timezone, StartsAt: local(&e.StartsAt), EndsAt: local(&e.EndsAt), AllDay: e.AllDay,
-		Venue: e.Venue, Capacity: num(e.Capacity), Waitlist: e.Waitlist, ConfirmEmail: e.ConfirmEmail,
+		Venue: e.Venue, Capacity: num(e.Capacity), Waitlist: e.Waitlist, ConfirmEmail: e.ConfirmEmail, Approval: e.Approval,
 		OpensAt: local(e.RegistrationOpensAt), ClosesAt: local(e.RegistrationClosesAt),
 		MaxPartySize: strconv.Itoa(e.MaxPartySize), Access: e.Access,
 		MinAge: num(e.MinAge), MaxAge: num(e.MaxAge), PriceNote: e.PriceNote,
@@ -109,8 +110,8 @@ func readEventForm(c *gin.Context) eventForm {
 			AccessibilityNotes: strings.TrimSpace(clean("venue_accessibility_notes")),
 		},
 		Capacity: strings.TrimSpace(clean("capacity")), Waitlist: c.PostForm("waitlist") != "",
-		ConfirmEmail: c.PostForm("confirm_email") != "",
-		OpensAt:      clean("registration_opens_at"), ClosesAt: clean("registration_closes_at"),
+		ConfirmEmail: c.PostForm("confirm_email") != "", Approval: c.PostForm("approval") != "",
+		OpensAt: clean("registration_opens_at"), ClosesAt: clean("registration_closes_at"),
 		MaxPartySize: strings.TrimSpace(clean("max_party_size")), Access: clean("access"),
 		MinAge: strings.TrimSpace(clean("min_age")), MaxAge: strings.TrimSpace(clean("max_age")),
 		PriceNote: clean("price_note"), PartnerOrgs: clean("partner_orgs"),
@@ -131,7 +132,7 @@ func (f eventForm) input(create bool, venues []event.Venue) (event.Input, apperr
 		Kind: &f.Kind, DefaultLang: &f.DefaultLang, Timezone: &f.Timezone,
 		Title: event.Texts{}, Description: event.Texts{},
 		AllDay: &f.AllDay, Waitlist: &f.Waitlist, Access: &f.Access, PriceNote: &f.PriceNote,
-		ConfirmEmail: &f.ConfirmEmail,
+		ConfirmEmail: &f.ConfirmEmail, Approval: &f.Approval,
 	}
 	if create {
 		in.Slug = &f.Slug

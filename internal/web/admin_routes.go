@@ -46,6 +46,8 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.POST("/events/:slug/registrations/:id/move-up", organiser, s.moveUpAttendee)
 	o.POST("/events/:slug/registrations/:id/resend", organiser, s.resendConfirmation)
 	o.POST("/events/:slug/registrations/:id/erase", organiser, s.eraseAttendee)
+	o.POST("/events/:slug/registrations/:id/approve", organiser, s.approveAttendee)
+	o.POST("/events/:slug/registrations/:id/decline", organiser, s.declineAttendee)
 	o.GET("/events/:slug/messages", organiser, s.adminMessages)
 	o.POST("/events/:slug/messages/preview", organiser, s.confirmMessage)
 	o.POST("/events/:slug/messages", organiser, s.sendMessage)

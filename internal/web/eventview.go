@@ -113,6 +113,9 @@ func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
 		v.Notes = append(v.Notes, l.T("event.members_only", map[string]any{"Org": e.OrgName}))
 		v.MemberHint = l.T("access.member_number_hint", map[string]any{"Org": e.OrgName})
 	}
+	if e.Approval {
+		v.Notes = append(v.Notes, l.T("approval.event_note", nil))
+	}
 	switch {
 	case e.MinAge != nil && e.MaxAge != nil:
 		v.Notes = append(v.Notes, l.T("event.age_range", map[string]any{"Min": *e.MinAge, "Max": *e.MaxAge}))

@@ -47,7 +47,8 @@ func (s *server) registrationPageData(c *gin.Context, r *registration.Registrati
 	}
 	l := localizer(c)
 	now := s.Registrations.Now()
-	live := r.Status == registration.Confirmed || r.Status == registration.Waitlisted || r.Status == registration.Pending
+	live := r.Status == registration.Confirmed || r.Status == registration.Waitlisted || r.Status == registration.Pending ||
+		r.Status == registration.Applied
 	return registrationPage{
 		Registration: r, Event: newEventView(l, e, time.Now()), Calendar: feed,
 		Answers: answerViews(l, e, r, false), RetentionDays: s.Config.RetentionDays,

@@ -147,6 +147,8 @@ func New(d Deps) (*Handler, error) {
 	r.POST("/r/:token/change", s.changeRegistration)
 	r.POST("/r/:token/sessions/:key/cancel", s.leaveSession)
 	r.GET("/r/:token/certificate", s.registrationCertificate)
+	r.GET("/r/:token/cant-come", s.cantComePage)
+	r.POST("/r/:token/cant-come", s.cantCome)
 	r.GET("/verify/:code", s.limitVerify(), s.verify)
 	r.GET("/confirm/:token", s.confirmPage)
 	r.POST("/confirm/:token", s.confirmRegistration)
