@@ -12,7 +12,9 @@
 #      locks the event row (UPDATE counter + INSERT), 16 clients,
 #   5. prints the ratio.
 # Knobs: N (sign-ups, default 20000), C (capacity, 1000), K (clients, 256),
-# FORM_N (form sign-ups, 10000), SECONDS_BASELINE (10).
+# FORM_N (form sign-ups, 10000), SECONDS_BASELINE (10), SESSIONS (sessions each
+# sign-up chooses of SESSIONS+1 workshops, 0: an event without sessions), so
+# that `make bench-rush` and `SESSIONS=2 make bench-rush` can be compared.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -21,6 +23,7 @@ C=${C:-1000}
 K=${K:-256}
 FORM_N=${FORM_N:-10000}
 SECONDS_BASELINE=${SECONDS_BASELINE:-10}
+SESSIONS=${SESSIONS:-0}
 PORTS=(18181 18182)
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
@@ -64,17 +67,17 @@ scrape() {
 }
 
 echo
-echo "== JSON API: $N sign-ups, capacity $C, $K clients, 2 instances =="
+echo "== JSON API: $N sign-ups, capacity $C, $K clients, 2 instances, $SESSIONS sessions each =="
 (sleep 1; echo "/metrics 1 s into the run:"; scrape) &
 scraper=$!
-api_out=$(bin/loadgen -urls "$url_list" -token "$TOKEN" -org rush -capacity "$C" -n "$N" -c "$K")
+api_out=$(bin/loadgen -urls "$url_list" -token "$TOKEN" -org rush -capacity "$C" -n "$N" -c "$K" -sessions "$SESSIONS")
 wait "$scraper" || true
 echo "$api_out"
 echo "/metrics after the run:"
 scrape
 echo
-echo "== HTML form: $FORM_N sign-ups, capacity $C, $K clients, 2 instances =="
-bin/loadgen -urls "$url_list" -token "$TOKEN" -org rush -capacity "$C" -n "$FORM_N" -c "$K" -form
+echo "== HTML form: $FORM_N sign-ups, capacity $C, $K clients, 2 instances, $SESSIONS sessions each =="
+bin/loadgen -urls "$url_list" -token "$TOKEN" -org rush -capacity "$C" -n "$FORM_N" -c "$K" -sessions "$SESSIONS" -form
 echo
 for i in "${!pids[@]}"; do
 	echo "instance ${PORTS[$i]}: peak RSS $(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' "/proc/${pids[$i]}/status")"
