@@ -75,6 +75,8 @@ func (in ChangeInput) check(f apperr.Fields) ChangeInput {
 //   - A pending registration that holds seats holds the new number; a
 //     waitlisted one keeps its place on the waitlist whatever its size (and
 //     moves up at once if it now fits).
+//   - Sessions (changeSessions) are replaced all or nothing, and a
+//     confirmed party's places in its sessions follow its size.
 //   - Growing needs registration to be open; other changes are possible
 //     until the event starts. A cancelled or expired registration cannot be
 //     changed.
