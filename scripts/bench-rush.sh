@@ -12,7 +12,9 @@
 #      locks the event row (UPDATE counter + INSERT), 16 clients,
 #   5. prints the ratio.
 # Knobs: N (sign-ups, default 20000), C (capacity, 1000), K (clients, 256),
-# FORM_N (form sign-ups, 10000), SECONDS_BASELINE (10).
+# FORM_N (form sign-ups, 10000), SECONDS_BASELINE (10), SESSIONS (sessions each
+# sign-up chooses of SESSIONS+1 workshops, 0: an event without sessions), so
+# that `make bench-rush` and `SESSIONS=2 make bench-rush` can be compared.
 # `make bench` (scripts/bench.sh) runs the same rush with CPU per sign-up, the
 # mail sender on, and the other operations.
 set -euo pipefail
@@ -23,6 +25,7 @@ C=${C:-1000}
 K=${K:-256}
 FORM_N=${FORM_N:-10000}
 SECONDS_BASELINE=${SECONDS_BASELINE:-10}
+SESSIONS=${SESSIONS:-0}
 PORTS=(18181 18182)
 
 go build -o bin/treffpunkt ./cmd/treffpunkt
@@ -58,17 +61,17 @@ scrape() {
 }
 
 echo
-echo "== JSON API: $N sign-ups, capacity $C, $K clients, 2 instances =="
+echo "== JSON API: $N sign-ups, capacity $C, $K clients, 2 instances, $SESSIONS sessions each =="
 (sleep 1; echo "/metrics 1 s into the run:"; scrape) &
 scraper=$!
-api_out=$(bin/loadgen -urls "$url_list" -token "$TOKEN" -org rush -capacity "$C" -n "$N" -c "$K")
+api_out=$(bin/loadgen -urls "$url_list" -token "$TOKEN" -org rush -capacity "$C" -n "$N" -c "$K" -sessions "$SESSIONS")
 wait "$scraper" || true
 echo "$api_out"
 echo "/metrics after the run:"
 scrape
 echo
-echo "== HTML form: $FORM_N sign-ups, capacity $C, $K clients, 2 instances =="
-bin/loadgen -urls "$url_list" -token "$TOKEN" -org rush -capacity "$C" -n "$FORM_N" -c "$K" -form
+echo "== HTML form: $FORM_N sign-ups, capacity $C, $K clients, 2 instances, $SESSIONS sessions each =="
+bin/loadgen -urls "$url_list" -token "$TOKEN" -org rush -capacity "$C" -n "$FORM_N" -c "$K" -sessions "$SESSIONS" -form
 echo
 rss=$(bench_rss)
 for i in "${!PORTS[@]}"; do

@@ -4,6 +4,12 @@
 // outcome through the organiser API (confirmed seats == capacity, every
 // accepted sign-up stored, waitlist positions 1…W each once) and prints
 // throughput and latency percentiles.
+//
+// With -sessions N the event has N+1 workshop sessions of large capacity,
+// one after the other, and each sign-up chooses N of them (sign-up i leaves
+// out session i mod N+1), so that a rush with sessions can be compared with
+// one without; the check then also wants every confirmed registration to
+// hold its N places.
 package main
 
 import (
@@ -34,6 +40,7 @@ type options struct {
 	k        int
 	form     bool
 	slug     string
+	sessions int
 }
 
 func main() {
@@ -47,7 +54,12 @@ func main() {
 	flag.IntVar(&o.k, "c", 256, "concurrent clients")
 	flag.BoolVar(&o.form, "form", false, "sign up through the HTML form instead of the JSON API")
 	flag.StringVar(&o.slug, "slug", "", "event slug (default: rush-<time>)")
+	flag.IntVar(&o.sessions, "sessions", 0, "sessions each sign-up chooses (the event gets one more; 0: none, at most 49)")
 	flag.Parse()
+	if o.sessions < 0 || o.sessions > 49 {
+		fmt.Fprintln(os.Stderr, "loadgen: -sessions must be 0…49 (an event has at most 50 sessions)")
+		os.Exit(2)
+	}
 	o.urls = strings.Split(urls, ",")
 	if o.slug == "" {
 		o.slug = fmt.Sprintf("rush-%d", time.Now().UnixNano())
@@ -78,7 +90,12 @@ func run(o options) error {
 	if o.form {
 		path = "HTML form"
 	}
-	fmt.Printf("event %s: capacity %d, %d sign-ups, %d clients, %d instance(s), %s\n", o.slug, o.capacity, o.n, o.k, len(o.urls), path)
+	offered := 0
+	if o.sessions > 0 {
+		offered = o.sessions + 1
+	}
+	fmt.Printf("event %s: capacity %d, %d sign-ups, %d clients, %d instance(s), %s, %d sessions chosen of %d\n",
+		o.slug, o.capacity, o.n, o.k, len(o.urls), path, o.sessions, offered)
 
 	var next atomic.Int64
 	lat := make([]time.Duration, o.n)
@@ -90,7 +107,7 @@ func run(o options) error {
 		go func() {
 			defer wg.Done()
 			base := o.urls[w%len(o.urls)]
-			s := &signer{client: client, base: base, slug: o.slug}
+			s := &signer{client: client, base: base, slug: o.slug, sessions: o.sessions}
 			if o.form {
 				if err := s.prepareForm(); err != nil {
 					fmt.Fprintln(os.Stderr, "loadgen: form:", err)
@@ -128,11 +145,29 @@ func run(o options) error {
 }
 
 type signer struct {
-	client *http.Client
-	base   string
-	slug   string
-	csrf   string
-	jar    http.CookieJar
+	client   *http.Client
+	base     string
+	slug     string
+	csrf     string
+	jar      http.CookieJar
+	sessions int
+}
+
+// sessionKey is the key of the event's session j.
+func sessionKey(j int) string { return fmt.Sprintf("ws%d", j+1) }
+
+// choice is what sign-up i chooses: every session but i mod (n+1).
+func choice(i, n int) []string {
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for j := range n + 1 {
+		if j != i%(n+1) {
+			out = append(out, sessionKey(j))
+		}
+	}
+	return out
 }
 
 var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
@@ -175,11 +210,18 @@ func (s *signer) signUp(i int, form bool) int {
 	email := fmt.Sprintf("rush%07d@example.org", i)
 	if form {
 		v := url.Values{"name": {fmt.Sprintf("Person %d", i)}, "email": {email}, "party_size": {"1"}, "consent": {"yes"}, "csrf_token": {s.csrf}}
+		if keys := choice(i, s.sessions); keys != nil {
+			v["session"] = keys
+		}
 		req, _ = http.NewRequest(http.MethodPost, s.base+"/events/"+s.slug+"/register", strings.NewReader(v.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Origin", s.base)
 	} else {
 		body := fmt.Sprintf(`{"name":"Person %d","email":%q,"party_size":1,"consent":true}`, i, email)
+		if keys := choice(i, s.sessions); keys != nil {
+			b, _ := json.Marshal(keys)
+			body = body[:len(body)-1] + `,"sessions":` + string(b) + `}`
+		}
 		req, _ = http.NewRequest(http.MethodPost, s.base+"/api/v1/events/"+s.slug+"/registrations", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -194,12 +236,30 @@ func (s *signer) signUp(i int, form bool) int {
 
 func createEvent(client *http.Client, o options) error {
 	start := time.Now().Add(30 * 24 * time.Hour).Truncate(time.Hour)
-	body, _ := json.Marshal(map[string]any{
+	length := 6 * time.Hour
+	ev := map[string]any{
 		"slug": o.slug, "kind": "festival", "status": "published",
-		"title":     map[string]string{"de": "Ansturm " + o.slug},
-		"starts_at": start.Format(time.RFC3339), "ends_at": start.Add(6 * time.Hour).Format(time.RFC3339),
+		"title":    map[string]string{"de": "Ansturm " + o.slug},
 		"capacity": o.capacity, "waitlist": true, "max_party_size": 1,
-	})
+	}
+	if o.sessions > 0 {
+		// Half an hour each, one after the other (none overlap), with
+		// room for everybody: the rush measures the bookkeeping of
+		// places, not who gets one.
+		var ss []map[string]any
+		for j := range o.sessions + 1 {
+			at := start.Add(time.Duration(j) * 30 * time.Minute)
+			ss = append(ss, map[string]any{
+				"key": sessionKey(j), "title": map[string]string{"de": "Workshop " + sessionKey(j)},
+				"starts_at": at.Format(time.RFC3339), "ends_at": at.Add(30 * time.Minute).Format(time.RFC3339),
+				"capacity": min(max(o.n, 1), 1_000_000),
+			})
+		}
+		ev["sessions"] = ss
+		length = max(length, time.Duration(o.sessions+1)*30*time.Minute)
+	}
+	ev["starts_at"], ev["ends_at"] = start.Format(time.RFC3339), start.Add(length).Format(time.RFC3339)
+	body, _ := json.Marshal(ev)
 	req, _ := http.NewRequest(http.MethodPost, o.urls[0]+"/api/v1/orgs/"+o.org+"/events", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+o.token)
@@ -231,17 +291,29 @@ func check(client *http.Client, o options, accepted int) error {
 			Status           string `json:"status"`
 			PartySize        int    `json:"party_size"`
 			WaitlistPosition *int   `json:"waitlist_position"`
+			Sessions         []struct {
+				Status string `json:"status"`
+			} `json:"sessions"`
 		} `json:"registrations"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
 		return fmt.Errorf("read registrations: %d: %w", resp.StatusCode, err)
 	}
-	seats, waitlisted := 0, 0
+	seats, waitlisted, short := 0, 0, 0
 	positions := map[int]bool{}
 	for _, r := range list.Registrations {
 		switch r.Status {
 		case "confirmed":
 			seats += r.PartySize
+			held := 0
+			for _, c := range r.Sessions {
+				if c.Status == "confirmed" {
+					held++
+				}
+			}
+			if held != o.sessions {
+				short++
+			}
 		case "waitlisted":
 			waitlisted++
 			if r.WaitlistPosition != nil {
@@ -253,6 +325,9 @@ func check(client *http.Client, o options, accepted int) error {
 	var problems []string
 	if seats != min(o.capacity, accepted) {
 		problems = append(problems, fmt.Sprintf("confirmed seats %d, want %d", seats, min(o.capacity, accepted)))
+	}
+	if short > 0 {
+		problems = append(problems, fmt.Sprintf("%d confirmed registrations without their %d session places", short, o.sessions))
 	}
 	if len(list.Registrations) != accepted {
 		problems = append(problems, fmt.Sprintf("stored %d, accepted %d", len(list.Registrations), accepted))

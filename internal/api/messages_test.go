@@ -71,7 +71,7 @@ func TestMessagesThroughTheAPI(t *testing.T) {
 		{"unknown language", msgBody(map[string]string{"de": "Raum", "xx": "Room"}, map[string]string{"de": "Saal", "xx": "Hall"}, "confirmed"), "subject.xx"},
 		{"no status", msgBody(de, deBody), "to.status"},
 		{"cancelled is no status to write to", msgBody(de, deBody, "cancelled"), "to.status"},
-		{"sessions", map[string]any{"subject": de, "body": deBody, "to": map[string]any{"status": []string{"confirmed"}, "sessions": []string{"forum-a"}}}, "to.sessions"},
+		{"unknown session", map[string]any{"subject": de, "body": deBody, "to": map[string]any{"status": []string{"confirmed"}, "sessions": []string{"forum-a"}}}, "to.sessions"},
 	} {
 		ans = messageAnswer{}
 		code := a.JSON(t, http.MethodPost, path, organiser, c.body, &ans)

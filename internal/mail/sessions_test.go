@@ -8,13 +8,14 @@ import (
 	"treffpunkt/internal/registration"
 )
 
-// The confirmation lists the chosen sessions with time, room and standing;
+// The confirmation and the change mail list the chosen sessions with time, room and standing;
 // the session mails name the session they are about.
 func TestSessionMailsNameTheSessions(t *testing.T) {
 	t.Parallel()
 	o := testOutbox(t, "de")
 	for kind, want := range map[string][]string{
 		registration.MailConfirmed:        {"Deine Programmpunkte:", "Tanzworkshop", "Saal 2", "(Platz sicher)"},
+		registration.MailChanged:          {"Deine Programmpunkte:", "Tanzworkshop", "Saal 2", "(Platz sicher)"},
 		registration.MailSessionPromoted:  {"Du hast einen Platz im Programmpunkt", "Tanzworkshop", "Raum:", "Saal 2"},
 		registration.MailSessionCancelled: {"Programmpunkt abgesagt", "Tanzworkshop", "bleibt bestehen"},
 	} {

@@ -213,26 +213,10 @@ func (s *Service) Check(ctx context.Context, orgID int64, slug string, in *Input
 	return len(rs), nil
 }
 
+// recipients are the registrations to reaches (registration.MessageRecipients
+// has the rule); to was validated against the event.
 func recipients(ctx context.Context, q sqlx.QueryerContext, eventID int64, to To) ([]*registration.Registration, error) {
-	rs, err := registration.MessageRecipients(ctx, q, eventID, to.Status)
-	if err != nil {
-		return nil, err
-	}
-	return inSessions(ctx, q, eventID, to.Sessions, rs)
-}
-
-// inSessions keeps of rs those who chose one of the sessions named by key.
-//
-// SESSIONS PLUG IN HERE: sessions (round 2) are being built elsewhere;
-// until they exist a message cannot be addressed by session, and a
-// non-empty list is refused naming to.sessions. With sessions, this asks
-// the session service which of rs chose one of keys (an unknown key stays
-// a 422 naming to.sessions) and validateTo lets the list through.
-func inSessions(_ context.Context, _ sqlx.QueryerContext, _ int64, keys []string, rs []*registration.Registration) ([]*registration.Registration, error) {
-	if len(keys) > 0 {
-		return nil, apperr.Field("to.sessions", "err.message.sessions")
-	}
-	return rs, nil
+	return registration.MessageRecipients(ctx, q, eventID, to.Status, to.Sessions)
 }
 
 func (s *Service) byKey(ctx context.Context, eventID int64, key string) (*Message, error) {
@@ -334,10 +318,10 @@ func validate(in *Input, e *event.Event) error {
 	if in.Body[e.DefaultLang] == "" {
 		f.Add("body."+e.DefaultLang, "err.message.default_lang")
 	}
-	return validateTo(in.To, f)
+	return validateTo(in.To, e, f)
 }
 
-func validateTo(to To, f apperr.Fields) error {
+func validateTo(to To, e *event.Event, f apperr.Fields) error {
 	if len(to.Status) == 0 {
 		f.Add("to.status", "err.required")
 	}
@@ -346,9 +330,13 @@ func validateTo(to To, f apperr.Fields) error {
 			f.Add("to.status", "err.message.status", "Statuses", strings.Join(Statuses, ", "))
 		}
 	}
-	if len(to.Sessions) > 0 {
-		// inSessions says so too; here the answer names every field at once.
-		f.Add("to.sessions", "err.message.sessions")
+	// A cancelled session is a fine address: its people are still there
+	// to be told what happens instead.
+	for _, k := range to.Sessions {
+		if e.Sessions.ByKey(k) == nil {
+			f.Add("to.sessions", "err.session_unknown", "Key", k)
+			break
+		}
 	}
 	return f.Err()
 }

@@ -75,6 +75,8 @@ func (in ChangeInput) check(f apperr.Fields) ChangeInput {
 //   - A pending registration that holds seats holds the new number; a
 //     waitlisted one keeps its place on the waitlist whatever its size (and
 //     moves up at once if it now fits).
+//   - Sessions (changeSessions) are replaced all or nothing, and a
+//     confirmed party's places in its sessions follow its size.
 //   - Growing needs registration to be open; other changes are possible
 //     until the event starts. A cancelled or expired registration cannot be
 //     changed.
@@ -138,10 +140,9 @@ func (s *Service) change(ctx context.Context, tx *sqlx.Tx, e *event.Event, r *Re
 	if in.Answers != nil || in.FormAnswers != nil {
 		next.Answers = eventAnswers(f, e, in.Answers, in.FormAnswers)
 	}
+	var chosen []int
 	if in.Sessions != nil {
-		if err := s.changeSessions(ctx, tx, e, r, *in.Sessions, f); err != nil {
-			return err
-		}
+		chosen = checkSessionChoice(e, *in.Sessions, f)
 	}
 	if next.PartySize < r.PartySize && r.Status == Confirmed {
 		if err := checkedInAbove(ctx, tx, r, next.PartySize, f); err != nil {
@@ -161,7 +162,11 @@ func (s *Service) change(ctx context.Context, tx *sqlx.Tx, e *event.Event, r *Re
 			return apperr.New(apperr.Closed, "err.closed")
 		}
 	}
-	if next.Name == r.Name && next.Lang == r.Lang && next.PartySize == r.PartySize && sameAnswers(next.Answers, r.Answers) {
+	sc, err := s.changeSessions(ctx, tx, e, r, in.Sessions != nil, chosen, next.PartySize)
+	if err != nil {
+		return err
+	}
+	if !sc.changed && next.Name == r.Name && next.Lang == r.Lang && next.PartySize == r.PartySize && sameAnswers(next.Answers, r.Answers) {
 		return nil
 	}
 	newFrom, err := s.resize(ctx, tx, e, r, next.PartySize)
@@ -182,6 +187,11 @@ WHERE id = $1`, r.ID, next.Name, next.Lang, next.PartySize, next.Answers, now)
 		if err := s.promote(ctx, tx, e); err != nil {
 			return err
 		}
+	}
+	// After the row has its new size: a waitlist may hold this
+	// registration's own choice, which is promoted with its new size.
+	if err := s.promoteSessions(ctx, tx, e, sc.freed); err != nil {
+		return err
 	}
 	after, err := getByID(ctx, tx, r.ID)
 	if err != nil {
@@ -267,16 +277,6 @@ func sameAnswers(a, b Answers) bool {
 		return false
 	}
 	return reflect.DeepEqual(x, y)
-}
-
-// changeSessions is the one place where a change of the chosen sessions
-// plugs in (issue 18, first half): it runs under the event's lock held by
-// change, after the other fields are checked and before anything is
-// written, and must be all or nothing (a field error in f, or an error that
-// rolls the transaction back). Until sessions exist the field is refused.
-func (s *Service) changeSessions(_ context.Context, _ *sqlx.Tx, _ *event.Event, _ *Registration, _ []string, f apperr.Fields) error {
-	f.Add("sessions", "err.sessions_not_supported")
-	return nil
 }
 
 // ChangeByOrganiser is Change on the registration regID of the event

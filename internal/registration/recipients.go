@@ -15,8 +15,15 @@ import (
 // (retention, "Erase data") neither, nor walk-ins who gave no address, nor
 // pending ones whose address nobody has confirmed yet (it may be someone
 // else's, typed by whoever used a member number: docs/access.md).
+//
+// sessions, when not empty, are keys of the event's sessions (the caller
+// checked them): then a registration is reached only when it also chose one
+// of them and has not left it. Its standing in the session does not
+// matter (a place, the session's waitlist, or requested while the
+// registration itself waits): statuses says whom of the event to reach, and
+// a room change of a workshop concerns everyone who may still sit in it.
 // Name, Email, Lang and Status are read.
-func MessageRecipients(ctx context.Context, q sqlx.QueryerContext, eventID int64, statuses []string) ([]*Registration, error) {
+func MessageRecipients(ctx context.Context, q sqlx.QueryerContext, eventID int64, statuses, sessions []string) ([]*Registration, error) {
 	var rs []*Registration
 	err := sqlx.SelectContext(ctx, q, &rs, `
 SELECT r.id, r.event_id, r.name, r.email, r.lang, r.party_size, r.status
@@ -24,7 +31,11 @@ FROM registrations r
 WHERE r.event_id = $1 AND r.status = ANY($2)
   AND r.status NOT IN ('cancelled', 'expired')
   AND r.erased_at IS NULL AND r.email <> '' AND NOT r.address_unconfirmed
-ORDER BY r.id`, eventID, pq.Array(statuses))
+  AND (COALESCE(cardinality($3::text[]), 0) = 0 OR EXISTS (
+      SELECT 1 FROM registration_sessions rs JOIN event_sessions s ON s.id = rs.session_id
+      WHERE rs.registration_id = r.id AND rs.status <> 'cancelled'
+        AND s.event_id = r.event_id AND s.key = ANY($3)))
+ORDER BY r.id`, eventID, pq.Array(statuses), pq.Array(sessions))
 	if err != nil {
 		return nil, fmt.Errorf("message recipients: %w", err)
 	}

@@ -30,6 +30,7 @@ type changeForm struct {
 var changeFields = []struct{ name, label string }{
 	{"name", "form.name"},
 	{"party_size", "form.party_size"},
+	{"sessions", "form.sessions"},
 	{"lang", "reg.change_lang"},
 }
 
@@ -37,6 +38,10 @@ var changeFields = []struct{ name, label string }{
 // questions: without it an unticked choice would look like no answer
 // given at all.
 const answersMarker = "answers_shown"
+
+// sessionsMarker is posted by a change form that offers the sessions, for
+// the same reason: no box ticked is a choice of none.
+const sessionsMarker = "sessions_shown"
 
 // registrationPageData is what /r/{token} shows of r on e, with the change
 // form filled from r.
@@ -54,6 +59,7 @@ func (s *server) registrationPageData(c *gin.Context, r *registration.Registrati
 		Answers: answerViews(l, e, r, false), RetentionDays: s.Config.RetentionDays,
 		Attended:  attended(r),
 		Sessions:  choiceViews(l, e, r),
+		Offered:   offeredSessions(l, e, liveKeys(r)),
 		CanChange: live && e.Status == event.Published && now.Before(e.StartsAt),
 		Form:      changeForm{Name: r.Name, PartySize: strconv.Itoa(r.PartySize), Lang: r.Lang},
 		Questions: questionViews(l, e, answerValues(e, r.Answers)),
@@ -119,6 +125,10 @@ func (s *server) changeRegistration(c *gin.Context) {
 	if posted.Get(answersMarker) != "" {
 		in.FormAnswers = postedAnswers(posted)
 	}
+	if posted.Get(sessionsMarker) != "" {
+		keys := append([]string{}, posted["session"]...)
+		in.Sessions = &keys
+	}
 	_, err := s.Registrations.Change(c.Request.Context(), token, in)
 	if err == nil {
 		c.Redirect(http.StatusSeeOther, "/r/"+token+"?changed=1#change")
@@ -129,7 +139,7 @@ func (s *server) changeRegistration(c *gin.Context) {
 		ae.Fields["party_size"] = apperr.M("err.number")
 	}
 	switch ae.Code {
-	case apperr.Invalid, apperr.Full, apperr.Closed, apperr.Conflict:
+	case apperr.Invalid, apperr.Full, apperr.SessionFull, apperr.Closed, apperr.Conflict:
 	default:
 		_ = c.Error(err)
 		return
@@ -157,6 +167,9 @@ func (s *server) changeRegistration(c *gin.Context) {
 	}
 	if in.FormAnswers != nil {
 		p.Questions = questionViews(l, e, in.FormAnswers)
+	}
+	if in.Sessions != nil {
+		p.Offered = offeredSessions(l, e, *in.Sessions)
 	}
 	p.markErrors(l, ae)
 	c.Header("Referrer-Policy", "no-referrer")

@@ -33,8 +33,10 @@ type registrationPage struct {
 	ErrorList []fieldError
 	Problem   string
 	Changed   bool
-	// Sessions are the sessions it chose (sessions.go).
+	// Sessions are the sessions it chose (sessions.go); Offered are the
+	// change form's checkboxes.
 	Sessions []sessionView
+	Offered  []sessionView
 }
 
 // registrationPage is the participant's own page behind the manage token:

@@ -81,6 +81,31 @@ func choiceViews(l *i18n.Localizer, e *event.Event, r *registration.Registration
 	return out
 }
 
+// liveKeys are the keys of the sessions r chose and has not left.
+func liveKeys(r *registration.Registration) []string {
+	var out []string
+	for _, c := range r.Sessions {
+		if c.Status != registration.SessionCancelled {
+			out = append(out, c.Key)
+		}
+	}
+	return out
+}
+
+// offeredSessions are the change form's checkboxes: e's sessions, checked
+// the keys chosen. A full session without a waitlist can be kept (its box
+// stays enabled when ticked, else unticking the rest would drop it) but
+// not newly chosen.
+func offeredSessions(l *i18n.Localizer, e *event.Event, checked []string) []sessionView {
+	out := sessionViews(l, e, checked)
+	for i := range out {
+		if out[i].Checked {
+			out[i].NoWaitlist = false
+		}
+	}
+	return out
+}
+
 // leaveSession gives up one session through the manage link and shows the
 // registration again.
 func (s *server) leaveSession(c *gin.Context) {
