@@ -40,6 +40,10 @@ type Filter struct {
 	Access []string
 	From   time.Time
 	To     time.Time
+	// Words: only events whose titles, descriptions or organisation's
+	// name contain each word, whatever the case and diacritics
+	// (SearchWords, search.go).
+	Words []string
 	// Statuses defaults to published and cancelled (what the public sees).
 	Statuses []string
 	Limit    int
@@ -61,6 +65,8 @@ func list(ctx context.Context, q sqlx.QueryerContext, f Filter) ([]Event, error)
 	if !f.To.IsZero() {
 		to = &f.To
 	}
+	search, searchArgs := searchWhere(f.Words, 8)
+	args := append([]any{pq.Array(statuses), f.OrgSlug, f.Kind, f.Lang, from, to, limit}, searchArgs...)
 	var out []Event
 	err := sqlx.SelectContext(ctx, q, &out, selectEvent+`
 WHERE e.status = ANY($1)
@@ -69,9 +75,9 @@ WHERE e.status = ANY($1)
   AND ($4 = '' OR CASE WHEN cardinality(e.languages) > 0 THEN $4 = ANY(e.languages)
                        ELSE e.default_lang = $4 OR e.title ? $4 END)
   AND ($5::timestamptz IS NULL OR e.ends_at >= $5)
-  AND ($6::timestamptz IS NULL OR e.starts_at < $6)`+accessWhere(f.Access)+`
+  AND ($6::timestamptz IS NULL OR e.starts_at < $6)`+accessWhere(f.Access)+search+`
 ORDER BY e.starts_at, e.id
-LIMIT $7`, pq.Array(statuses), f.OrgSlug, f.Kind, f.Lang, from, to, limit)
+LIMIT $7`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
