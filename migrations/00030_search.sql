@@ -39,8 +39,19 @@ RETURN search_fold(concat_ws(' ',
 ALTER TABLE events ADD COLUMN search_text text NOT NULL
     GENERATED ALWAYS AS (search_events_text(title, description)) STORED;
 
-CREATE INDEX events_search_trgm ON events USING gin (search_text gin_trgm_ops);
-CREATE INDEX organisations_name_search_trgm ON organisations USING gin (search_fold(name) gin_trgm_ops);
+-- The planner guesses how many events contain '%word%' from the column's
+-- histogram, read only when it has 100 entries or more; with the default
+-- statistics it guesses about a tenth of the table and scans it all, which
+-- takes a multiple of the index's time (docs/performance.md "Search").
+ALTER TABLE events ALTER COLUMN search_text SET STATISTICS 1000;
+
+-- fastupdate off: events are written now and then by organisers, read on
+-- every list. With the pending list a bulk of new events is not in the
+-- index proper until the next vacuum, and until then the planner prices
+-- the index above a scan of the table (30 ms instead of 2 at 10,000
+-- events, docs/performance.md "Search").
+CREATE INDEX events_search_trgm ON events USING gin (search_text gin_trgm_ops) WITH (fastupdate = off);
+CREATE INDEX organisations_name_search_trgm ON organisations USING gin (search_fold(name) gin_trgm_ops) WITH (fastupdate = off);
 
 -- +goose Down
 DROP INDEX organisations_name_search_trgm;

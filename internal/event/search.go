@@ -1,10 +1,15 @@
 package event
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"treffpunkt/internal/apperr"
 )
@@ -37,28 +42,64 @@ func SearchWords(q string) ([]string, error) {
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // searchWhere is one condition per word, each word found in the event's
-// titles or descriptions (the generated column search_text) or in its
-// organisation's name. Substring match with LIKE rather than similarity
-// (%) or word_similarity: the latter need a threshold, which misses short
-// words ("jazz" in a long title scores below 0.3 similarity) and finds
-// near misses the user did not type; LIKE '%word%' finds exactly the
-// words that contain the query, also of one or two letters, and the
-// trigram index (events_search_trgm) still answers it. The organisation
-// part is an ARRAY(...) sub-select, which PostgreSQL runs once as an
-// InitPlan, so that the OR stays a BitmapOr of two index scans.
+// titles or descriptions (the generated column search_text) or, when
+// orgs[i] is not empty, the event belongs to one of those organisations
+// (the ones whose names contain word i, orgMatches). Substring match with
+// LIKE rather than similarity (%) or word_similarity: those need a
+// threshold, which misses a short word in a long title ("jazz" in a
+// title of eight words scores far below the default 0.3) and finds near
+// misses nobody typed; LIKE '%word%' finds exactly the texts that contain
+// the word, also a word of one or two letters, and the trigram index
+// (events_search_trgm) still answers it for three letters and more.
 // args are appended from parameter number next on.
-func searchWhere(words []string, next int) (string, []any) {
+func searchWhere(words []string, orgs [][]int64, next int) (string, []any) {
 	var b strings.Builder
-	args := make([]any, 0, len(words))
-	for _, w := range words {
+	args := make([]any, 0, 2*len(words))
+	for i, w := range words {
 		p := "$" + strconv.Itoa(next)
 		next++
-		pattern := "'%' || search_fold(" + p + ") || '%'"
-		b.WriteString("\n  AND (e.search_text LIKE " + pattern +
-			" OR e.org_id = ANY(ARRAY(SELECT id FROM organisations WHERE search_fold(name) LIKE " + pattern + ")))")
 		args = append(args, likeEscaper.Replace(w))
+		b.WriteString("\n  AND (e.search_text LIKE '%' || search_fold(" + p + ") || '%'")
+		if i < len(orgs) && len(orgs[i]) > 0 {
+			b.WriteString(" OR e.org_id = ANY($" + strconv.Itoa(next) + ")")
+			next++
+			args = append(args, pq.Array(orgs[i]))
+		}
+		b.WriteString(")")
 	}
 	return b.String(), args
+}
+
+// orgMatches is, for each word, the organisations whose names contain it.
+// A query of its own before the list, rather than a sub-select in it: the
+// planner cannot know how many events a sub-select's organisations have,
+// guesses a third of the table and scans it all; given the ids (usually
+// none) it plans the trigram index, with the org index beside it when
+// there are some (docs/performance.md "Search").
+func orgMatches(ctx context.Context, q sqlx.QueryerContext, words []string) ([][]int64, error) {
+	if len(words) == 0 {
+		return nil, nil
+	}
+	var rows []pq.Int64Array
+	err := sqlx.SelectContext(ctx, q, &rows, `
+SELECT ARRAY(SELECT id FROM organisations WHERE search_fold(name) LIKE '%' || search_fold(w) || '%')
+FROM unnest($1::text[]) WITH ORDINALITY AS t(w, n) ORDER BY n`, pq.Array(escapeAll(words)))
+	if err != nil {
+		return nil, fmt.Errorf("search organisations: %w", err)
+	}
+	out := make([][]int64, len(rows))
+	for i, r := range rows {
+		out[i] = r
+	}
+	return out, nil
+}
+
+func escapeAll(words []string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		out[i] = likeEscaper.Replace(w)
+	}
+	return out
 }
 
 // Presets are the names a search may give instead of dates (?when=).
