@@ -4,7 +4,8 @@
 -- PostgreSQL with a trigram index, ignoring case and diacritics.
 --
 -- Both extensions are trusted in PostgreSQL 13 and later: a database owner
--- without superuser rights may create them (docs/operations.md).
+-- without superuser rights may create them (docs/deployment.md). The
+-- functions' SQL-standard bodies need PostgreSQL 14.
 CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public;
 CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 
