@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -148,7 +149,7 @@ func orEmpty(t event.Texts) event.Texts {
 // listEvents is GET /events: upcoming published and cancelled events.
 func (h *handler) listEvents(c *gin.Context) {
 	now := h.now()
-	f, lang, err := eventFilter(c, now)
+	f, lang, err := eventFilter(c, now, now)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -180,12 +181,35 @@ func (h *handler) getEvent(c *gin.Context) {
 	c.JSON(http.StatusOK, h.toEventJSON(e, lang, h.now()))
 }
 
-// eventFilter reads ?org=&kind=&from=&to=&lang=; from defaults to defFrom.
-func eventFilter(c *gin.Context, defFrom time.Time) (event.Filter, string, error) {
+// eventFilter reads ?org=&kind=&from=&to=&when=&q=&lang=&access=; from
+// defaults to defFrom; presets (when=) count from now. Every value is checked here, so that no bytes a
+// client sends reach PostgreSQL as text it refuses (a 500).
+func eventFilter(c *gin.Context, now, defFrom time.Time) (event.Filter, string, error) {
 	fe := apperr.Fields{}
 	f := event.Filter{OrgSlug: c.Query("org"), Kind: c.Query("kind"), From: defFrom}
+	if !utf8.ValidString(f.OrgSlug) || strings.ContainsRune(f.OrgSlug, 0) {
+		fe.Add("org", "err.choice")
+		f.OrgSlug = ""
+	}
 	if f.Kind != "" && !slices.Contains(event.Kinds, f.Kind) {
 		fe.Add("kind", "err.choice")
+	}
+	if words, err := event.SearchWords(c.Query("q")); err != nil {
+		fe.Add("q", "err.search")
+	} else {
+		f.Words = words
+	}
+	if when := c.Query("when"); when != "" {
+		from, to, ok := event.PresetRange(when, now)
+		switch {
+		case !ok:
+			fe.Add("when", "err.choice")
+		case c.Query("from") != "" || c.Query("to") != "":
+			// Two answers to "when" would need a rule for which wins.
+			fe.Add("when", "err.when_and_dates")
+		default:
+			f.From, f.To = from, to
+		}
 	}
 	if s := c.Query("from"); s != "" {
 		if t, ok := parseMoment(s, false); ok {

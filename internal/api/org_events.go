@@ -39,7 +39,7 @@ func (h *handler) staffEventURL(e *event.Event) string {
 // drafts included, past ones too unless ?from= says otherwise.
 func (h *handler) listOrgEvents(c *gin.Context) {
 	now := h.now()
-	f, lang, err := eventFilter(c, time.Time{})
+	f, lang, err := eventFilter(c, now, time.Time{})
 	if err != nil {
 		_ = c.Error(err)
 		return

@@ -40,12 +40,32 @@ type Filter struct {
 	Access []string
 	From   time.Time
 	To     time.Time
+	// Words: only events whose titles, descriptions or organisation's
+	// name contain each word, whatever the case and diacritics
+	// (SearchWords, search.go).
+	Words []string
 	// Statuses defaults to published and cancelled (what the public sees).
 	Statuses []string
 	Limit    int
 }
 
 func list(ctx context.Context, q sqlx.QueryerContext, f Filter) ([]Event, error) {
+	orgs, err := orgMatches(ctx, q, f.Words)
+	if err != nil {
+		return nil, err
+	}
+	query, args := listQuery(f, orgs)
+	var out []Event
+	if err := sqlx.SelectContext(ctx, q, &out, query, args...); err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return out, nil
+}
+
+// listQuery is the statement of list and its arguments, orgs those of
+// orgMatches (apart, so that the
+// search benchmark can EXPLAIN the very query).
+func listQuery(f Filter, orgs [][]int64) (string, []any) {
 	statuses := f.Statuses
 	if len(statuses) == 0 {
 		statuses = []string{Published, Cancelled}
@@ -61,21 +81,18 @@ func list(ctx context.Context, q sqlx.QueryerContext, f Filter) ([]Event, error)
 	if !f.To.IsZero() {
 		to = &f.To
 	}
-	var out []Event
-	err := sqlx.SelectContext(ctx, q, &out, selectEvent+`
+	search, searchArgs := searchWhere(f.Words, orgs, 8)
+	args := append([]any{pq.Array(statuses), f.OrgSlug, f.Kind, f.Lang, from, to, limit}, searchArgs...)
+	return selectEvent + `
 WHERE e.status = ANY($1)
   AND ($2 = '' OR o.slug = $2)
   AND ($3 = '' OR e.kind = $3)
   AND ($4 = '' OR CASE WHEN cardinality(e.languages) > 0 THEN $4 = ANY(e.languages)
                        ELSE e.default_lang = $4 OR e.title ? $4 END)
   AND ($5::timestamptz IS NULL OR e.ends_at >= $5)
-  AND ($6::timestamptz IS NULL OR e.starts_at < $6)`+accessWhere(f.Access)+`
+  AND ($6::timestamptz IS NULL OR e.starts_at < $6)` + accessWhere(f.Access) + search + `
 ORDER BY e.starts_at, e.id
-LIMIT $7`, pq.Array(statuses), f.OrgSlug, f.Kind, f.Lang, from, to, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
-	}
-	return out, nil
+LIMIT $7`, args
 }
 
 // BySlug loads one event without locking it.

@@ -217,6 +217,7 @@ func dynamicIDs() map[string][]string {
 		"admin.stats.age.":     registration.AgeBands,
 		"admin.stats.members.": {registration.MembersKey, registration.OthersKey},
 		"access.":              {"step_free", "step_free_no", "accessible_toilet", "accessible_toilet_no", "hearing_loop", "hearing_loop_no", "sign_language", "sign_language_no", "childcare", "childcare_no"},
+		"search.when.":         event.Presets,
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 type option struct{ Value, Label string }
 
 type homePage struct {
+	Search searchForm
 	Orgs   []org.Org
 	Kinds  []option
 	Org    string
@@ -22,11 +23,12 @@ type homePage struct {
 }
 
 // home lists upcoming events of the whole network, filtered by organisation
-// and kind.
+// and kind and the search form (search.go).
 func (s *server) home(c *gin.Context) {
 	l := localizer(c)
 	now := time.Now()
-	p := homePage{Org: c.Query("org"), Kind: c.Query("kind")}
+	search, f := readSearch(c, l, "/", now)
+	p := homePage{Search: search, Org: c.Query("org"), Kind: c.Query("kind")}
 	if !slices.Contains(event.Kinds, p.Kind) {
 		p.Kind = ""
 	}
@@ -39,7 +41,8 @@ func (s *server) home(c *gin.Context) {
 	for _, k := range event.Kinds {
 		p.Kinds = append(p.Kinds, option{k, l.T("kind."+k, nil)})
 	}
-	evs, err := s.Events.List(c.Request.Context(), event.Filter{OrgSlug: p.Org, Kind: p.Kind, From: now})
+	f.OrgSlug, f.Kind = p.Org, p.Kind
+	evs, err := s.Events.List(c.Request.Context(), f)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -51,6 +54,7 @@ func (s *server) home(c *gin.Context) {
 }
 
 type orgPage struct {
+	Search searchForm
 	Org    *org.Org
 	Events []eventView
 }
@@ -67,12 +71,14 @@ func (s *server) orgEvents(c *gin.Context, tmpl string) {
 		return
 	}
 	now := time.Now()
-	evs, err := s.Events.List(c.Request.Context(), event.Filter{OrgSlug: o.Slug, From: now})
+	search, f := readSearch(c, l, "/orgs/"+o.Slug, now)
+	f.OrgSlug = o.Slug
+	evs, err := s.Events.List(c.Request.Context(), f)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	p := orgPage{Org: o}
+	p := orgPage{Search: search, Org: o}
 	for i := range evs {
 		p.Events = append(p.Events, newEventView(l, &evs[i], now))
 	}
