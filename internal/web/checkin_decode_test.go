@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image"
 	"image/color"
@@ -224,8 +225,13 @@ func TestBrowserCameraWithoutBarcodeDetectorChecksIn(t *testing.T) {
 		chromedp.Click(`#camera-toggle`),
 		chromedp.WaitVisible(`#result.door-result[data-result="ok"]`),
 	); err != nil {
-		note, _ := chromedp.Run(ctx, chromedp.TextContent(`#camera-note`))
-		t.Fatalf("camera scan: %v (note %q)", err, note)
+		// What the page shows, for a failure that does not come back alone.
+		state, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](`(function () {
+			var v = document.getElementById('camera'), r = document.getElementById('result');
+			return 'note=' + document.getElementById('camera-note').textContent + ' video=' + (v ? v.videoWidth + 'x' + v.videoHeight + ' paused=' + v.paused : '-') +
+				' result=' + (r ? r.dataset.result + ' ' + r.textContent.trim() : '-');
+		})()`))
+		t.Fatalf("camera scan: %v (%s; %d check-ins)", err, state, a.Count(t, `SELECT count(*) FROM checkins`))
 	}
 	if n := a.Count(t, `SELECT count(*) FROM checkins`); n != 1 {
 		t.Errorf("%d check-ins, want 1", n)
