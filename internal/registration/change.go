@@ -11,7 +11,6 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"treffpunkt/internal/apperr"
-	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
 )
 
@@ -86,31 +85,9 @@ func (in ChangeInput) check(f apperr.Fields) ChangeInput {
 func (s *Service) Change(ctx context.Context, token string, in ChangeInput) (*Registration, error) {
 	f := apperr.Fields{}
 	in = in.check(f)
-	eventID, err := eventIDByToken(ctx, s.db, token)
-	if err != nil {
-		return nil, apperr.Wrap(err, "change registration")
-	}
-	var regID int64
-	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		e, err := event.LockByID(ctx, tx, eventID)
-		if err != nil {
-			return err
-		}
-		r, err := getByToken(ctx, tx, token)
-		if err != nil {
-			return err
-		}
-		regID = r.ID
+	return s.byTokenLocked(ctx, token, "change registration", func(tx *sqlx.Tx, e *event.Event, r *Registration) error {
 		return s.change(ctx, tx, e, r, in, f)
 	})
-	if err != nil {
-		return nil, apperr.Wrap(err, "change registration")
-	}
-	r, err := getByID(ctx, s.db, regID)
-	if err == nil {
-		err = s.reveal(ctx, r)
-	}
-	return r, apperr.Wrap(err, "read registration")
 }
 
 // change applies in to r on the locked event e; f holds the field errors

@@ -213,21 +213,7 @@ func releaseSeats(ctx context.Context, tx *sqlx.Tx, e *event.Event, r *Registrat
 // transaction, confirms the waitlisted parties that now fit. Cancelling twice
 // is harmless.
 func (s *Service) Cancel(ctx context.Context, token string) (*Registration, error) {
-	eventID, err := eventIDByToken(ctx, s.db, token)
-	if err != nil {
-		return nil, apperr.Wrap(err, "cancel")
-	}
-	var regID int64
-	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		e, err := event.LockByID(ctx, tx, eventID)
-		if err != nil {
-			return err
-		}
-		r, err := getByToken(ctx, tx, token)
-		if err != nil {
-			return err
-		}
-		regID = r.ID
+	return s.byTokenLocked(ctx, token, "cancel", func(tx *sqlx.Tx, e *event.Event, r *Registration) error {
 		switch r.Status {
 		case Cancelled, Expired:
 			return nil
@@ -248,8 +234,32 @@ func (s *Service) Cancel(ctx context.Context, token string) (*Registration, erro
 		}
 		return s.promote(ctx, tx, e)
 	})
+}
+
+// byTokenLocked runs fn in one transaction that holds the lock of the
+// event of the registration behind a manage token (as sign-ups take it),
+// with that registration, and then reads it back as its owner sees it. op
+// names the work in errors.
+func (s *Service) byTokenLocked(ctx context.Context, token, op string, fn func(tx *sqlx.Tx, e *event.Event, r *Registration) error) (*Registration, error) {
+	eventID, err := eventIDByToken(ctx, s.db, token)
 	if err != nil {
-		return nil, apperr.Wrap(err, "cancel")
+		return nil, apperr.Wrap(err, op)
+	}
+	var regID int64
+	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
+		e, err := event.LockByID(ctx, tx, eventID)
+		if err != nil {
+			return err
+		}
+		r, err := getByToken(ctx, tx, token)
+		if err != nil {
+			return err
+		}
+		regID = r.ID
+		return fn(tx, e, r)
+	})
+	if err != nil {
+		return nil, apperr.Wrap(err, op)
 	}
 	r, err := getByID(ctx, s.db, regID)
 	if err == nil {

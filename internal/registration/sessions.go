@@ -12,7 +12,6 @@ import (
 	"github.com/lib/pq"
 
 	"treffpunkt/internal/apperr"
-	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
 )
 
@@ -448,27 +447,13 @@ ORDER BY r.id`, ses.ID)
 // token: its places go to the session's waitlist in the same transaction.
 // Leaving twice is harmless; a session never chosen is a 404.
 func (s *Service) LeaveSession(ctx context.Context, token, key string) (*Registration, error) {
-	eventID, err := eventIDByToken(ctx, s.db, token)
-	if err != nil {
-		return nil, apperr.Wrap(err, "leave session")
-	}
-	var regID int64
-	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		e, err := event.LockByID(ctx, tx, eventID)
-		if err != nil {
-			return err
-		}
-		r, err := getByToken(ctx, tx, token)
-		if err != nil {
-			return err
-		}
-		regID = r.ID
+	return s.byTokenLocked(ctx, token, "leave session", func(tx *sqlx.Tx, e *event.Event, r *Registration) error {
 		ses := e.Sessions.ByKey(key)
 		if ses == nil {
 			return apperr.New(apperr.NotFound, "err.session_not_chosen")
 		}
 		var status string
-		err = tx.GetContext(ctx, &status, `
+		err := tx.GetContext(ctx, &status, `
 SELECT status FROM registration_sessions WHERE registration_id = $1 AND session_id = $2 FOR UPDATE`, r.ID, ses.ID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "err.session_not_chosen")
@@ -492,14 +477,6 @@ WHERE registration_id = $1 AND session_id = $2`, r.ID, ses.ID); err != nil {
 		}
 		return s.promoteSessions(ctx, tx, e, []int64{ses.ID})
 	})
-	if err != nil {
-		return nil, apperr.Wrap(err, "leave session")
-	}
-	r, err := getByID(ctx, s.db, regID)
-	if err == nil {
-		err = s.reveal(ctx, r)
-	}
-	return r, apperr.Wrap(err, "read registration")
 }
 
 func wrapErr(err error, what string) error {
