@@ -43,19 +43,7 @@ type Approval struct {
 // waitlisted answers it as it is (a retry changes nothing); any other
 // status is a conflict.
 func (s *Service) Approve(ctx context.Context, eventID, regID int64) (*Registration, error) {
-	k, err := s.keys(ctx)
-	if err != nil {
-		return nil, apperr.Wrap(err, "approve")
-	}
-	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		e, err := event.LockByID(ctx, tx, eventID)
-		if err != nil {
-			return err
-		}
-		r, err := ofEvent(ctx, tx, eventID, regID, true)
-		if err != nil {
-			return err
-		}
+	return s.ofEventLocked(ctx, eventID, regID, "approve", func(tx *sqlx.Tx, k keys, e *event.Event, r *Registration) error {
 		switch r.Status {
 		case Applied:
 		case Confirmed, Waitlisted:
@@ -69,14 +57,6 @@ func (s *Service) Approve(ctx context.Context, eventID, regID int64) (*Registrat
 		}
 		return err
 	})
-	if err != nil {
-		return nil, apperr.Wrap(err, "approve")
-	}
-	r, err := getByID(ctx, s.db, regID)
-	if err == nil {
-		k.reveal(r)
-	}
-	return r, apperr.Wrap(err, "read registration")
 }
 
 // ApproveMany approves the applications ids of the event in the given
@@ -227,15 +207,7 @@ func (s *Service) Decline(ctx context.Context, eventID, regID int64, reason map[
 	if err != nil {
 		return nil, err
 	}
-	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
-		e, err := event.LockByID(ctx, tx, eventID)
-		if err != nil {
-			return err
-		}
-		r, err := ofEvent(ctx, tx, eventID, regID, true)
-		if err != nil {
-			return err
-		}
+	return s.ofEventLocked(ctx, eventID, regID, "decline", func(tx *sqlx.Tx, k keys, e *event.Event, r *Registration) error {
 		switch r.Status {
 		case Applied:
 		case Declined:
@@ -252,12 +224,4 @@ func (s *Service) Decline(ctx context.Context, eventID, regID int64, reason map[
 		r.Status, r.EventSlug = Declined, e.Slug
 		return s.mail(ctx, tx, Notice{Kind: MailDeclined, Event: e, Registrations: []*Registration{r}, Reason: reason})
 	})
-	if err != nil {
-		return nil, apperr.Wrap(err, "decline")
-	}
-	r, err := getByID(ctx, s.db, regID)
-	if err == nil {
-		err = s.reveal(ctx, r)
-	}
-	return r, apperr.Wrap(err, "read registration")
 }

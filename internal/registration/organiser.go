@@ -139,15 +139,14 @@ func (s *Service) CancelByOrganiser(ctx context.Context, eventID, regID int64) (
 	return s.Cancel(ctx, r.ManageToken)
 }
 
-// MoveUp confirms a waitlisted party by hand when its seats are free. The
-// waitlist moves by itself whenever seats free up, so this matters when an
-// organiser wants a particular party in first after raising the capacity
-// with the waitlist off, or on an event that is not published; a party that
-// does not fit is refused with the number of free seats, never squeezed in.
-func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registration, error) {
+// ofEventLocked runs fn in one transaction that holds the lock of event
+// eventID (as sign-ups take it), with its registration regID and the keys
+// of its links, and then reads the registration back with its links. op
+// names the work in errors. For organisers' actions on one registration.
+func (s *Service) ofEventLocked(ctx context.Context, eventID, regID int64, op string, fn func(tx *sqlx.Tx, k keys, e *event.Event, r *Registration) error) (*Registration, error) {
 	k, err := s.keys(ctx)
 	if err != nil {
-		return nil, apperr.Wrap(err, "move up")
+		return nil, apperr.Wrap(err, op)
 	}
 	err = database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
 		e, err := event.LockByID(ctx, tx, eventID)
@@ -158,6 +157,25 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 		if err != nil {
 			return err
 		}
+		return fn(tx, k, e, r)
+	})
+	if err != nil {
+		return nil, apperr.Wrap(err, op)
+	}
+	r, err := getByID(ctx, s.db, regID)
+	if err == nil {
+		k.reveal(r)
+	}
+	return r, apperr.Wrap(err, "read registration")
+}
+
+// MoveUp confirms a waitlisted party by hand when its seats are free. The
+// waitlist moves by itself whenever seats free up, so this matters when an
+// organiser wants a particular party in first after raising the capacity
+// with the waitlist off, or on an event that is not published; a party that
+// does not fit is refused with the number of free seats, never squeezed in.
+func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registration, error) {
+	return s.ofEventLocked(ctx, eventID, regID, "move up", func(tx *sqlx.Tx, k keys, e *event.Event, r *Registration) error {
 		if r.Status != Waitlisted {
 			return apperr.New(apperr.Conflict, "err.move_up_not_waitlisted")
 		}
@@ -170,6 +188,7 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 		if err := setStatus(ctx, tx, r.ID, Confirmed); err != nil {
 			return err
 		}
+		var err error
 		if r.Tickets, err = confirmSeats(ctx, tx, k, e, r, r.PartySize); err != nil {
 			return err
 		}
@@ -179,14 +198,6 @@ func (s *Service) MoveUp(ctx context.Context, eventID, regID int64) (*Registrati
 		r.Status, r.WaitlistPosition = Confirmed, 0
 		return s.mail(ctx, tx, Notice{Kind: MailPromoted, Event: e, Registrations: []*Registration{r}})
 	})
-	if err != nil {
-		return nil, apperr.Wrap(err, "move up")
-	}
-	r, err := getByID(ctx, s.db, regID)
-	if err == nil {
-		k.reveal(r)
-	}
-	return r, apperr.Wrap(err, "read registration")
 }
 
 // ResendConfirmation writes the registration's confirmation (or waitlist

@@ -144,17 +144,7 @@ func (s *server) changeRegistration(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	r, err := s.Registrations.ByToken(c.Request.Context(), token)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	e, err := s.Events.Get(c.Request.Context(), r.EventSlug)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	p, err := s.registrationPageData(c, r, e)
+	p, e, err := s.registrationPageByToken(c, token)
 	if err != nil {
 		_ = c.Error(err)
 		return

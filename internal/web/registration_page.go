@@ -42,23 +42,28 @@ type registrationPage struct {
 // registrationPage is the participant's own page behind the manage token:
 // status, waitlist position, tickets, cancel.
 func (s *server) registrationPage(c *gin.Context) {
-	r, err := s.Registrations.ByToken(c.Request.Context(), c.Param("token"))
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	e, err := s.Events.Get(c.Request.Context(), r.EventSlug)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	p, err := s.registrationPageData(c, r, e)
+	p, _, err := s.registrationPageByToken(c, c.Param("token"))
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
 	c.Header("Referrer-Policy", "no-referrer")
 	s.render(c, http.StatusOK, "registration", localizer(c).T("title.registration", nil), p)
+}
+
+// registrationPageByToken reads the registration behind a manage token and
+// its event and makes the page's data (the event too, for the change form).
+func (s *server) registrationPageByToken(c *gin.Context, token string) (registrationPage, *event.Event, error) {
+	r, err := s.Registrations.ByToken(c.Request.Context(), token)
+	if err != nil {
+		return registrationPage{}, nil, err
+	}
+	e, err := s.Events.Get(c.Request.Context(), r.EventSlug)
+	if err != nil {
+		return registrationPage{}, nil, err
+	}
+	p, err := s.registrationPageData(c, r, e)
+	return p, e, err
 }
 
 // cancelRegistration cancels through the manage link and shows the result.
