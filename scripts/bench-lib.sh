@@ -32,8 +32,10 @@ bench_pg_start() {
 	shift
 	BENCH_PG_DATA=$BENCH_TMP/data
 	bench_as_pg "$BENCH_PG_BIN/initdb" -D "$BENCH_PG_DATA" -U postgres --auth=trust --encoding=UTF8 >/dev/null
+	local pgss=""
+	[[ -n ${BENCH_PROFILE:-} ]] && pgss="-c shared_preload_libraries=pg_stat_statements"
 	bench_as_pg "$BENCH_PG_BIN/pg_ctl" -D "$BENCH_PG_DATA" -l "$BENCH_TMP/pg.log" -w start \
-		-o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$BENCH_TMP -c max_connections=200 $*" >/dev/null
+		-o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$BENCH_TMP -c max_connections=200 $pgss $*" >/dev/null
 	export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 }
 
@@ -43,7 +45,9 @@ bench_pg_start() {
 bench_app_start() {
 	local port=$1
 	shift
-	LISTEN_ADDR=127.0.0.1:$port BASE_URL=http://127.0.0.1:$port \
+	local pprof=${PPROF_ADDR:-}
+	[[ -n ${BENCH_PROFILE:-} ]] && pprof=127.0.0.1:$((port + 10))
+	PPROF_ADDR=$pprof LISTEN_ADDR=127.0.0.1:$port BASE_URL=http://127.0.0.1:$port \
 		bin/treffpunkt serve --no-migrate "$@" >/dev/null 2>"${BENCH_LOG_DIR:-$BENCH_TMP}/app-$port.log" &
 	APP_PIDS+=("$!")
 	APP_URLS+=("http://127.0.0.1:$port")
@@ -131,6 +135,7 @@ bench_cpu_start() {
 	BENCH_C0=("$(bench_ticks "${APP_PIDS[@]}")" "$(bench_ticks $(bench_pg_pids))" \
 		"$(bench_sys_ticks "${APP_PIDS[@]}")" "$(bench_sys_ticks $(bench_pg_pids))")
 	: >"$BENCH_TMP/load.times"
+	bench_profile_start
 }
 bench_cpu_stop() {
 	local n=$1 c1
@@ -142,6 +147,42 @@ bench_cpu_stop() {
 		-v l="$(awk '{s += $1 + $2} END {print s + 0}' "$BENCH_TMP/load.times")" -v n="$n" -v hz="$BENCH_HZ" 'BEGIN {
 		if (n < 1) n = 1
 		printf "%.0f %.0f %.0f %.0f %.0f\n", a*1e6/hz/n, p*1e6/hz/n, as*1e6/hz/n, ps*1e6/hz/n, l*1e6/n }')
+}
+
+# BENCH_PROFILE=DIR (optional): each measured window also takes a CPU
+# profile of the first app instance (its PPROF_ADDR is its port + 10, the
+# first BENCH_PROFILE_SECONDS, default 10, of the window) and
+# pg_stat_statements' top statements; bench_profile_save NAME writes them
+# to DIR/NAME.pprof and DIR/NAME.txt (pprof -top and the statements).
+bench_profile_start() {
+	[[ -n ${BENCH_PROFILE:-} ]] || return 0
+	psql -qtA "$DATABASE_URL" -c 'SELECT pg_stat_statements_reset()' >/dev/null
+	BENCH_PROF_PID=""
+	((${#APP_PIDS[@]})) || return 0
+	local port=${APP_URLS[0]##*:}
+	curl -fsS -o "$BENCH_TMP/cpu.pprof" "http://127.0.0.1:$((port + 10))/debug/pprof/profile?seconds=${BENCH_PROFILE_SECONDS:-10}" &
+	BENCH_PROF_PID=$!
+}
+bench_profile_save() {
+	[[ -n ${BENCH_PROFILE:-} ]] || return 0
+	local name out
+	name=$(echo "$1" | tr -c 'a-zA-Z0-9\n' '-' | tr -s '-' | sed 's/-$//')
+	out=$BENCH_PROFILE/$name
+	mkdir -p "$BENCH_PROFILE"
+	{
+		echo "== $1: PostgreSQL, top statements by total time (pg_stat_statements)"
+		psql -q "$DATABASE_URL" -c "SELECT calls, round(total_exec_time::numeric, 1) AS total_ms,
+			round((total_exec_time / calls)::numeric, 3) AS ms_per_call, rows,
+			left(regexp_replace(query, '\s+', ' ', 'g'), 100) AS query
+			FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 12"
+		if [[ -n ${BENCH_PROF_PID:-} ]] && wait "$BENCH_PROF_PID" && [[ -s $BENCH_TMP/cpu.pprof ]]; then
+			mv "$BENCH_TMP/cpu.pprof" "$out.pprof"
+			echo "== $1: app instance 1, CPU profile (go tool pprof -top)"
+			go tool pprof -top -nodecount=25 bin/treffpunkt "$out.pprof" 2>/dev/null
+			echo "== cumulative"
+			go tool pprof -top -cum -nodecount=40 bin/treffpunkt "$out.pprof" 2>/dev/null | sed -n '/flat%/,$p'
+		fi
+	} >"$out.txt"
 }
 
 # bench_timed CMD…: run a load tool, noting its user + system CPU seconds

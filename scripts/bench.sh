@@ -36,6 +36,9 @@
 #   FEED_EVENTS=1000 FEED_SECONDS=10 FEED_C=16     events in the public feed, hey's time and workers
 #   DRAIN_N=2000                                   confirmations to drain
 #   DRAIN_TIMEOUT=600                              seconds to wait for an outbox to empty
+#   BENCH_PROFILE=DIR                              also a CPU profile of instance 1 and
+#                                                  pg_stat_statements per row, in DIR
+#                                                  (BENCH_PROFILE_SECONDS=10 of each row)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -65,6 +68,7 @@ go build -o bin/smtpsink ./cmd/smtpsink
 bench_pg_start "$PG_PORT"
 echo "fsync: $(psql -qtA "$DATABASE_URL" -c 'SHOW fsync'), synchronous_commit: $(psql -qtA "$DATABASE_URL" -c 'SHOW synchronous_commit'), $(nproc) cores, $(uptime | sed 's/.*load/load/')"
 bin/treffpunkt migrate >/dev/null
+[[ -n ${BENCH_PROFILE:-} ]] && psql -qtA "$DATABASE_URL" -c 'CREATE EXTENSION pg_stat_statements' >/dev/null
 bin/treffpunkt org add --slug bench --name "Bench e. V." >/dev/null
 TOKEN=$(bin/treffpunkt token add --org bench --role organiser --name bench | tail -n1)
 DOOR_TOKENS=$(bench_door_tokens bench "$T")
@@ -143,6 +147,7 @@ shown() {
 add_row() {
 	local app=$BENCH_APP_US
 	[[ -z $5 ]] && app=-
+	bench_profile_save "$1"
 	ROWS+=("$1|${2:--}|${3:--}|${4:--}|$app|$BENCH_PG_US|$BENCH_LOAD_US|${5:--}|$6|$7")
 }
 
