@@ -60,7 +60,8 @@ func TestDoorPageWalkInForm(t *testing.T) {
 	if res.StatusCode != http.StatusConflict || !strings.Contains(body, `id="walkin-problem"`) {
 		t.Fatalf("full: %d", res.StatusCode)
 	}
-	if n := a.Count(t, `SELECT count(*) FROM audit_log WHERE action = 'walk_in.create'`); n != 1 {
+	if n := a.Count(t, `SELECT count(*) FROM audit_log a JOIN registrations r ON r.id = (a.details->>'registration_id')::bigint
+WHERE a.action = 'walk_in.create' AND r.walk_in`); n != 1 {
 		t.Fatalf("%d audit entries, want 1", n)
 	}
 	org := a.LoggedIn(t, a.Staff(t, o, "organiser@miso.example", auth.Organiser, false))
