@@ -203,8 +203,8 @@ func TestSessionFiguresAreTheSameBeforeAndAfterRetention(t *testing.T) {
 	for range 5 {
 		sign(1, "x", "y") // 0–4: places in both
 	}
-	sign(2, "x")      // 5: one place left in x, too few for two: waits
-	sign(1, "x")      // 6: the last place of x; will not come
+	sign(2, "x") // 5: one place left in x, too few for two: waits
+	sign(1, "x") // 6: the last place of x; will not come
 	for range 5 {
 		sign(1, "x") // 7–11: wait for x
 	}
