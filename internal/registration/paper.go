@@ -20,11 +20,9 @@ const (
 // DoorList is the confirmed registrations of the event, with their tickets'
 // codes, for the printed door list and the badges: sorted by name, or by
 // the code of their first ticket (by == ByCode), which is how a volunteer
-// finds a code read out from a phone whose screen broke.
-//
-// Sessions (issue 21) do not exist yet: when they come, the sessions each
-// registration chose belong on the door list too, loaded here beside the
-// tickets.
+// finds a code read out from a phone whose screen broke. Each carries its
+// live session choices (loaded with the tickets), for the sessions column
+// and one session's list.
 func (s *Service) DoorList(ctx context.Context, eventID int64, by string) ([]*Registration, error) {
 	rs, err := listByEvent(ctx, s.db, eventID)
 	if err != nil {
