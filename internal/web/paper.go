@@ -242,10 +242,11 @@ func (s *server) badges(c *gin.Context) {
 		return
 	}
 	p := badgesPage{printHeader: s.printHeader(c, e), QR: c.Query("qr") == "1"}
+	l := localizer(c)
 	var sheet []badge
 	for _, r := range rs {
 		b := badge{Name: r.Name}
-		for _, ds := range doorSessions(localizer(c), e, r) {
+		for _, ds := range doorSessions(l, e, r) {
 			if !ds.Waiting {
 				b.Sessions = append(b.Sessions, ds)
 			}
@@ -266,7 +267,7 @@ func (s *server) badges(c *gin.Context) {
 	if len(sheet) > 0 {
 		p.Sheets = append(p.Sheets, sheet)
 	}
-	s.render(c, http.StatusOK, "badges", localizer(c).T("paper.badges.title", nil)+" · "+p.Title, p)
+	s.render(c, http.StatusOK, "badges", l.T("paper.badges.title", nil)+" · "+p.Title, p)
 }
 
 // certView is one certificate, with every text in its own language: the
