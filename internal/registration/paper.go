@@ -45,6 +45,15 @@ func (s *Service) DoorList(ctx context.Context, eventID int64, by string) ([]*Re
 	return out, nil
 }
 
+// HoldingPlaceIn keeps of rs those that hold a place in the session key:
+// one session's door list.
+func HoldingPlaceIn(rs []*Registration, key string) []*Registration {
+	return slices.DeleteFunc(rs, func(r *Registration) bool {
+		c := r.Choice(key)
+		return c == nil || c.Status != SessionConfirmed
+	})
+}
+
 func firstCode(r *Registration) string {
 	if len(r.Tickets) == 0 {
 		return ""

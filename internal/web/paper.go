@@ -4,7 +4,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -131,28 +130,19 @@ func doorSessions(l *i18n.Localizer, e *event.Event, r *registration.Registratio
 	return out
 }
 
-// doorList is GET …/events/:slug/door-list: the confirmed registrations on
-// paper, for when the phone at the door dies, each with the sessions it
-// chose. ?session=key is the list of one session's door: the parties that
-// hold a place in it, under its title, time and room.
-func (s *server) doorList(c *gin.Context) {
-	e, err := s.orgEvent(c)
-	if err != nil {
-		_ = c.Error(err)
-		return
+// doorListFrame is the door list's page without its rows: the sort order
+// (sort), one session's head when key names a session of e (a 404
+// otherwise), the links to each session's list and to both orders.
+func doorListFrame(l *i18n.Localizer, h printHeader, e *event.Event, sort, key string) (doorListPage, error) {
+	p := doorListPage{printHeader: h, Sort: registration.ByName, HasSessions: len(e.Sessions) > 0}
+	if sort == registration.ByCode {
+		p.Sort = registration.ByCode
 	}
-	l := localizer(c)
-	by := registration.ByName
-	if c.Query("sort") == registration.ByCode {
-		by = registration.ByCode
-	}
-	p := doorListPage{printHeader: s.printHeader(c, e), Sort: by, HasSessions: len(e.Sessions) > 0}
 	q := url.Values{}
-	if key := c.Query("session"); key != "" {
+	if key != "" {
 		ses := e.Sessions.ByKey(key)
 		if ses == nil {
-			_ = c.Error(apperr.New(apperr.NotFound, "err.session_unknown", "Key", key))
-			return
+			return p, apperr.New(apperr.NotFound, "err.session_unknown", "Key", key)
 		}
 		title, lang := ses.Title.In(l.Lang, e.DefaultLang)
 		p.Session = &sessionHeader{Key: key, Title: title, When: l.Span(ses.StartsAt, ses.EndsAt, false, e.Location()), Room: ses.Room}
@@ -173,12 +163,28 @@ func (s *server) doorList(c *gin.Context) {
 	p.ByName = "?" + q.Encode()
 	q.Set("sort", registration.ByCode)
 	p.ByCode = "?" + q.Encode()
-	rs, err := s.Registrations.DoorList(c.Request.Context(), e.ID, by)
+	return p, nil
+}
+
+// doorList is GET …/events/:slug/door-list: the confirmed registrations on
+// paper, for when the phone at the door dies, each with the sessions it
+// chose. ?session=key is the list of one session's door: the parties that
+// hold a place in it, under its title, time and room.
+func (s *server) doorList(c *gin.Context) {
+	e, err := s.orgEvent(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	l := localizer(c)
+	p, err := doorListFrame(l, s.printHeader(c, e), e, c.Query("sort"), c.Query("session"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	rs, err := s.Registrations.DoorList(c.Request.Context(), e.ID, p.Sort)
 	if err == nil && p.Session != nil {
-		rs = slices.DeleteFunc(rs, func(r *registration.Registration) bool {
-			ch := r.Choice(p.Session.Key)
-			return ch == nil || ch.Status != registration.SessionConfirmed
-		})
+		rs = registration.HoldingPlaceIn(rs, p.Session.Key)
 	}
 	if err == nil {
 		// Paper with names leaves the building like an export does.
