@@ -168,3 +168,147 @@ func TestStatsWriteSuppressedCellsPlainly(t *testing.T) {
 		t.Fatalf("%s %s", r.Header.Get("Content-Type"), r.Body)
 	}
 }
+
+// The figures per session: the persons holding a place in each (those
+// released as no-shows included, those who left it not), checked in at its
+// door, and still waiting; cells under 5 as "<5"; in the CSV rows of the
+// same numbers; and the whole answer byte for byte the same after
+// retention has erased the personal data.
+func TestSessionFiguresAreTheSameBeforeAndAfterRetention(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	miso := a.org("miso")
+	setNow := a.SettableClock()
+	start := time.Now().Add(7 * 24 * time.Hour).Truncate(time.Hour)
+	at := func(h int) string { return start.Add(time.Duration(h) * time.Hour).UTC().Format(time.RFC3339) }
+	tage := a.event(miso.ID, "tage", func(in *event.Input) {
+		end := start.Add(3 * time.Hour)
+		in.StartsAt, in.EndsAt, in.Capacity, in.MaxPartySize = &start, &end, event.Some(30), ptr(2)
+		in.Sessions = sessionsInput(t, []map[string]any{
+			{"key": "x", "title": map[string]string{"de": "Werkstatt X"}, "starts_at": at(0), "ends_at": at(1), "room": "Raum 1", "capacity": 6},
+			{"key": "y", "title": map[string]string{"de": "Forum Y"}, "starts_at": at(1), "ends_at": at(2), "capacity": nil},
+		})
+	})
+	var regs []*registration.Registration
+	sign := func(party int, sessions ...string) {
+		t.Helper()
+		res, err := a.Registrations.SignUp(context.Background(), "tage", registration.SignupInput{
+			Name: fmt.Sprintf("p%d", len(regs)), Email: fmt.Sprintf("p%d@example.org", len(regs)), PartySize: party, Lang: "de",
+			Sessions: sessions, Consent: true})
+		if err != nil {
+			t.Fatalf("sign up %d: %v", len(regs), err)
+		}
+		regs = append(regs, res.Registration)
+	}
+	for range 5 {
+		sign(1, "x", "y") // 0–4: places in both
+	}
+	sign(2, "x") // 5: one place left in x, too few for two: waits
+	sign(1, "x") // 6: the last place of x; will not come
+	for range 5 {
+		sign(1, "x") // 7–11: wait for x
+	}
+	sign(2, "y") // 12
+	// 2 leaves y before the event: no longer counted there.
+	if _, err := a.Registrations.LeaveSession(context.Background(), regs[2].ManageToken, "y"); err != nil {
+		t.Fatal(err)
+	}
+
+	door := a.token(miso.ID, auth.Door)
+	a.Checkins.SetClock(func() time.Time { return start.Add(10 * time.Minute) })
+	scan := func(r *registration.Registration, session string) {
+		t.Helper()
+		body := map[string]any{"event": "tage", "code": r.Tickets[0].Code}
+		if session != "" {
+			body["session"] = session
+		}
+		var got struct {
+			Result string `json:"result"`
+		}
+		res := a.postJSON(http.MethodPost, "/api/v1/checkin", door, body)
+		if err := json.Unmarshal(res.Body, &got); res.Status != http.StatusOK || err != nil || got.Result != "ok" {
+			t.Fatalf("check-in %s: %d %s", session, res.Status, res.Body)
+		}
+	}
+	for i, r := range regs {
+		if i != 6 {
+			scan(r, "")
+		}
+	}
+	for _, r := range regs[:5] {
+		scan(r, "x")
+	}
+	scan(regs[0], "y")
+	scan(regs[1], "y")
+	// 6 is released: its place in x goes to the first waiting party that
+	// fits (7, as 5 is two), and it still counts as confirmed in x.
+	organiser := a.token(miso.ID, auth.Organiser)
+	setNow(start.Add(31 * time.Minute))
+	a.postJSON(http.MethodPost, "/api/v1/orgs/miso/events/tage/release-no-shows", organiser, `{"after_minutes":30}`).wantStatus(t, http.StatusOK)
+
+	retention := 90 * 24 * time.Hour
+	setNow(tage.EndsAt.Add(retention + time.Minute))
+	period := "?from=" + start.AddDate(0, 0, -1).Format(time.DateOnly) + "&to=" + start.AddDate(0, 0, 1).Format(time.DateOnly)
+	b := a.LoggedIn(t, a.Staff(t, miso, "organiser@miso.example", auth.Organiser, false))
+	read := func() (string, string) {
+		t.Helper()
+		r := a.get("/api/v1/orgs/miso/stats"+period, organiser)
+		r.wantStatus(t, http.StatusOK)
+		year := start.In(tage.Location()).Year()
+		code, csv := b.Get(fmt.Sprintf("/admin/orgs/miso/stats.csv?year=%d", year))
+		if code != http.StatusOK {
+			t.Fatalf("stats.csv: %d", code)
+		}
+		return string(r.Body), csv
+	}
+	before, csvBefore := read()
+	var st struct {
+		Events []struct {
+			Sessions []map[string]any `json:"sessions"`
+		} `json:"events"`
+		Total struct {
+			Sessions []any `json:"sessions"`
+		} `json:"total"`
+	}
+	if err := json.Unmarshal([]byte(before), &st); err != nil || len(st.Events) != 1 {
+		t.Fatalf("%v %s", err, before)
+	}
+	want := []map[string]any{
+		{"key": "x", "title": "Werkstatt X", "persons_confirmed": 7.0, "persons_checked_in": 5.0, "waitlisted": 6.0},
+		{"key": "y", "title": "Forum Y", "persons_confirmed": 6.0, "persons_checked_in": "<5", "waitlisted": 0.0},
+	}
+	got := st.Events[0].Sessions
+	if len(got) != len(want) {
+		t.Fatalf("sessions %v", got)
+	}
+	for i, w := range want {
+		for k, v := range w {
+			if got[i][k] != v {
+				t.Errorf("session %s: %s = %v, want %v", w["key"], k, got[i][k], v)
+			}
+		}
+	}
+	if st.Total.Sessions == nil || len(st.Total.Sessions) != 0 {
+		t.Errorf("total sessions %v, want []", st.Total.Sessions)
+	}
+	for _, line := range []string{
+		"session_persons_confirmed,x,7", "session_persons_checked_in,x,5", "session_waitlisted,x,6",
+		"session_persons_confirmed,y,6", "session_persons_checked_in,y,<5", "session_waitlisted,y,0",
+	} {
+		if !strings.Contains(csvBefore, line) {
+			t.Errorf("the CSV lacks %q", line)
+		}
+	}
+
+	n, err := a.Registrations.EraseExpired(context.Background(), retention, 1000)
+	if err != nil || n.Registrations != len(regs) {
+		t.Fatalf("erase: %+v %v, want %d registrations", n, err, len(regs))
+	}
+	after, csvAfter := read()
+	if after != before {
+		t.Errorf("session figures changed by retention:\nbefore %s\nafter  %s", before, after)
+	}
+	if csvAfter != csvBefore {
+		t.Errorf("the figures' CSV changed by retention:\nbefore %s\nafter  %s", csvBefore, csvAfter)
+	}
+}

@@ -134,6 +134,12 @@ func TestWalkInIsConfirmedCheckedInAndCounted(t *testing.T) {
 	if n := w.count(`SELECT count(*) FROM audit_log WHERE action = 'walk_in.create' AND target = 'fest' AND org_id = $1`, w.Event.OrgID); n != 3 {
 		t.Fatalf("%d audit entries, want 3", n)
 	}
+	// Each entry names the registration it made by id, as the other
+	// actions on one registration do (approve, cancel, erase).
+	if n := w.count(`SELECT count(*) FROM audit_log a JOIN registrations r ON r.id = (a.details->>'registration_id')::bigint
+WHERE a.action = 'walk_in.create' AND r.walk_in AND r.id IN ($1, $2)`, got.ID, second.ID); n != 2 {
+		t.Fatalf("%d walk-in audit entries name their registration, want 2", n)
+	}
 	if n := w.count(`SELECT count(*) FROM audit_log WHERE details::text LIKE '%Ayşe%' OR details::text LIKE '%ivan%'`); n != 0 {
 		t.Fatal("the audit log names a person")
 	}

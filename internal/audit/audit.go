@@ -133,6 +133,20 @@ func (p *Pending) BeforeCommit(ctx context.Context, tx *sqlx.Tx) error {
 	return nil
 }
 
+// Note adds a detail that the action's transaction learns before it
+// commits (database.Note), such as the id of the registration it created;
+// the entry written in that transaction carries it.
+func (p *Pending) Note(key string, value any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	details := make(map[string]any, len(p.e.Details)+1)
+	for k, v := range p.e.Details {
+		details[k] = v
+	}
+	details[key] = value
+	p.e.Details = details
+}
+
 // Committed marks the entry written.
 func (p *Pending) Committed() {
 	p.mu.Lock()

@@ -145,6 +145,22 @@ type TxHook interface {
 
 type hookKey struct{}
 
+// Noter is a TxHook that also takes note of what the transaction learns
+// before it commits, such as the id of a row it created: the audit log's
+// entry of a walk-in names the registration the walk-in made, and that id
+// exists only inside the transaction that writes both.
+type Noter interface {
+	Note(key string, value any)
+}
+
+// Note hands key and value to the hook of ctx when it takes notes, and
+// does nothing otherwise (no hook, or one that does not).
+func Note(ctx context.Context, key string, value any) {
+	if n, ok := ctx.Value(hookKey{}).(Noter); ok {
+		n.Note(key, value)
+	}
+}
+
 // WithHook returns ctx with h joining every transaction of WithTx under it.
 func WithHook(ctx context.Context, h TxHook) context.Context {
 	return context.WithValue(ctx, hookKey{}, h)

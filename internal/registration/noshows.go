@@ -20,6 +20,11 @@ const MailReleased = "released"
 // MaxReleaseAfter bounds after_minutes: a week.
 const MaxReleaseAfter = 7 * 24 * 60
 
+// noShow is the condition on registrations r of the event $1 that a
+// release gives away: confirmed, and no ticket checked in.
+const noShow = `r.event_id = $1 AND r.status = 'confirmed'
+      AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.registration_id = r.id AND t.checked_in_at IS NOT NULL)`
+
 // ReleaseNoShows gives away the places of those who did not come: once the
 // event eventID has been running for afterMinutes, every confirmed
 // registration none of whose tickets is checked in is cancelled (marked
@@ -30,11 +35,8 @@ const MaxReleaseAfter = 7 * 24 * 60
 // registrations it released. Before the time it is a conflict that says
 // from when; a cancelled event has nothing to release.
 func (s *Service) ReleaseNoShows(ctx context.Context, eventID int64, afterMinutes *int) (int, error) {
-	if afterMinutes == nil {
-		return 0, apperr.Field("after_minutes", "err.required")
-	}
-	if *afterMinutes < 0 || *afterMinutes > MaxReleaseAfter {
-		return 0, apperr.Field("after_minutes", "err.release_after_range", "Max", MaxReleaseAfter)
+	if err := checkReleaseAfter(afterMinutes); err != nil {
+		return 0, err
 	}
 	n := 0
 	err := database.WithTx(ctx, s.db, func(tx *sqlx.Tx) error {
@@ -56,8 +58,7 @@ func (s *Service) ReleaseNoShows(ctx context.Context, eventID int64, afterMinute
 		err = tx.QueryRowxContext(ctx, `
 WITH gone AS (
     UPDATE registrations r SET status = 'cancelled', cancelled_at = $2, released_at = $2, updated_at = now()
-    WHERE r.event_id = $1 AND r.status = 'confirmed'
-      AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.registration_id = r.id AND t.checked_in_at IS NOT NULL)
+    WHERE `+noShow+`
     RETURNING r.id, r.party_size
 )
 SELECT COALESCE(array_agg(id ORDER BY id), '{}'), COALESCE(sum(party_size), 0) FROM gone`, e.ID, now).
@@ -66,6 +67,8 @@ SELECT COALESCE(array_agg(id ORDER BY id), '{}'), COALESCE(sum(party_size), 0) F
 			return fmt.Errorf("release no-shows: %w", err)
 		}
 		n = len(ids)
+		// The audit entry written in this transaction says how many.
+		database.Note(ctx, "released", n)
 		if n == 0 {
 			return nil
 		}
@@ -91,4 +94,42 @@ SELECT COALESCE(array_agg(id ORDER BY id), '{}'), COALESCE(sum(party_size), 0) F
 		return 0, apperr.Wrap(err, "release no-shows")
 	}
 	return n, nil
+}
+
+func checkReleaseAfter(afterMinutes *int) error {
+	if afterMinutes == nil {
+		return apperr.Field("after_minutes", "err.required")
+	}
+	if *afterMinutes < 0 || *afterMinutes > MaxReleaseAfter {
+		return apperr.Field("after_minutes", "err.release_after_range", "Max", MaxReleaseAfter)
+	}
+	return nil
+}
+
+// NoShows is what ReleaseNoShows would give away now: the confirmed
+// registrations of which no ticket is checked in, and their persons; From
+// is when the release may run (the start plus the minutes), TooEarly
+// whether that is still to come. The organisers' confirmation step shows
+// it; the release itself decides again, under the event's lock.
+type NoShows struct {
+	Parties, Persons int
+	From             time.Time
+	TooEarly         bool
+}
+
+// NoShowsOf counts the no-shows of the event e for a release afterMinutes
+// after its start, without changing anything.
+func (s *Service) NoShowsOf(ctx context.Context, e *event.Event, afterMinutes *int) (*NoShows, error) {
+	if err := checkReleaseAfter(afterMinutes); err != nil {
+		return nil, err
+	}
+	out := &NoShows{From: e.StartsAt.Add(time.Duration(*afterMinutes) * time.Minute)}
+	out.TooEarly = s.now().Before(out.From)
+	err := s.db.QueryRowxContext(ctx, `
+SELECT count(*), COALESCE(sum(r.party_size), 0) FROM registrations r WHERE `+noShow, e.ID).
+		Scan(&out.Parties, &out.Persons)
+	if err != nil {
+		return nil, apperr.Wrap(err, "count no-shows")
+	}
+	return out, nil
 }

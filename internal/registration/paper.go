@@ -20,11 +20,9 @@ const (
 // DoorList is the confirmed registrations of the event, with their tickets'
 // codes, for the printed door list and the badges: sorted by name, or by
 // the code of their first ticket (by == ByCode), which is how a volunteer
-// finds a code read out from a phone whose screen broke.
-//
-// Sessions (issue 21) do not exist yet: when they come, the sessions each
-// registration chose belong on the door list too, loaded here beside the
-// tickets.
+// finds a code read out from a phone whose screen broke. Each carries its
+// live session choices (loaded with the tickets), for the sessions column
+// and one session's list.
 func (s *Service) DoorList(ctx context.Context, eventID int64, by string) ([]*Registration, error) {
 	rs, err := listByEvent(ctx, s.db, eventID)
 	if err != nil {
@@ -45,6 +43,15 @@ func (s *Service) DoorList(ctx context.Context, eventID int64, by string) ([]*Re
 	}
 	SortByName(out, func(r *Registration) string { return r.Name })
 	return out, nil
+}
+
+// HoldingPlaceIn keeps of rs those that hold a place in the session key:
+// one session's door list.
+func HoldingPlaceIn(rs []*Registration, key string) []*Registration {
+	return slices.DeleteFunc(rs, func(r *Registration) bool {
+		c := r.Choice(key)
+		return c == nil || c.Status != SessionConfirmed
+	})
 }
 
 func firstCode(r *Registration) string {

@@ -320,12 +320,15 @@ func (s *Service) releaseSessions(ctx context.Context, tx *sqlx.Tx, e *event.Eve
 	}
 	err := tx.SelectContext(ctx, &freed, `
 WITH old AS (
-    SELECT rs.registration_id, rs.session_id, rs.status, r.party_size
+    SELECT rs.registration_id, rs.session_id, rs.status, r.party_size, r.released_at IS NOT NULL AS released
     FROM registration_sessions rs JOIN registrations r ON r.id = rs.registration_id
     WHERE rs.registration_id = ANY($1) AND rs.status <> 'cancelled'
     FOR UPDATE OF rs
 ), gone AS (
-    UPDATE registration_sessions rs SET status = 'cancelled', updated_at = now()
+    -- A place given up by a no-show's release still counts as confirmed
+    -- in the session's figures (stats.go, migration 00033).
+    UPDATE registration_sessions rs SET status = 'cancelled', updated_at = now(),
+        released = old.status = 'confirmed' AND old.released
     FROM old WHERE rs.registration_id = old.registration_id AND rs.session_id = old.session_id
 )
 SELECT session_id, COALESCE(sum(party_size) FILTER (WHERE status = 'confirmed'), 0) AS seats

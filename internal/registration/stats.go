@@ -21,8 +21,8 @@ import (
 //
 // They are read only from what retention keeps (retention.go): a
 // registration's status, party size, language, age band, member flag,
-// walk-in and released marks, its tickets' check-ins, and the event's
-// waitlist peak. The age band and the member flag are written with the
+// walk-in and released marks, its tickets' check-ins, the event's
+// waitlist peak, and the sessions' choices and check-ins (sessionFigures). The age band and the member flag are written with the
 // registration, in the same statement (signup_store.go, migration 00023),
 // from the birth date and member number that retention later erases; the
 // waitlist peak is kept by the trigger that keeps the waitlist's length. So
@@ -122,12 +122,28 @@ func (b Breakdown) add(k string, n int) {
 	}
 }
 
-// SessionFigures will be the figures of one session of an event (DESIGN.md,
-// "Session", round 2). Sessions do not exist yet; the list is always empty
-// so that the answer's shape does not change when they come.
+// SessionFigures are the figures of one session of an event (a workshop,
+// forum or group: DESIGN.md, "Session"). They are a breakdown of the
+// event's, so each count from 1 to 4 is shown as "<5". Like the event's,
+// they are read only from what retention keeps: the choices
+// (registration_sessions) and the session check-ins, which name a
+// registration and a ticket by id only, and the party sizes.
 type SessionFigures struct {
-	Key string `json:"key"`
-	Figures
+	Key      string    `json:"key"`
+	Title    string    `json:"title"`
+	StartsAt time.Time `json:"starts_at"`
+	// Cancelled marks a session the organisers cancelled.
+	Cancelled bool `json:"cancelled,omitempty"`
+	// PersonsConfirmed: places held in it by confirmed registrations, and
+	// those released with their registration as no-shows.
+	PersonsConfirmed Cell `json:"persons_confirmed"`
+	// PersonsCheckedIn: tickets checked in at its door.
+	PersonsCheckedIn Cell `json:"persons_checked_in"`
+	// Waitlisted: persons still waiting for a place in it (at and after
+	// the event: those who never got one).
+	Waitlisted Cell `json:"waitlisted"`
+	// TitleLang is the language of Title (the event's default).
+	TitleLang string `json:"-"`
 }
 
 // Figures are the counts of one event or of all of them.
@@ -156,7 +172,8 @@ type Figures struct {
 	// ByAgeBand only for events that asked for birth dates (an age range).
 	ByAgeBand Breakdown `json:"by_age_band,omitempty"`
 	Members   Breakdown `json:"members"`
-	// Sessions is the seam for sessions (see SessionFigures).
+	// Sessions are an event's sessions in its order (empty in a total:
+	// sessions belong to one event).
 	Sessions []SessionFigures `json:"sessions"`
 
 	// advance and advanceIn are the persons confirmed in advance and how
@@ -362,6 +379,9 @@ GROUP BY 1, 2, 3, 4, 5, 6`, pq.Array(ids))
 	if err := rows.Err(); err != nil {
 		return nil, apperr.Wrap(err, "stats registrations")
 	}
+	if err := s.sessionFigures(ctx, ids, byID); err != nil {
+		return nil, err
+	}
 	for i := range out.Events {
 		f := &out.Events[i].Figures
 		f.rate()
@@ -369,6 +389,44 @@ GROUP BY 1, 2, 3, 4, 5, 6`, pq.Array(ids))
 	}
 	out.Total.rate()
 	return out, nil
+}
+
+// sessionFigures sets the figures of the sessions of the events ids.
+func (s *Service) sessionFigures(ctx context.Context, ids []int64, byID map[int64]*EventFigures) error {
+	var rows []struct {
+		EventID   int64     `db:"event_id"`
+		Key       string    `db:"key"`
+		Title     string    `db:"title"`
+		TitleLang string    `db:"default_lang"`
+		StartsAt  time.Time `db:"starts_at"`
+		Status    string    `db:"status"`
+		Confirmed int       `db:"confirmed"`
+		Waiting   int       `db:"waiting"`
+		CheckedIn int       `db:"checked_in"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `
+SELECT s.event_id, s.key, COALESCE(s.title->>e.default_lang, '') AS title, e.default_lang, s.starts_at, s.status,
+       COALESCE(sum(r.party_size) FILTER (WHERE rs.status = 'confirmed' OR rs.released), 0) AS confirmed,
+       COALESCE(sum(r.party_size) FILTER (WHERE rs.status = 'waitlisted'), 0) AS waiting,
+       (SELECT count(*) FROM session_checkins c WHERE c.session_id = s.id) AS checked_in
+FROM event_sessions s
+JOIN events e ON e.id = s.event_id
+LEFT JOIN registration_sessions rs ON rs.session_id = s.id
+LEFT JOIN registrations r ON r.id = rs.registration_id
+WHERE s.event_id = ANY($1)
+GROUP BY s.id, e.default_lang
+ORDER BY s.event_id, s.position`, pq.Array(ids))
+	if err != nil {
+		return apperr.Wrap(err, "stats sessions")
+	}
+	for _, r := range rows {
+		f := &byID[r.EventID].Figures
+		f.Sessions = append(f.Sessions, SessionFigures{
+			Key: r.Key, Title: r.Title, TitleLang: r.TitleLang, StartsAt: r.StartsAt, Cancelled: r.Status == event.SessionCancelled,
+			PersonsConfirmed: Cell(r.Confirmed), PersonsCheckedIn: Cell(r.CheckedIn), Waitlisted: Cell(r.Waiting),
+		})
+	}
+	return nil
 }
 
 // LangOrder is the order languages are listed in: the network's.
@@ -452,6 +510,12 @@ func (st *Stats) Table() *Table {
 		}
 		for _, k := range f.Members.Keys([]string{MembersKey, OthersKey}) {
 			row("members", k, cell(f.Members[k]))
+		}
+		// A session's figures name it in the category column.
+		for _, ses := range f.Sessions {
+			row("session_persons_confirmed", ses.Key, cell(ses.PersonsConfirmed))
+			row("session_persons_checked_in", ses.Key, cell(ses.PersonsCheckedIn))
+			row("session_waitlisted", ses.Key, cell(ses.Waitlisted))
 		}
 	}
 	for i := range st.Events {

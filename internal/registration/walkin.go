@@ -117,6 +117,10 @@ RETURNING id, created_at`, e.ID, r.Name, r.Email, r.Lang, r.PartySize, nonce, se
 			return fmt.Errorf("insert walk-in: %w", err)
 		}
 		r.ConfirmedAt = &r.CreatedAt
+		// The audit entry of the walk-in (written in this transaction by
+		// the face that called) names the registration by its id, as the
+		// entries of other actions on one registration do.
+		database.Note(ctx, "registration_id", r.ID)
 		for i := range r.Tickets {
 			r.Tickets[i].RegistrationID = r.ID
 			r.Tickets[i].CheckedInAt = &now

@@ -20,7 +20,9 @@ import (
 
 // admRoute is one route of the organisers' area or the staff API with the
 // least role it needs: "user" (any signed-in staff member), "door",
-// "organiser" or "owner". Destructive routes run last in the positive checks.
+// "organiser", "owner", or "admin" (network admins only: every other
+// account, whatever its roles, gets 403). Destructive routes run last in
+// the positive checks.
 type admRoute struct {
 	method, path, role string
 	destructive        bool
@@ -30,6 +32,8 @@ type admRoute struct {
 // router but not here fails TestEveryStaffRouteIsInTheAuthorisationTable.
 var admPageRoutes = []admRoute{
 	{"GET", "/admin", "user", false},
+	{"GET", "/admin/stats", "admin", false},
+	{"GET", "/admin/stats.csv", "admin", false},
 	{"GET", "/admin/orgs/:org", "organiser", false},
 	{"GET", "/admin/orgs/:org/new-event", "organiser", false},
 	{"POST", "/admin/orgs/:org/new-event", "organiser", false},
@@ -55,6 +59,8 @@ var admPageRoutes = []admRoute{
 	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/erase", "organiser", true},
 	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/approve", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/registrations/:id/decline", "organiser", false},
+	{"GET", "/admin/orgs/:org/events/:slug/release-no-shows", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug/release-no-shows", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/messages", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/messages/preview", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/messages", "organiser", false},
@@ -223,6 +229,14 @@ func TestEveryAdminRouteIsScopedToTheCallersOrganisation(t *testing.T) {
 			if r.role == "user" {
 				return
 			}
+			if r.role == "admin" {
+				for name, c := range map[string]*admClient{"door staff of A": door, "organiser of A": organiser, "owner of B": ownerB} {
+					if code, _, _ := c.do(r.method, pathA); code != http.StatusForbidden {
+						t.Errorf("%s on a network admins' route: %d, want 403", name, code)
+					}
+				}
+				return
+			}
 			if r.role == "door" {
 				if code, loc, _ := door.do(r.method, pathA); code == http.StatusForbidden || code == http.StatusNotFound || code >= 500 || strings.HasPrefix(loc, "/login") {
 					t.Errorf("door staff of A on a door route: %d %q", code, loc)
@@ -272,6 +286,9 @@ func TestEveryAdminRouteIsScopedToTheCallersOrganisation(t *testing.T) {
 		who := map[string]*admClient{"owner": owner}
 		if r.role != "owner" {
 			who["organiser"] = organiser
+		}
+		if r.role == "admin" {
+			who = map[string]*admClient{}
 		}
 		if !r.destructive {
 			who["network admin"] = admin

@@ -95,6 +95,9 @@ type eventEditorPage struct {
 	PublicURL    string
 	// Series: the event is a date of a series (series.go).
 	Series *event.Membership
+	// CanRelease offers the release of no-shows (admin_release.go): the
+	// event is published and has started.
+	CanRelease bool
 }
 
 func (s *server) renderEditor(c *gin.Context, status int, e *event.Event, form eventForm, fail error) {
@@ -130,6 +133,7 @@ func (s *server) renderEditor(c *gin.Context, status int, e *event.Event, form e
 			page.PublicURL = "/events/" + e.Slug
 		}
 		title, _ = e.Title.In(l.Lang, e.DefaultLang)
+		page.CanRelease = e.Status == event.Published && !time.Now().Before(e.StartsAt)
 		if page.Series, err = s.Events.MembershipOf(c.Request.Context(), e.ID); err != nil {
 			_ = c.Error(err)
 			return

@@ -20,6 +20,8 @@ import (
 func (s *server) adminRoutes(r *gin.Engine) {
 	admin := r.Group("/admin", s.requireUser)
 	admin.GET("", s.adminHome)
+	admin.GET("/stats", s.requireNetworkAdmin, s.networkStats)
+	admin.GET("/stats.csv", s.requireNetworkAdmin, s.networkStatsCSV)
 
 	organiser, owner := s.requireRole(auth.Organiser), s.requireRole(auth.Owner)
 	o := admin.Group("/orgs/:org")
@@ -48,6 +50,8 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.POST("/events/:slug/registrations/:id/erase", organiser, s.eraseAttendee)
 	o.POST("/events/:slug/registrations/:id/approve", organiser, s.approveAttendee)
 	o.POST("/events/:slug/registrations/:id/decline", organiser, s.declineAttendee)
+	o.GET("/events/:slug/release-no-shows", organiser, s.releaseNoShowsConfirm)
+	o.POST("/events/:slug/release-no-shows", organiser, s.releaseNoShows)
 	o.GET("/events/:slug/messages", organiser, s.adminMessages)
 	o.POST("/events/:slug/messages/preview", organiser, s.confirmMessage)
 	o.POST("/events/:slug/messages", organiser, s.sendMessage)
@@ -131,14 +135,20 @@ type adminFrame struct {
 	// Checkin shows the link to the door (/checkin): the user may check
 	// people in (the door role or higher somewhere).
 	Checkin bool
+	// NetworkAdmin shows the link to the network's figures (/admin/stats).
+	NetworkAdmin bool
 }
 
 func frame(c *gin.Context, section string) adminFrame {
+	f := adminFrame{Section: section}
 	if p, ok := c.Get(ctxPrincipal); ok {
 		pr := p.(*auth.Principal)
-		return adminFrame{Org: pr, Section: section, IsOwner: pr.Can(auth.Owner), Checkin: pr.Can(auth.Door)}
+		f = adminFrame{Org: pr, Section: section, IsOwner: pr.Can(auth.Owner), Checkin: pr.Can(auth.Door)}
 	}
-	return adminFrame{Section: section}
+	if u := user(c); u != nil {
+		f.NetworkAdmin = u.Admin
+	}
+	return f
 }
 
 func (s *server) orgPath(c *gin.Context) string { return "/admin/orgs/" + principal(c).OrgSlug }

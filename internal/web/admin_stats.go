@@ -22,18 +22,30 @@ import (
 
 type statsPage struct {
 	adminFrame
-	Year   int
-	Years  []int
-	Stats  *registration.Stats
-	Charts []barChart
-	Events []statsEventRow
-	Rate   string
-	CSV    string
+	// Network is the network admins' page (/admin/stats): every
+	// organisation's events, each named with its organisation.
+	Network  bool
+	Year     int
+	Years    []int
+	Stats    *registration.Stats
+	Charts   []barChart
+	Events   []statsEventRow
+	Sessions []statsSessionRow
+	Rate     string
+	CSV      string
 }
 
 type statsEventRow struct {
-	Title, TitleLang, Slug, Date, Rate string
-	F                                  *registration.Figures
+	Title, TitleLang, Slug, Org, Date, Rate string
+	F                                       *registration.Figures
+}
+
+// statsSessionRow is one session of an event in the per-session table.
+type statsSessionRow struct {
+	Event, EventLang, Slug string
+	Title, TitleLang       string
+	When                   string
+	S                      *registration.SessionFigures
 }
 
 // barChart is a horizontal bar chart, laid out here so that the template
@@ -141,12 +153,14 @@ func statsYear(c *gin.Context) (int, error) {
 	return year, nil
 }
 
-func (s *server) yearStats(c *gin.Context) (int, *registration.Stats, error) {
+// yearStats reads the figures of orgID's events (every organisation's
+// when 0) that start in the year asked for.
+func (s *server) yearStats(c *gin.Context, orgID int64) (int, *registration.Stats, error) {
 	year, err := statsYear(c)
 	if err != nil {
 		return 0, nil, err
 	}
-	st, err := s.Registrations.Stats(c.Request.Context(), principal(c).OrgID, registration.StatsRange{
+	st, err := s.Registrations.Stats(c.Request.Context(), orgID, registration.StatsRange{
 		From: fmt.Sprintf("%04d-01-01", year), To: fmt.Sprintf("%04d-12-31", year)})
 	return year, st, err
 }
@@ -160,7 +174,30 @@ func rateText(r *float64) string {
 
 // adminStats is GET /admin/orgs/:org/stats[?year=].
 func (s *server) adminStats(c *gin.Context) {
-	year, st, err := s.yearStats(c)
+	s.statsPage(c, frame(c, "stats"), principal(c).OrgID, s.orgPath(c)+"/stats.csv")
+}
+
+// networkStats is GET /admin/stats[?year=] (network admins): the same page
+// over every organisation's events, the figures of GET /api/v1/stats.
+func (s *server) networkStats(c *gin.Context) {
+	f := frame(c, "network-stats")
+	f.Checkin = true
+	s.statsPage(c, f, 0, "/admin/stats.csv")
+}
+
+// requireNetworkAdmin admits network admins only; anyone else signed in is
+// refused (403), as the page holds every organisation's figures.
+func (s *server) requireNetworkAdmin(c *gin.Context) {
+	if u := user(c); u == nil || !u.Admin {
+		_ = c.Error(apperr.New(apperr.Forbidden, "err.forbidden"))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+func (s *server) statsPage(c *gin.Context, f adminFrame, orgID int64, csv string) {
+	year, st, err := s.yearStats(c, orgID)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -168,8 +205,8 @@ func (s *server) adminStats(c *gin.Context) {
 	l := localizer(c)
 	rtl := i18n.Dir(l.Lang) == "rtl"
 	now := time.Now().Year()
-	p := statsPage{adminFrame: frame(c, "stats"), Year: year, Stats: st, Rate: rateText(st.Total.NoShowRate),
-		CSV: fmt.Sprintf("%s/stats.csv?year=%d", s.orgPath(c), year)}
+	p := statsPage{adminFrame: f, Network: orgID == 0, Year: year, Stats: st, Rate: rateText(st.Total.NoShowRate),
+		CSV: fmt.Sprintf("%s?year=%d", csv, year)}
 	for y := now + 1; y >= now-5; y-- {
 		p.Years = append(p.Years, y)
 	}
@@ -178,8 +215,14 @@ func (s *server) adminStats(c *gin.Context) {
 	}
 	for i := range st.Events {
 		e := &st.Events[i]
-		p.Events = append(p.Events, statsEventRow{Title: e.Title, TitleLang: e.TitleLang, Slug: e.Slug,
-			Date: e.StartsAt.In(event.Zone(e.Timezone)).Format("02.01.2006"), Rate: rateText(e.NoShowRate), F: &e.Figures})
+		zone := event.Zone(e.Timezone)
+		p.Events = append(p.Events, statsEventRow{Title: e.Title, TitleLang: e.TitleLang, Slug: e.Slug, Org: e.Org,
+			Date: e.StartsAt.In(zone).Format("02.01.2006"), Rate: rateText(e.NoShowRate), F: &e.Figures})
+		for j := range e.Sessions {
+			ses := &e.Sessions[j]
+			p.Sessions = append(p.Sessions, statsSessionRow{Event: e.Title, EventLang: e.TitleLang, Slug: e.Slug,
+				Title: ses.Title, TitleLang: ses.TitleLang, When: ses.StartsAt.In(zone).Format("02.01.2006 15:04"), S: ses})
+		}
 	}
 
 	// Persons by month.
@@ -212,13 +255,27 @@ func (s *server) adminStats(c *gin.Context) {
 		func(k string) string { return l.T("admin.stats.age."+k, nil) })
 	breakdown("chart-members", l.T("admin.stats.chart_members", nil), st.Total.Members, []string{registration.MembersKey, registration.OthersKey},
 		func(k string) string { return l.T("admin.stats.members."+k, nil) })
-	s.render(c, http.StatusOK, "admin_stats", l.T("admin.stats.title", map[string]any{"Year": year}), p)
+	title := "admin.stats.title"
+	if p.Network {
+		title = "admin.stats.network_title"
+	}
+	s.render(c, http.StatusOK, "admin_stats", l.T(title, map[string]any{"Year": year}), p)
 }
 
 // adminStatsCSV is GET /admin/orgs/:org/stats.csv[?year=][&sep=semicolon]:
 // the page's figures as rows (registration.StatsColumns).
 func (s *server) adminStatsCSV(c *gin.Context) {
-	year, st, err := s.yearStats(c)
+	s.statsCSV(c, principal(c).OrgID, principal(c).OrgSlug)
+}
+
+// networkStatsCSV is GET /admin/stats.csv[?year=][&sep=semicolon] (network
+// admins): the network page's figures.
+func (s *server) networkStatsCSV(c *gin.Context) {
+	s.statsCSV(c, 0, "network")
+}
+
+func (s *server) statsCSV(c *gin.Context, orgID int64, name string) {
+	year, st, err := s.yearStats(c, orgID)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -232,6 +289,6 @@ func (s *server) adminStatsCSV(c *gin.Context) {
 		_ = c.Error(apperr.Wrap(err, "write csv"))
 		return
 	}
-	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-figures-%d.csv"`, principal(c).OrgSlug, year))
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-figures-%d.csv"`, name, year))
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -60,7 +61,8 @@ func TestDoorPageWalkInForm(t *testing.T) {
 	if res.StatusCode != http.StatusConflict || !strings.Contains(body, `id="walkin-problem"`) {
 		t.Fatalf("full: %d", res.StatusCode)
 	}
-	if n := a.Count(t, `SELECT count(*) FROM audit_log WHERE action = 'walk_in.create'`); n != 1 {
+	if n := a.Count(t, `SELECT count(*) FROM audit_log a JOIN registrations r ON r.id = (a.details->>'registration_id')::bigint
+WHERE a.action = 'walk_in.create' AND r.walk_in`); n != 1 {
 		t.Fatalf("%d audit entries, want 1", n)
 	}
 	org := a.LoggedIn(t, a.Staff(t, o, "organiser@miso.example", auth.Organiser, false))
@@ -162,5 +164,94 @@ func TestStatsCSVDownload(t *testing.T) {
 	}
 	if code, _ := b.Get(fmt.Sprintf("/admin/orgs/miso/stats.csv?year=%d&sep=semicolon", year)); code != http.StatusOK {
 		t.Fatalf("semicolon: %d", code)
+	}
+}
+
+// The network's figures page (/admin/stats) is the organisations' page over
+// every organisation's events, with the same numbers as GET /api/v1/stats
+// (the total's registrations there, in its CSV here) and a table per
+// session; the admin area links it for network admins only, and anyone
+// else signed in is refused the page and its CSV.
+func TestNetworkStatsPageIsForNetworkAdminsOnly(t *testing.T) {
+	t.Parallel()
+	a, organiser, year := statsWorld(t)
+	faust := a.Org(t, "faust")
+	start := time.Now().Add(7 * 24 * time.Hour).Truncate(time.Hour)
+	if start.Year() != year {
+		start = time.Now().Add(time.Hour).Truncate(time.Hour)
+	}
+	end := start.Add(3 * time.Hour)
+	a.Event(t, faust, "quiz", func(in *event.Input) {
+		in.StartsAt, in.EndsAt = &start, &end
+		in.Sessions = &[]event.SessionInput{{Key: "runde", Title: event.Texts{"de": "Erste Runde"}, StartsAt: &start, EndsAt: &end}}
+	})
+	for i := range 6 {
+		if _, err := a.Registrations.SignUp(t.Context(), "quiz", registration.SignupInput{
+			Name: fmt.Sprintf("Q %d", i), Email: fmt.Sprintf("q%d@example.org", i), PartySize: 1, Lang: "ar", Consent: true, Sessions: []string{"runde"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := a.LoggedIn(t, a.Staff(t, faust, "admin@network.example", auth.Owner, true))
+
+	if _, home := admin.Get("/admin"); !strings.Contains(home, `id="nav-network-stats"`) || !strings.Contains(home, `href="/admin/stats"`) {
+		t.Error("the admin area does not link the network's figures for a network admin")
+	}
+	if _, home := organiser.Get("/admin"); strings.Contains(home, `id="nav-network-stats"`) {
+		t.Error("the admin area links the network's figures for an organiser")
+	}
+	for _, path := range []string{"/admin/stats", "/admin/stats.csv", fmt.Sprintf("/admin/stats?year=%d", year)} {
+		if code, _ := organiser.Get(path); code != http.StatusForbidden {
+			t.Errorf("organiser on %s: %d, want 403", path, code)
+		}
+	}
+
+	code, page := admin.Get(fmt.Sprintf("/admin/stats?year=%d&lang=de", year))
+	if code != http.StatusOK {
+		t.Fatalf("network page: %d", code)
+	}
+	for _, want := range []string{
+		"Zahlen des Netzwerks", `data-event="fest"`, `data-event="quiz"`, `<td dir="ltr">faust</td>`, `<td dir="ltr">miso</td>`,
+		`id="stats-sessions"`, `data-session="runde"`, `id="chart-langs"`, fmt.Sprintf(`href="/admin/stats.csv?year=%d"`, year),
+		`aria-current="page">Zahlen des Netzwerks`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("network page lacks %s", want)
+		}
+	}
+
+	tok, err := a.Auth.AddAdminToken(t.Context(), faust.ID, "network")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/stats?from=%d-01-01&to=%d-12-31", a.URL, year, year), nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var api struct {
+		Total struct {
+			Registrations int `json:"registrations"`
+		} `json:"total"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&api)
+	res.Body.Close()
+	if err != nil || api.Total.Registrations != 16 {
+		t.Fatalf("API total %+v %v, want 16 registrations", api, err)
+	}
+	code, body := admin.Get(fmt.Sprintf("/admin/stats.csv?year=%d", year))
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if code != http.StatusOK || err != nil {
+		t.Fatalf("network CSV: %d %v", code, err)
+	}
+	if !slices.ContainsFunc(rows, func(r []string) bool {
+		return len(r) == 8 && r[0] == "total" && r[5] == "registrations" && r[7] == fmt.Sprint(api.Total.Registrations)
+	}) {
+		t.Errorf("the network CSV's total differs from the API's %d", api.Total.Registrations)
+	}
+	if !slices.ContainsFunc(rows, func(r []string) bool {
+		return len(r) == 8 && r[1] == "quiz" && r[5] == "session_persons_confirmed" && r[6] == "runde" && r[7] == "6"
+	}) {
+		t.Error("the network CSV lacks the session's figures")
 	}
 }

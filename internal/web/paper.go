@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +69,27 @@ type doorRow struct {
 	Code  string
 	// Answers answer the questions marked for the door.
 	Answers []answerView
+	// Sessions are the sessions the party holds a place in or waits for.
+	Sessions []doorSession
+}
+
+// doorSession is a session on the door list or a badge: its title, and
+// whether the party only waits for a place (with its position).
+type doorSession struct {
+	Title, TitleLang string
+	Waiting          bool
+	Position         int
+}
+
+// sessionHeader names the one session a door list is for (?session=key).
+type sessionHeader struct {
+	Key, Title, TitleLang string
+	When, Room            string
+}
+
+// sessionLink leads from the door list to one session's list.
+type sessionLink struct {
+	Key, Title, TitleLang string
 }
 
 type doorListPage struct {
@@ -75,21 +97,95 @@ type doorListPage struct {
 	Sort  string
 	Rows  []doorRow
 	Seats int
+	// HasSessions adds the sessions column: the event has sessions.
+	HasSessions bool
+	// Session is set on one session's list; Links lead to each session's.
+	Session *sessionHeader
+	Links   []sessionLink
+	// ByName and ByCode are the two sort orders' addresses (the session
+	// kept).
+	ByName, ByCode string
+}
+
+// doorSessions are r's live choices of e's sessions as the door list and
+// the badges show them: the sessions it holds a place in, and those it
+// waits for (marked), in the event's order.
+func doorSessions(l *i18n.Localizer, e *event.Event, r *registration.Registration) []doorSession {
+	var out []doorSession
+	for _, c := range r.Sessions {
+		if c.Status != registration.SessionConfirmed && c.Status != registration.SessionWaitlisted {
+			continue
+		}
+		ses := e.Sessions.ByID(c.SessionID)
+		if ses == nil {
+			continue
+		}
+		title, lang := ses.Title.In(l.Lang, e.DefaultLang)
+		ds := doorSession{Title: title, Waiting: c.Status == registration.SessionWaitlisted, Position: c.WaitlistPosition}
+		if lang != l.Lang {
+			ds.TitleLang = lang
+		}
+		out = append(out, ds)
+	}
+	return out
+}
+
+// doorListFrame is the door list's page without its rows: the sort order
+// (sort), one session's head when key names a session of e (a 404
+// otherwise), the links to each session's list and to both orders.
+func doorListFrame(l *i18n.Localizer, h printHeader, e *event.Event, sort, key string) (doorListPage, error) {
+	p := doorListPage{printHeader: h, Sort: registration.ByName, HasSessions: len(e.Sessions) > 0}
+	if sort == registration.ByCode {
+		p.Sort = registration.ByCode
+	}
+	q := url.Values{}
+	if key != "" {
+		ses := e.Sessions.ByKey(key)
+		if ses == nil {
+			return p, apperr.New(apperr.NotFound, "err.session_unknown", "Key", key)
+		}
+		title, lang := ses.Title.In(l.Lang, e.DefaultLang)
+		p.Session = &sessionHeader{Key: key, Title: title, When: l.Span(ses.StartsAt, ses.EndsAt, false, e.Location()), Room: ses.Room}
+		if lang != l.Lang {
+			p.Session.TitleLang = lang
+		}
+		q.Set("session", key)
+	}
+	for _, ses := range e.Sessions {
+		title, lang := ses.Title.In(l.Lang, e.DefaultLang)
+		link := sessionLink{Key: ses.Key, Title: title}
+		if lang != l.Lang {
+			link.TitleLang = lang
+		}
+		p.Links = append(p.Links, link)
+	}
+	q.Set("sort", registration.ByName)
+	p.ByName = "?" + q.Encode()
+	q.Set("sort", registration.ByCode)
+	p.ByCode = "?" + q.Encode()
+	return p, nil
 }
 
 // doorList is GET …/events/:slug/door-list: the confirmed registrations on
-// paper, for when the phone at the door dies.
+// paper, for when the phone at the door dies, each with the sessions it
+// chose. ?session=key is the list of one session's door: the parties that
+// hold a place in it, under its title, time and room.
 func (s *server) doorList(c *gin.Context) {
 	e, err := s.orgEvent(c)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	by := registration.ByName
-	if c.Query("sort") == registration.ByCode {
-		by = registration.ByCode
+	l := localizer(c)
+	p, err := doorListFrame(l, s.printHeader(c, e), e, c.Query("sort"), c.Query("session"))
+	if err != nil {
+		_ = c.Error(err)
+		return
 	}
-	rs, err := s.Registrations.DoorList(c.Request.Context(), e.ID, by)
+	rs, err := s.Registrations.DoorList(c.Request.Context(), e.ID, p.Sort)
+	if err == nil && p.Session != nil {
+		rs = registration.HoldingPlaceIn(rs, p.Session.Key)
+	}
 	if err == nil {
 		// Paper with names leaves the building like an export does.
 		err = s.auditExport(c, e.Slug, "door-list", len(rs))
@@ -98,10 +194,8 @@ func (s *server) doorList(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	l := localizer(c)
-	p := doorListPage{printHeader: s.printHeader(c, e), Sort: by}
 	for _, r := range rs {
-		row := doorRow{Name: r.Name, PartySize: r.PartySize, Answers: doorAnswerViews(l, e, r)}
+		row := doorRow{Name: r.Name, PartySize: r.PartySize, Answers: doorAnswerViews(l, e, r), Sessions: doorSessions(l, e, r)}
 		for _, t := range r.Tickets {
 			row.Seats = append(row.Seats, t.Seat)
 		}
@@ -111,12 +205,19 @@ func (s *server) doorList(c *gin.Context) {
 		p.Seats += r.PartySize
 		p.Rows = append(p.Rows, row)
 	}
-	s.render(c, http.StatusOK, "door_list", l.T("paper.door.title", nil)+" · "+p.Title, p)
+	title := l.T("paper.door.title", nil) + " · " + p.Title
+	if p.Session != nil {
+		title = l.T("paper.door.title", nil) + " · " + p.Session.Title + " · " + p.Title
+	}
+	s.render(c, http.StatusOK, "door_list", title, p)
 }
 
 type badge struct {
 	Name string
 	QR   template.HTML
+	// Sessions are the sessions the party holds a place in (not those it
+	// waits for: a badge is printed once, a waiting place may never come).
+	Sessions []doorSession
 }
 
 type badgesPage struct {
@@ -147,9 +248,15 @@ func (s *server) badges(c *gin.Context) {
 		return
 	}
 	p := badgesPage{printHeader: s.printHeader(c, e), QR: c.Query("qr") == "1"}
+	l := localizer(c)
 	var sheet []badge
 	for _, r := range rs {
 		b := badge{Name: r.Name}
+		for _, ds := range doorSessions(l, e, r) {
+			if !ds.Waiting {
+				b.Sessions = append(b.Sessions, ds)
+			}
+		}
 		if p.QR && len(r.Tickets) > 0 {
 			svg, err := qrSVG(s.Config.BaseURL + "/t/" + r.Tickets[0].Code)
 			if err != nil {
@@ -166,7 +273,7 @@ func (s *server) badges(c *gin.Context) {
 	if len(sheet) > 0 {
 		p.Sheets = append(p.Sheets, sheet)
 	}
-	s.render(c, http.StatusOK, "badges", localizer(c).T("paper.badges.title", nil)+" · "+p.Title, p)
+	s.render(c, http.StatusOK, "badges", l.T("paper.badges.title", nil)+" · "+p.Title, p)
 }
 
 // certView is one certificate, with every text in its own language: the

@@ -290,3 +290,101 @@ func TestVerifyIsRateLimitedPerClient(t *testing.T) {
 		t.Fatalf("%d lookups let through before the first 429, want 30 (+%d refilled)", allowed, refilled)
 	}
 }
+
+// The door list of an event with sessions: each party's sessions in a
+// column (a waiting place marked with its position); ?session=key is one
+// session's list, only the parties holding a place in it, under its title,
+// time and room; an unknown key is a 404. A badge names the sessions its
+// party holds a place in, not those it waits for.
+func TestDoorListShowsTheSessionsChosenAndOneSessionsList(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	o := a.Org(t, "miso")
+	a.Staff(t, o, "organiser@miso.example", auth.Organiser, false)
+	start := time.Now().Add(7 * 24 * time.Hour).Truncate(time.Hour)
+	end := start.Add(4 * time.Hour)
+	a.Event(t, o, "tage", func(in *event.Input) {
+		in.StartsAt, in.EndsAt, in.Capacity = &start, &end, event.Some(20)
+		in.Sessions = &[]event.SessionInput{
+			{Key: "x", Title: event.Texts{"de": "Werkstatt X"}, StartsAt: ptrTo(start), EndsAt: ptrTo(start.Add(time.Hour)), Room: "Raum 1", Capacity: ptrTo(1)},
+			{Key: "y", Title: event.Texts{"de": "Forum Y"}, StartsAt: ptrTo(start.Add(time.Hour)), EndsAt: ptrTo(start.Add(2 * time.Hour)), Room: "Saal 2"},
+		}
+	})
+	sign := func(name string, sessions ...string) {
+		t.Helper()
+		h := sha256.Sum256([]byte(name))
+		if _, err := a.Registrations.SignUp(context.Background(), "tage", registration.SignupInput{
+			Name: name, Email: fmt.Sprintf("p%x@example.org", h[:8]), PartySize: 1, Lang: "de", Consent: true, Sessions: sessions,
+		}); err != nil {
+			t.Fatalf("sign up %s: %v", name, err)
+		}
+	}
+	sign("Anna Weiß", "x", "y")
+	sign("Zeynep Kaya", "x")
+	sign("Иван Петров")
+
+	b := a.LoggedIn(t, "organiser@miso.example")
+	base := "/admin/orgs/miso/events/tage/door-list?lang=de"
+	rowsOf := func(page string) map[string]string {
+		out := map[string]string{}
+		for _, tr := range strings.Split(page, "<tr>")[1:] {
+			if m := regexp.MustCompile(`<td class="name"><bdi>([^<]*)</bdi></td>`).FindStringSubmatch(tr); m != nil {
+				cell := regexp.MustCompile(`(?s)<td class="sessions">(.*?)</td>`).FindStringSubmatch(tr)
+				if cell == nil {
+					t.Fatalf("row of %s without a sessions column", m[1])
+				}
+				out[m[1]] = regexp.MustCompile(`<[^>]+>`).ReplaceAllString(cell[1], "|")
+			}
+		}
+		return out
+	}
+	code, page := b.Get(base)
+	if code != http.StatusOK {
+		t.Fatalf("door list: %d", code)
+	}
+	rows := rowsOf(page)
+	if len(rows) != 3 || !strings.Contains(rows["Anna Weiß"], "Werkstatt X") || !strings.Contains(rows["Anna Weiß"], "Forum Y") ||
+		!strings.Contains(rows["Zeynep Kaya"], "Werkstatt X| (Warteliste, Platz 1)") || strings.Contains(rows["Иван Петров"], "Werk") {
+		t.Errorf("sessions column: %q", rows)
+	}
+	if !strings.Contains(page, `href="?session=x&amp;sort=name"`) {
+		t.Error("the door list does not link the list of session x")
+	}
+
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	for _, s := range []struct {
+		key, room string
+		at        time.Time
+	}{{"x", "Raum 1", start}, {"y", "Saal 2", start.Add(time.Hour)}} {
+		code, page := b.Get(base + "&session=" + s.key)
+		if code != http.StatusOK {
+			t.Fatalf("session %s: %d", s.key, code)
+		}
+		rows := rowsOf(page)
+		if _, ok := rows["Anna Weiß"]; len(rows) != 1 || !ok {
+			t.Errorf("list of session %s: %q, want Anna Weiß alone", s.key, rows)
+		}
+		head := regexp.MustCompile(`(?s)<th class="event"[^>]*>(.*?)</th>`).FindStringSubmatch(page)
+		if head == nil || !strings.Contains(head[1], `id="door-session"`) || !strings.Contains(head[1], "Raum: "+s.room) ||
+			!strings.Contains(head[1], s.at.In(berlin).Format("15:04")) {
+			t.Errorf("head of session %s: %q", s.key, head)
+		}
+	}
+	if code, _ := b.Get(base + "&session=nope"); code != http.StatusNotFound {
+		t.Errorf("unknown session: %d, want 404", code)
+	}
+
+	_, badges := b.Get("/admin/orgs/miso/events/tage/badges?lang=de")
+	cards := map[string]string{}
+	for _, art := range strings.Split(badges, "<article")[1:] {
+		if m := regexp.MustCompile(`<p class="name"><bdi>([^<]*)</bdi>`).FindStringSubmatch(art); m != nil {
+			cards[m[1]] = art
+		}
+	}
+	if !strings.Contains(cards["Anna Weiß"], `class="sessions"`) || !strings.Contains(cards["Anna Weiß"], "Werkstatt X") || !strings.Contains(cards["Anna Weiß"], "Forum Y") {
+		t.Errorf("Anna's badge: %s", cards["Anna Weiß"])
+	}
+	if strings.Contains(cards["Zeynep Kaya"], "Werkstatt X") {
+		t.Error("a badge names a session its party only waits for")
+	}
+}
