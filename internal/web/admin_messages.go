@@ -200,11 +200,11 @@ func (s *server) sendMessage(c *gin.Context) {
 	pr := principal(c)
 	ctx, pending := s.Audit.Begin(c.Request.Context(), audit.Entry{
 		OrgID: pr.OrgID, UserID: pr.UserID, TokenID: pr.TokenID, Action: audit.MessageSend, Target: e.Slug,
-		Details: map[string]any{"status": in.To.Status},
+		Details: map[string]any{"status": in.To.Status, "sessions": in.To.Sessions},
 	})
 	sent, err := s.Messages.Send(ctx, pr.OrgID, e.Slug, in, message.Sender{UserID: pr.UserID, TokenID: pr.TokenID})
 	if err == nil && sent.Created {
-		err = pending.Done(ctx, map[string]any{"message": sent.ID, "recipients": sent.Recipients})
+		err = pending.Done(ctx, nil)
 	}
 	if err != nil {
 		if !messageErrors(c, &p, err) {

@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -93,6 +94,9 @@ func TestComposeConfirmSendAndWatchAMessage(t *testing.T) {
 	}
 	if n := w.Count(t, `SELECT count(*) FROM audit_log WHERE action = 'message.send' AND actor = $1`, w.A.Organiser); n != 1 {
 		t.Errorf("%d audit entries, want 1", n)
+	}
+	if n := w.Count(t, `SELECT count(*) FROM audit_log WHERE action = 'message.send' AND details->>'message_id' = $1`, path.Base(loc)); n != 1 {
+		t.Errorf("the audit entry does not name message %s", path.Base(loc))
 	}
 	if _, page = c.Get(base); !strings.Contains(page, "Raumänderung") {
 		t.Error("the list lacks the message")
