@@ -34,6 +34,10 @@ type messagesPage struct {
 	Step     string // "write", "confirm" or "sent"
 	Form     messageForm
 	Statuses []option
+	// Sessions are the event's sessions to choose from (none: no picker).
+	Sessions []option
+	// Chosen names the sessions the message is restricted to (confirm).
+	Chosen   []string
 	Langs    []string // the event's default language first
 	Errors   map[string]string
 	Problem  string
@@ -46,13 +50,20 @@ type messagesPage struct {
 type messageForm struct {
 	Subject, Body event.Texts
 	Status        map[string]bool
-	Key           string
+	// Sessions are the keys of the sessions ticked: then only those who
+	// chose one of them are reached (message.To.Sessions).
+	Sessions map[string]bool
+	Key      string
 }
 
-// messageStatuses are the statuses the form offers: those that exist today.
-var messageStatuses = []string{registration.Confirmed, registration.Waitlisted, registration.Pending}
+// messageStatuses are the statuses the form offers; applications only on
+// an event that has them (messagesPage).
+var messageStatuses = []string{registration.Confirmed, registration.Waitlisted, registration.Pending, registration.Applied}
 
-func (f *messageForm) input() message.Input {
+// input is the message the form asks for; the ticked sessions are taken in
+// the event's order, and keys it does not have are dropped here (a form
+// from before a session was removed reaches the others).
+func (f *messageForm) input(sessions event.Sessions) message.Input {
 	in := message.Input{Subject: event.Texts{}, Body: event.Texts{}, IdempotencyKey: f.Key}
 	for l, v := range f.Subject {
 		if v != "" {
@@ -69,17 +80,25 @@ func (f *messageForm) input() message.Input {
 			in.To.Status = append(in.To.Status, st)
 		}
 	}
+	for _, ss := range sessions {
+		if f.Sessions[ss.Key] {
+			in.To.Sessions = append(in.To.Sessions, ss.Key)
+		}
+	}
 	return in
 }
 
 func readMessageForm(c *gin.Context) messageForm {
-	f := messageForm{Subject: event.Texts{}, Body: event.Texts{}, Status: map[string]bool{}, Key: c.PostForm("key")}
+	f := messageForm{Subject: event.Texts{}, Body: event.Texts{}, Status: map[string]bool{}, Sessions: map[string]bool{}, Key: c.PostForm("key")}
 	for _, l := range config.Languages {
 		f.Subject[l] = strings.TrimSpace(c.PostForm("subject_" + l))
 		f.Body[l] = strings.TrimSpace(strings.ReplaceAll(c.PostForm("body_"+l), "\r\n", "\n"))
 	}
 	for _, st := range c.PostFormArray("status") {
 		f.Status[st] = true
+	}
+	for _, k := range c.PostFormArray("session") {
+		f.Sessions[k] = true
 	}
 	return f
 }
@@ -105,7 +124,17 @@ func (s *server) messagesPage(c *gin.Context, e *event.Event, step string) messa
 		}
 	}
 	for _, st := range messageStatuses {
+		if st == registration.Applied && !e.Approval {
+			continue
+		}
 		p.Statuses = append(p.Statuses, option{st, l.T("reg.status."+st, nil)})
+	}
+	for _, ss := range e.Sessions {
+		t, _ := ss.Title.In(l.Lang, e.DefaultLang)
+		if ss.Status == event.SessionCancelled {
+			t += " (" + l.T("state.cancelled", nil) + ")"
+		}
+		p.Sessions = append(p.Sessions, option{ss.Key, t})
 	}
 	loc := e.Location()
 	p.Loc = func(m *message.Message) string { return m.CreatedAt.In(loc).Format("2006-01-02 15:04") }
@@ -172,7 +201,12 @@ func (s *server) confirmMessage(c *gin.Context) {
 		s.renderMessages(c, http.StatusOK, p)
 		return
 	}
-	in := p.Form.input()
+	in := p.Form.input(e.Sessions)
+	for _, o := range p.Sessions {
+		if p.Form.Sessions[o.Value] {
+			p.Chosen = append(p.Chosen, o.Label)
+		}
+	}
 	p.Count, err = s.Messages.Check(c.Request.Context(), principal(c).OrgID, e.Slug, &in)
 	if err != nil {
 		if !messageErrors(c, &p, err) {
@@ -196,7 +230,7 @@ func (s *server) sendMessage(c *gin.Context) {
 	}
 	p := s.messagesPage(c, e, "write")
 	p.Form = readMessageForm(c)
-	in := p.Form.input()
+	in := p.Form.input(e.Sessions)
 	pr := principal(c)
 	ctx, pending := s.Audit.Begin(c.Request.Context(), audit.Entry{
 		OrgID: pr.OrgID, UserID: pr.UserID, TokenID: pr.TokenID, Action: audit.MessageSend, Target: e.Slug,
