@@ -21,9 +21,16 @@ import (
 // The compose page (issue 19) has three steps on one template: write
 // (the languages side by side, whom to), confirm (the number of
 // recipients as it is now, the message as it will go out, "send" or
-// "change"), and the delivery page of a sent message, which reloads itself
-// while emails wait. The form carries an idempotency key made when the
-// page was first shown: a double click or a resubmitted form sends once.
+// "change"), and the delivery page of a sent message. The form carries an
+// idempotency key made when the page was first shown: a double click or a
+// resubmitted form sends once.
+//
+// The delivery counts move while emails wait: web/static/messages.js
+// polls messages.json and updates the counts of the list under the form
+// and of the delivery page in place, so that nothing the organiser is
+// typing is lost to a reload. Without script the delivery page (which has
+// no input) reloads itself (<noscript> meta refresh) and the list shows
+// the counts of when the page was loaded.
 
 type messagesPage struct {
 	adminFrame
@@ -272,4 +279,29 @@ func (s *server) messageDelivery(c *gin.Context) {
 	p := s.messagesPage(c, e, "sent")
 	p.Sent = m
 	s.renderMessages(c, http.StatusOK, p)
+}
+
+// messageCount is one message's delivery in messages.json.
+type messageCount struct {
+	ID         int64 `json:"id"`
+	Recipients int   `json:"recipients"`
+	Delivered  int   `json:"delivered"`
+	Failed     int   `json:"failed"`
+	Queued     int   `json:"queued"`
+}
+
+// messageCounts is GET …/messages.json: the delivery counts of the event's
+// messages, which the pages poll (messages.js) while emails wait.
+func (s *server) messageCounts(c *gin.Context) {
+	ms, err := s.Messages.List(c.Request.Context(), principal(c).OrgID, c.Param("slug"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	out := make([]messageCount, len(ms))
+	for i, m := range ms {
+		out[i] = messageCount{ID: m.ID, Recipients: m.Recipients, Delivered: m.Delivered, Failed: m.Failed, Queued: m.Queued}
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"messages": out})
 }

@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,18 +73,45 @@ func TestComposeConfirmSendAndWatchAMessage(t *testing.T) {
 		t.Errorf("change: %d, want the form with the texts", resp.StatusCode)
 	}
 
-	testapp.RunSender(t, w.Sender(t, nil)) // dev mode: marks them sent
 	resp, _ = c.post(base, form)
 	loc := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, base+"/") {
 		t.Fatalf("send: %d %q", resp.StatusCode, loc)
 	}
+	// While its emails wait, the delivery page polls the counts
+	// (messages.js) and, without script, reloads itself; so does the
+	// list under the compose form, which never reloads (the form).
+	_, page = c.Get(loc)
+	id := path.Base(loc)
+	for _, want := range []string{`<script src="/static/messages.js" defer></script>`, `<noscript><meta http-equiv="refresh" content="5"></noscript>`,
+		`data-poll="` + base + `.json" data-message="` + id + `"`, `<strong id="m-queued" data-count="queued">2</strong>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("delivery page while emails wait lacks %s", want)
+		}
+	}
+	if _, page = c.Get(base); !strings.Contains(page, `<tr data-message="`+id+`">`) || !strings.Contains(page, `<td data-count="queued">2</td>`) ||
+		strings.Contains(page, `http-equiv="refresh"`) || !strings.Contains(page, `data-poll="`+base+`.json"`) {
+		t.Errorf("the list under the form does not offer its counts to the script, or reloads:\n%.3000s", page)
+	}
+	var counts struct {
+		Messages []struct {
+			ID                                    int64
+			Recipients, Delivered, Failed, Queued int
+		}
+	}
+	code, body = c.Get(base + ".json")
+	// Newest first: this one, then the fixture's.
+	if err := json.Unmarshal([]byte(body), &counts); code != http.StatusOK || err != nil || len(counts.Messages) != 2 ||
+		strconv.FormatInt(counts.Messages[0].ID, 10) != id || counts.Messages[0].Queued != 2 || counts.Messages[0].Recipients != 2 {
+		t.Errorf("messages.json: %d %v %s", code, err, body)
+	}
+	testapp.RunSender(t, w.Sender(t, nil)) // dev mode: marks them sent
 	testutil.Eventually(t, 10*time.Second, func() bool {
 		_, page := c.Get(loc)
-		return strings.Contains(page, `<strong id="m-delivered">2</strong>`) && strings.Contains(page, `<strong id="m-queued">0</strong>`)
+		return strings.Contains(page, `<strong id="m-delivered" data-count="delivered">2</strong>`) && strings.Contains(page, `<strong id="m-queued" data-count="queued">0</strong>`)
 	}, "the delivery page to show 2 delivered")
 	_, page = c.Get(loc)
-	if !strings.Contains(page, `<strong id="m-recipients">2</strong>`) || !strings.Contains(page, w.A.Organiser) || strings.Contains(page, `http-equiv="refresh"`) {
+	if !strings.Contains(page, `<strong id="m-recipients" data-count="recipients">2</strong>`) || !strings.Contains(page, w.A.Organiser) || strings.Contains(page, `http-equiv="refresh"`) {
 		t.Errorf("delivery page:\n%.3000s", page)
 	}
 
