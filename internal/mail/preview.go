@@ -53,7 +53,8 @@ func (o *Outbox) Preview(w io.Writer, kind, lang, format, from string) error {
 		// The digest shows both kinds of event: one that takes sign-ups and
 		// one that gives its places by selection (applications).
 		sel := *n.Event
-		sel.Approval = true
+		sel.Approval, sel.Slug = true, "wochenende-in-loccum"
+		sel.Title = event.Texts{"de": "Wochenende in Loccum", "en": "Weekend in Loccum"}
 		m, err = o.composeOrgNotice(notify.Notice{
 			Org:  &org.Settings{Org: org.Org{Slug: "faust", Name: "FAUST e. V.", Email: "info@faust.example"}},
 			Lang: lang, Daily: true, Day: o.now(),
