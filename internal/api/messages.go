@@ -37,11 +37,11 @@ func (h *handler) sendMessage(c *gin.Context) {
 	// key runs none and is not logged again.
 	ctx, pending := h.Audit.Begin(c.Request.Context(), audit.Entry{
 		OrgID: p.OrgID, UserID: p.UserID, TokenID: p.TokenID, Action: audit.MessageSend, Target: c.Param("slug"),
-		Details: map[string]any{"status": in.To.Status},
+		Details: map[string]any{"status": in.To.Status, "sessions": in.To.Sessions},
 	})
 	sent, err := h.Messages.Send(ctx, p.OrgID, c.Param("slug"), in, message.Sender{UserID: p.UserID, TokenID: p.TokenID})
 	if err == nil && sent.Created {
-		err = pending.Done(ctx, map[string]any{"message": sent.ID, "recipients": sent.Recipients})
+		err = pending.Done(ctx, nil)
 	}
 	if err != nil {
 		_ = c.Error(err)

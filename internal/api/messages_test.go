@@ -126,6 +126,12 @@ func TestMessagesThroughTheAPI(t *testing.T) {
 	if n := a.count(`SELECT count(*) FROM audit_log WHERE action = 'message.send' AND target = 'treffen'`); n != 1 {
 		t.Errorf("%d audit entries, want 1", n)
 	}
+	// The entry names the message by its id, as others name their
+	// registration (registration_id) or token (token_id).
+	if n := a.count(`SELECT count(*) FROM audit_log WHERE action = 'message.send' AND (details->>'message_id')::bigint = $1
+		AND (details->>'recipients')::int = 3`, ans.ID); n != 1 {
+		t.Errorf("no audit entry with message_id %d and 3 recipients", ans.ID)
+	}
 	// Another organisation's token does not find the event.
 	other := a.org("faust")
 	if code := a.JSON(t, http.MethodPost, "/api/v1/orgs/faust/events/treffen/messages", a.token(other.ID, auth.Organiser), msgBody(de, deBody, "confirmed"), nil); code != http.StatusNotFound {

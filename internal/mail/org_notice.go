@@ -29,9 +29,14 @@ type NotifyData struct {
 type NotifyEvent struct {
 	Title, When, URL                 string
 	SignUps, Cancellations, Promoted int
-	NowFull                          bool
-	Limited                          bool
-	SeatsLeft, Waitlist              int
+	Applications, Approved, Declined int
+	// Approval: the event selects by approval, so the open applications
+	// are shown with where it stands.
+	Approval            bool
+	OpenApplications    int
+	NowFull             bool
+	Limited             bool
+	SeatsLeft, Waitlist int
 }
 
 // EnqueueOrgNotice writes the notice, rendered now in the organisation's
@@ -60,7 +65,9 @@ func (o *Outbox) composeOrgNotice(n notify.Notice) (*message, error) {
 			Title: title, When: l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
 			URL:     o.baseURL + "/admin/orgs/" + n.Org.Slug + "/events/" + e.Slug + "/registrations",
 			SignUps: c.SignUps, Cancellations: c.Cancellations, Promoted: c.Promoted, NowFull: c.NowFull,
-			Waitlist: c.Waitlist,
+			Waitlist:     c.Waitlist,
+			Applications: c.Applications, Approved: c.Approved, Declined: c.Declined,
+			Approval: c.Approval, OpenApplications: c.OpenApplications,
 		}
 		if c.SeatsLeft != nil {
 			ne.Limited, ne.SeatsLeft = true, *c.SeatsLeft

@@ -49,11 +49,17 @@ func (o *Outbox) Preview(w io.Writer, kind, lang, format, from string) error {
 		}
 	case kind == KindOrgChanges:
 		n, _ := sample(registration.MailConfirmed, lang, o.now())
-		left := 12
+		left, selected := 12, 5
+		// The digest shows both kinds of event: one that takes sign-ups and
+		// one that gives its places by selection (applications).
+		sel := *n.Event
+		sel.Approval, sel.Slug = true, "wochenende-in-loccum"
+		sel.Title = event.Texts{"de": "Wochenende in Loccum", "en": "Weekend in Loccum"}
 		m, err = o.composeOrgNotice(notify.Notice{
 			Org:  &org.Settings{Org: org.Org{Slug: "faust", Name: "FAUST e. V.", Email: "info@faust.example"}},
 			Lang: lang, Daily: true, Day: o.now(),
-			Changes: []notify.Change{{Event: n.Event, SignUps: 14, Cancellations: 2, Promoted: 1, NowFull: true, SeatsLeft: &left, Waitlist: 3}},
+			Changes: []notify.Change{{Event: n.Event, SignUps: 14, Cancellations: 2, Promoted: 1, NowFull: true, SeatsLeft: &left, Waitlist: 3},
+				{Event: &sel, Applications: 7, Approved: 3, Declined: 1, Approval: true, OpenApplications: 4, SeatsLeft: &selected}},
 		})
 	case slices.Contains(staffKinds, kind):
 		sm := auth.StaffMail{

@@ -1,8 +1,10 @@
 // Package notify tells a presenting organisation what happens to its
 // events (issue 19): sign-ups, cancellations, promotions from the waitlist
-// and an event that filled up, by email, either soon after each change
-// (gathered: at most one mail per event per Gather) or in a daily digest
-// at 07:00 in the organisation's time zone.
+// and an event that filled up (and, on an event with selection by
+// approval, applications and the decisions on them, counted apart), by
+// email, either soon after each change (gathered: at most one mail per
+// event per Gather) or in a daily digest at 07:00 in the organisation's
+// time zone.
 //
 // It is a worker, not a hook: every round it reads each watched event's
 // counts from the database (registration.CountChanges, the event's seat
@@ -48,6 +50,14 @@ const (
 type Change struct {
 	Event                            *event.Event
 	SignUps, Cancellations, Promoted int
+	// Applications, Approved and Declined are counted apart from the
+	// sign-ups (selection by approval): an application takes no place,
+	// and its approval is no new sign-up.
+	Applications, Approved, Declined int
+	// OpenApplications wait for a decision now; shown when the event
+	// selects by approval or still has such applications.
+	OpenApplications int
+	Approval         bool
 	// NowFull: the event was not full when last told and is now.
 	NowFull bool
 	// SeatsLeft is nil for an event without a limit.
@@ -176,11 +186,16 @@ func (s *Service) org(ctx context.Context, o *org.Settings) (int, error) {
 
 // seen is an event's counts as last told.
 type seen struct {
-	SignUps       int          `db:"signups"`
-	Cancellations int          `db:"cancellations"`
-	Promotions    int          `db:"promotions"`
-	Full          bool         `db:"full_"`
-	MailedAt      sql.NullTime `db:"mailed_at"`
+	SignUps       int `db:"signups"`
+	Cancellations int `db:"cancellations"`
+	Applications  int `db:"applications"`
+	Approvals     int `db:"approvals"`
+	Declines      int `db:"declines"`
+	Promotions    int `db:"promotions"`
+	// open is no count that rises: the applications waiting now.
+	open     int
+	Full     bool         `db:"full_"`
+	MailedAt sql.NullTime `db:"mailed_at"`
 }
 
 // current reads the event's counts now, in tx, with the event as it is.
@@ -198,7 +213,8 @@ func (s *Service) current(ctx context.Context, tx *sqlx.Tx, e *event.Event) (see
 		return seen{}, nil, err
 	}
 	full := cur.Capacity != nil && cur.SeatsConfirmed >= *cur.Capacity
-	return seen{SignUps: c.SignUps, Cancellations: c.Cancellations, Promotions: p, Full: full}, cur, nil
+	return seen{SignUps: c.SignUps, Cancellations: c.Cancellations, Applications: c.Applications, Approvals: c.Approvals,
+		Declines: c.Declines, open: c.Open, Promotions: p, Full: full}, cur, nil
 }
 
 // last locks and returns the event's row of notify_events; ok is false
@@ -211,13 +227,15 @@ func (s *Service) last(ctx context.Context, tx *sqlx.Tx, o *org.Settings, e *eve
 		base = seen{}
 	}
 	if _, err := tx.ExecContext(ctx, `
-INSERT INTO notify_events (event_id, signups, cancellations, promotions, full_) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (event_id) DO NOTHING`, e.ID, base.SignUps, base.Cancellations, base.Promotions, base.Full); err != nil {
+INSERT INTO notify_events (event_id, signups, cancellations, applications, approvals, declines, promotions, full_)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (event_id) DO NOTHING`, e.ID, base.SignUps, base.Cancellations, base.Applications, base.Approvals, base.Declines,
+		base.Promotions, base.Full); err != nil {
 		return seen{}, false, fmt.Errorf("watch event: %w", err)
 	}
 	var l seen
 	err := tx.GetContext(ctx, &l, `
-SELECT signups, cancellations, promotions, full_, mailed_at FROM notify_events
+SELECT signups, cancellations, applications, approvals, declines, promotions, full_, mailed_at FROM notify_events
 WHERE event_id = $1 FOR UPDATE SKIP LOCKED`, e.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return seen{}, false, nil
@@ -230,9 +248,10 @@ WHERE event_id = $1 FOR UPDATE SKIP LOCKED`, e.ID)
 
 func (s *Service) remember(ctx context.Context, tx *sqlx.Tx, eventID int64, cur seen, mailed *time.Time) error {
 	_, err := tx.ExecContext(ctx, `
-UPDATE notify_events SET signups = $2, cancellations = $3, promotions = $4, full_ = $5,
-    mailed_at = COALESCE($6, mailed_at)
-WHERE event_id = $1`, eventID, cur.SignUps, cur.Cancellations, cur.Promotions, cur.Full, mailed)
+UPDATE notify_events SET signups = $2, cancellations = $3, applications = $4, approvals = $5, declines = $6,
+    promotions = $7, full_ = $8, mailed_at = COALESCE($9, mailed_at)
+WHERE event_id = $1`, eventID, cur.SignUps, cur.Cancellations, cur.Applications, cur.Approvals, cur.Declines,
+		cur.Promotions, cur.Full, mailed)
 	if err != nil {
 		return fmt.Errorf("remember notify state: %w", err)
 	}
@@ -241,18 +260,25 @@ WHERE event_id = $1`, eventID, cur.SignUps, cur.Cancellations, cur.Promotions, c
 
 func change(e *event.Event, last, cur seen) (Change, bool) {
 	c := Change{
-		Event:         e,
-		SignUps:       max(cur.SignUps-last.SignUps, 0),
-		Cancellations: max(cur.Cancellations-last.Cancellations, 0),
-		Promoted:      max(cur.Promotions-last.Promotions, 0),
-		NowFull:       cur.Full && !last.Full,
-		Waitlist:      e.WaitlistLength,
+		Event:            e,
+		SignUps:          max(cur.SignUps-last.SignUps, 0),
+		Cancellations:    max(cur.Cancellations-last.Cancellations, 0),
+		Promoted:         max(cur.Promotions-last.Promotions, 0),
+		Applications:     max(cur.Applications-last.Applications, 0),
+		Approved:         max(cur.Approvals-last.Approvals, 0),
+		Declined:         max(cur.Declines-last.Declines, 0),
+		NowFull:          cur.Full && !last.Full,
+		Waitlist:         e.WaitlistLength,
+		Approval:         e.Approval || cur.open > 0,
+		OpenApplications: cur.open,
 	}
 	if e.Capacity != nil {
 		left := max(*e.Capacity-e.SeatsConfirmed, 0)
 		c.SeatsLeft = &left
 	}
-	return c, c.SignUps > 0 || c.Cancellations > 0 || c.Promoted > 0 || c.NowFull
+	// Open applications alone are no news: they were told when they came.
+	return c, c.SignUps > 0 || c.Cancellations > 0 || c.Promoted > 0 || c.NowFull ||
+		c.Applications > 0 || c.Approved > 0 || c.Declined > 0
 }
 
 func (s *Service) lang(o *org.Settings) string {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"treffpunkt/internal/event"
+	"treffpunkt/internal/notify"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/registration"
 	"treffpunkt/internal/testapp"
@@ -224,4 +225,141 @@ func TestDailyDigestAtSevenInTheOrganisationsZone(t *testing.T) {
 	if ns = notices(t, a); !strings.Contains(ns[1].Text, "New registrations: 1\n") || strings.Contains(ns[1].Text, "Cancelled") {
 		t.Errorf("the second digest:\n%s", ns[1].Text)
 	}
+}
+
+// apply signs up for an event with selection by approval: an application.
+func apply(t *testing.T, a *testapp.App, slug string, i int) *registration.Registration {
+	t.Helper()
+	r := signUp(t, a, slug, i)
+	if r == nil || r.Status != registration.Applied {
+		t.Fatalf("application %d: %+v", i, r)
+	}
+	return r
+}
+
+func approvalEvent(capacity int) func(in *event.Input) {
+	return func(in *event.Input) {
+		yes, no := true, false
+		in.Approval, in.Waitlist, in.Capacity = &yes, &no, event.Some(capacity)
+	}
+}
+
+func wantLines(t *testing.T, what, text string, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, text)
+		}
+	}
+	for _, n := range not {
+		if strings.Contains(text, n) {
+			t.Errorf("%s says %q:\n%s", what, n, text)
+		}
+	}
+}
+
+// Issue 19: on an event with selection by approval a sign-up is an
+// application, not a sign-up. The "each" mode reports new applications
+// apart ("New applications: 3"), then the organisers' approvals and
+// declines — an approval is no new sign-up — with the places left as the
+// approvals take them and the applications still open.
+func TestEachModeReportsApplicationsApartFromSignUps(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	o := a.Org(t, "loccum")
+	settings(t, a, o, org.NotifyEach, "Europe/Berlin")
+	e := a.Event(t, o, "weekend", approvalEvent(2))
+	clk := &clock{now: time.Now()}
+	a.Notify.SetClock(clk.Now)
+	ctx := context.Background()
+	run := func(d time.Duration) int {
+		t.Helper()
+		clk.Add(d)
+		n, err := a.Notify.RunOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	run(0)
+	rs := []*registration.Registration{apply(t, a, "weekend", 0), apply(t, a, "weekend", 1), apply(t, a, "weekend", 2)}
+	if n := run(20 * time.Second); n != 1 {
+		t.Fatalf("three applications: %d mails, want 1", n)
+	}
+	ns := notices(t, a)
+	wantLines(t, "the mail about applications", ns[0].Text,
+		[]string{"New applications: 3", "Places left: 2", "Applications awaiting a decision: 3"},
+		[]string{"New registrations", "approved", "full"})
+
+	for _, r := range rs[:2] {
+		if _, err := a.Registrations.Approve(ctx, e.ID, r.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Registrations.Decline(ctx, e.ID, rs[2].ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := run(20 * time.Second); n != 0 {
+		t.Errorf("within 5 minutes of the last mail: %d mails", n)
+	}
+	if n := run(notify.Gather); n != 1 {
+		t.Fatalf("the decisions: %d mails, want 1", n)
+	}
+	ns = notices(t, a)
+	wantLines(t, "the mail about decisions", ns[1].Text,
+		[]string{"Applications approved: 2", "Applications declined: 1", "The event is full now.", "Places left: 0", "Applications awaiting a decision: 0"},
+		[]string{"New registrations", "New applications"})
+	if n := run(notify.Gather); n != 0 {
+		t.Errorf("nothing changed, yet %d mails", n)
+	}
+}
+
+// Issue 19: the daily digest counts an approval event's applications and
+// decisions apart from another event's sign-ups, with the places left.
+func TestDailyDigestCountsApplicationsApart(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	o := a.Org(t, "miso")
+	settings(t, a, o, org.NotifyDaily, "Europe/Berlin")
+	e := a.Event(t, o, "select", approvalEvent(5))
+	a.Event(t, o, "open", func(in *event.Input) { in.Capacity = event.Some(10) })
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	today := time.Now().In(berlin)
+	at := func(days, h int) time.Time {
+		return time.Date(today.Year(), today.Month(), today.Day()+days, h, 0, 0, 0, berlin)
+	}
+	clk := &clock{now: at(0, 6)}
+	a.Notify.SetClock(clk.Now)
+	ctx := context.Background()
+	if _, err := a.Notify.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := apply(t, a, "select", 0)
+	apply(t, a, "select", 1)
+	if _, err := a.Registrations.Approve(ctx, e.ID, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	signUp(t, a, "open", 2)
+	clk.Set(at(0, 7))
+	if n, err := a.Notify.RunOnce(ctx); err != nil || n != 1 {
+		t.Fatalf("at 07:00: %d digests, %v", n, err)
+	}
+	d := notices(t, a)[0].Text
+	i, j := strings.Index(d, "Workshop select"), strings.Index(d, "Workshop open")
+	if i < 0 || j < 0 {
+		t.Fatalf("the digest lacks an event:\n%s", d)
+	}
+	sel, opn := d[i:], d[j:]
+	if i < j {
+		sel = d[i:j]
+	} else {
+		opn = d[j:i]
+	}
+	wantLines(t, "the approval event in the digest", sel,
+		[]string{"New applications: 2", "Applications approved: 1", "Places left: 4", "Applications awaiting a decision: 1"},
+		[]string{"New registrations"})
+	wantLines(t, "the open event in the digest", opn,
+		[]string{"New registrations: 1", "Places left: 9"},
+		[]string{"applications", "Applications"})
 }

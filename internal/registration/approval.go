@@ -171,7 +171,7 @@ func (s *Service) approve(ctx context.Context, tx *sqlx.Tx, k keys, e *event.Eve
 	// An approved party joins the waitlist at its end, not at the place its
 	// application had.
 	if _, err := tx.ExecContext(ctx, `
-UPDATE registrations SET status = $2, updated_at = now(),
+UPDATE registrations SET status = $2, updated_at = now(), decided_at = now(),
     confirmed_at = CASE WHEN $2 = 'confirmed' THEN now() END,
     waitlist_order = CASE WHEN $2 = 'waitlisted' THEN nextval('registration_waitlist_order') ELSE waitlist_order END
 WHERE id = $1`, r.ID, status); err != nil {

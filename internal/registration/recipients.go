@@ -45,18 +45,30 @@ ORDER BY r.id`, eventID, pq.Array(statuses), pq.Array(sessions))
 // ChangeCounts are an event's counts that only rise, which the
 // notification worker (package notify) compares with what it told the
 // organisation last: sign-ups (registrations that are or were confirmed
-// or waitlisted; not holds that were never confirmed) and cancellations.
+// or waitlisted without applying; not holds that were never confirmed)
+// and cancellations; on an event with selection by approval the
+// applications, and the organisers' approvals and declines of them (an
+// approval is no new sign-up). Open is no such count: the applications
+// waiting for a decision now.
 type ChangeCounts struct {
 	SignUps       int `db:"signups"`
 	Cancellations int `db:"cancellations"`
+	Applications  int `db:"applications"`
+	Approvals     int `db:"approvals"`
+	Declines      int `db:"declines"`
+	Open          int `db:"open"`
 }
 
 // CountChanges reads the event's ChangeCounts.
 func CountChanges(ctx context.Context, q sqlx.QueryerContext, eventID int64) (ChangeCounts, error) {
 	var c ChangeCounts
 	err := sqlx.GetContext(ctx, q, &c, `
-SELECT count(*) FILTER (WHERE status IN ('confirmed', 'waitlisted', 'cancelled')) AS signups,
-       count(*) FILTER (WHERE status = 'cancelled') AS cancellations
+SELECT count(*) FILTER (WHERE applied_at IS NULL AND status IN ('confirmed', 'waitlisted', 'cancelled')) AS signups,
+       count(*) FILTER (WHERE status = 'cancelled') AS cancellations,
+       count(*) FILTER (WHERE applied_at IS NOT NULL) AS applications,
+       count(*) FILTER (WHERE decided_at IS NOT NULL AND status <> 'declined') AS approvals,
+       count(*) FILTER (WHERE status = 'declined') AS declines,
+       count(*) FILTER (WHERE status = 'applied') AS open
 FROM registrations WHERE event_id = $1`, eventID)
 	if err != nil {
 		return c, fmt.Errorf("count changes: %w", err)

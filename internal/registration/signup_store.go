@@ -220,11 +220,11 @@ func insertRegistrations(ctx context.Context, tx *sqlx.Tx, eventID int64, consen
 	q, err := tx.QueryContext(ctx, `
 INSERT INTO registrations (event_id, name, email, lang, party_size, member_number,
     birth_date, status, manage_nonce, manage_hash, consent_at, confirmed_at,
-    confirm_token_hash, seats_held, hold_expires_at, answers, address_unconfirmed, age_band, member)
+    confirm_token_hash, seats_held, hold_expires_at, answers, address_unconfirmed, age_band, member, applied_at)
 SELECT $1, u.name, u.email, u.lang, u.party, u.member, u.birth::date, u.status, u.nonce, u.mhash, $2,
     CASE WHEN u.status = 'confirmed' THEN now() END,
     decode(u.hash, 'hex'), u.held, CASE WHEN u.status = 'pending' THEN $3::timestamptz END,
-    u.answers::jsonb, u.status = 'pending', u.band, u.is_member
+    u.answers::jsonb, u.status = 'pending', u.band, u.is_member, CASE WHEN u.status = 'applied' THEN now() END
 FROM unnest($4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[],
             $10::text[], $11::bytea[], $12::bytea[], $13::text[], $14::int[], $15::text[], $16::text[], $17::bool[])
      WITH ORDINALITY AS u(name, email, lang, party, member, birth, status, nonce, mhash, hash, held, answers, band, is_member, ord)

@@ -151,7 +151,9 @@ UPDATE registrations SET status = $2, updated_at = now(),
     seats_held = CASE WHEN $2 = 'pending' THEN seats_held ELSE 0 END,
     confirm_token_hash = CASE WHEN $2 = 'pending' THEN confirm_token_hash END,
     confirmed_at = CASE WHEN $2 = 'confirmed' THEN now() ELSE confirmed_at END,
-    cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE cancelled_at END
+    cancelled_at = CASE WHEN $2 = 'cancelled' THEN now() ELSE cancelled_at END,
+    applied_at = CASE WHEN $2 = 'applied' THEN COALESCE(applied_at, now()) ELSE applied_at END,
+    decided_at = CASE WHEN $2 = 'declined' THEN now() ELSE decided_at END
 WHERE id = $1`, id, status)
 	if err != nil {
 		return fmt.Errorf("set registration %d %s: %w", id, status, err)

@@ -64,7 +64,7 @@ func TestOrganisersSelectApplicantsOnTheAttendeeList(t *testing.T) {
 	base := "/admin/orgs/a/events/loccum/registrations"
 	_, page := c.Get(base + "?status=applied")
 	for _, want := range []string{"Ann möchte Leute kennenlernen", `id="count-applied">3<`,
-		`action="` + base + "/" + strconv.FormatInt(ann.ID, 10) + `/approve"`, `name="reason"`} {
+		`action="` + base + "/" + strconv.FormatInt(ann.ID, 10) + `/approve"`, `name="reason_de"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("applicants' list lacks %q", want)
 		}
@@ -202,3 +202,69 @@ func TestPersonalFeedShowsApplicationsAsNotYetAPlace(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// Issue 19: the decline form asks the reason in the event's languages side
+// by side (and in the applicant's own when the event has no text in it);
+// it is sent as the reason per language, and the mail in the applicant's
+// language carries theirs.
+func TestDeclineFormGivesAReasonPerLanguage(t *testing.T) {
+	t.Parallel()
+	a, c := admOrganiser(t)
+	o, err := a.Orgs.BySlug(t.Context(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := a.Event(t, o, "loccum", func(in *event.Input) {
+		yes := true
+		in.Approval = &yes
+		in.Title = event.Texts{"de": "Wochenende in Loccum", "en": "Weekend in Loccum"}
+	})
+	apply := func(name, lang string) *registration.Registration {
+		res, err := a.Registrations.SignUp(context.Background(), "loccum", registration.SignupInput{Name: name,
+			Email: strings.ToLower(name) + "@example.org", PartySize: 1, Consent: true, Lang: lang})
+		if err != nil || res.Registration.Status != registration.Applied {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return res.Registration
+	}
+	rana, emma := apply("Rana", "ar"), apply("Emma", "en")
+	base := "/admin/orgs/a/events/loccum/registrations"
+	_, page := c.Get(base + "?status=applied")
+	rid, eid := strconv.FormatInt(rana.ID, 10), strconv.FormatInt(emma.ID, 10)
+	for _, want := range []string{
+		`id="reason-` + rid + `-de" name="reason_de"`, `id="reason-` + rid + `-en" name="reason_en"`,
+		`id="reason-` + rid + `-ar" name="reason_ar" rows="2" maxlength="2000" lang="ar" dir="rtl"`,
+		`id="reason-` + eid + `-en"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the decline forms lack %s", want)
+		}
+	}
+	if strings.Contains(page, `id="reason-`+eid+`-ar"`) || strings.Contains(page, `id="reason-`+rid+`-tr"`) {
+		t.Error("the decline form asks in a language neither the event nor the applicant has")
+	}
+
+	form := url.Values{"status": {"applied"}, "reason_de": {"Diesmal leider nicht."}, "reason_en": {"Not this time, sorry."},
+		"reason_ar": {"للأسف ليس هذه المرة."}}
+	for _, id := range []string{rid, eid} {
+		if resp, _ := c.post(base+"/"+id+"/decline", form); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("decline %s: %d", id, resp.StatusCode)
+		}
+	}
+	for who, want := range map[int64]string{rana.ID: "للأسف ليس هذه المرة.", emma.ID: "Not this time, sorry."} {
+		var id int64
+		if err := a.DB.Get(&id, `SELECT id FROM mail_outbox WHERE kind = 'declined' AND registration_id = $1`, who); err != nil {
+			t.Fatal(err)
+		}
+		m, err := a.Outbox.Render(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Text, want) || strings.Contains(m.Text, "Diesmal") {
+			t.Errorf("the decline mail of %d lacks %q:\n%s", who, want, m.Text)
+		}
+	}
+	if e.DefaultLang != "de" {
+		t.Fatalf("default language %s", e.DefaultLang)
+	}
+}

@@ -35,6 +35,9 @@ type attendeeRow struct {
 	Answers []answerView
 	// Sessions says which sessions it chose and how it stands in each.
 	Sessions string
+	// ReasonLangs are the languages an application's decline form asks
+	// a reason in (reasonLangs).
+	ReasonLangs []string
 }
 
 type attendeesPage struct {
@@ -133,6 +136,9 @@ func (s *server) renderAttendees(c *gin.Context, status int, e *event.Event, f r
 		}
 		if r.ChangedAt != nil {
 			row.Changed = r.ChangedAt.In(loc).Format("2006-01-02 15:04")
+		}
+		if r.Status == registration.Applied {
+			row.ReasonLangs = reasonLangs(e, r.Lang)
 		}
 		for _, t := range r.Tickets {
 			if t.CheckedInAt != nil {

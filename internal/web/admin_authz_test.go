@@ -65,6 +65,7 @@ var admPageRoutes = []admRoute{
 	{"POST", "/admin/orgs/:org/events/:slug/messages/preview", "organiser", false},
 	{"POST", "/admin/orgs/:org/events/:slug/messages", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/messages/:id", "organiser", false},
+	{"GET", "/admin/orgs/:org/events/:slug/messages.json", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/door-list", "door", false},
 	{"GET", "/admin/orgs/:org/events/:slug/badges", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/certificates", "organiser", false},

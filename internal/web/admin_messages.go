@@ -21,9 +21,16 @@ import (
 // The compose page (issue 19) has three steps on one template: write
 // (the languages side by side, whom to), confirm (the number of
 // recipients as it is now, the message as it will go out, "send" or
-// "change"), and the delivery page of a sent message, which reloads itself
-// while emails wait. The form carries an idempotency key made when the
-// page was first shown: a double click or a resubmitted form sends once.
+// "change"), and the delivery page of a sent message. The form carries an
+// idempotency key made when the page was first shown: a double click or a
+// resubmitted form sends once.
+//
+// The delivery counts move while emails wait: web/static/messages.js
+// polls messages.json and updates the counts of the list under the form
+// and of the delivery page in place, so that nothing the organiser is
+// typing is lost to a reload. Without script the delivery page (which has
+// no input) reloads itself (<noscript> meta refresh) and the list shows
+// the counts of when the page was loaded.
 
 type messagesPage struct {
 	adminFrame
@@ -34,6 +41,10 @@ type messagesPage struct {
 	Step     string // "write", "confirm" or "sent"
 	Form     messageForm
 	Statuses []option
+	// Sessions are the event's sessions to choose from (none: no picker).
+	Sessions []option
+	// Chosen names the sessions the message is restricted to (confirm).
+	Chosen   []string
 	Langs    []string // the event's default language first
 	Errors   map[string]string
 	Problem  string
@@ -46,13 +57,20 @@ type messagesPage struct {
 type messageForm struct {
 	Subject, Body event.Texts
 	Status        map[string]bool
-	Key           string
+	// Sessions are the keys of the sessions ticked: then only those who
+	// chose one of them are reached (message.To.Sessions).
+	Sessions map[string]bool
+	Key      string
 }
 
-// messageStatuses are the statuses the form offers: those that exist today.
-var messageStatuses = []string{registration.Confirmed, registration.Waitlisted, registration.Pending}
+// messageStatuses are the statuses the form offers; applications only on
+// an event that has them (messagesPage).
+var messageStatuses = []string{registration.Confirmed, registration.Waitlisted, registration.Pending, registration.Applied}
 
-func (f *messageForm) input() message.Input {
+// input is the message the form asks for; the ticked sessions are taken in
+// the event's order, and keys it does not have are dropped here (a form
+// from before a session was removed reaches the others).
+func (f *messageForm) input(sessions event.Sessions) message.Input {
 	in := message.Input{Subject: event.Texts{}, Body: event.Texts{}, IdempotencyKey: f.Key}
 	for l, v := range f.Subject {
 		if v != "" {
@@ -69,17 +87,25 @@ func (f *messageForm) input() message.Input {
 			in.To.Status = append(in.To.Status, st)
 		}
 	}
+	for _, ss := range sessions {
+		if f.Sessions[ss.Key] {
+			in.To.Sessions = append(in.To.Sessions, ss.Key)
+		}
+	}
 	return in
 }
 
 func readMessageForm(c *gin.Context) messageForm {
-	f := messageForm{Subject: event.Texts{}, Body: event.Texts{}, Status: map[string]bool{}, Key: c.PostForm("key")}
+	f := messageForm{Subject: event.Texts{}, Body: event.Texts{}, Status: map[string]bool{}, Sessions: map[string]bool{}, Key: c.PostForm("key")}
 	for _, l := range config.Languages {
 		f.Subject[l] = strings.TrimSpace(c.PostForm("subject_" + l))
 		f.Body[l] = strings.TrimSpace(strings.ReplaceAll(c.PostForm("body_"+l), "\r\n", "\n"))
 	}
 	for _, st := range c.PostFormArray("status") {
 		f.Status[st] = true
+	}
+	for _, k := range c.PostFormArray("session") {
+		f.Sessions[k] = true
 	}
 	return f
 }
@@ -105,7 +131,17 @@ func (s *server) messagesPage(c *gin.Context, e *event.Event, step string) messa
 		}
 	}
 	for _, st := range messageStatuses {
+		if st == registration.Applied && !e.Approval {
+			continue
+		}
 		p.Statuses = append(p.Statuses, option{st, l.T("reg.status."+st, nil)})
+	}
+	for _, ss := range e.Sessions {
+		t, _ := ss.Title.In(l.Lang, e.DefaultLang)
+		if ss.Status == event.SessionCancelled {
+			t += " (" + l.T("state.cancelled", nil) + ")"
+		}
+		p.Sessions = append(p.Sessions, option{ss.Key, t})
 	}
 	loc := e.Location()
 	p.Loc = func(m *message.Message) string { return m.CreatedAt.In(loc).Format("2006-01-02 15:04") }
@@ -172,7 +208,12 @@ func (s *server) confirmMessage(c *gin.Context) {
 		s.renderMessages(c, http.StatusOK, p)
 		return
 	}
-	in := p.Form.input()
+	in := p.Form.input(e.Sessions)
+	for _, o := range p.Sessions {
+		if p.Form.Sessions[o.Value] {
+			p.Chosen = append(p.Chosen, o.Label)
+		}
+	}
 	p.Count, err = s.Messages.Check(c.Request.Context(), principal(c).OrgID, e.Slug, &in)
 	if err != nil {
 		if !messageErrors(c, &p, err) {
@@ -196,15 +237,15 @@ func (s *server) sendMessage(c *gin.Context) {
 	}
 	p := s.messagesPage(c, e, "write")
 	p.Form = readMessageForm(c)
-	in := p.Form.input()
+	in := p.Form.input(e.Sessions)
 	pr := principal(c)
 	ctx, pending := s.Audit.Begin(c.Request.Context(), audit.Entry{
 		OrgID: pr.OrgID, UserID: pr.UserID, TokenID: pr.TokenID, Action: audit.MessageSend, Target: e.Slug,
-		Details: map[string]any{"status": in.To.Status},
+		Details: map[string]any{"status": in.To.Status, "sessions": in.To.Sessions},
 	})
 	sent, err := s.Messages.Send(ctx, pr.OrgID, e.Slug, in, message.Sender{UserID: pr.UserID, TokenID: pr.TokenID})
 	if err == nil && sent.Created {
-		err = pending.Done(ctx, map[string]any{"message": sent.ID, "recipients": sent.Recipients})
+		err = pending.Done(ctx, nil)
 	}
 	if err != nil {
 		if !messageErrors(c, &p, err) {
@@ -238,4 +279,29 @@ func (s *server) messageDelivery(c *gin.Context) {
 	p := s.messagesPage(c, e, "sent")
 	p.Sent = m
 	s.renderMessages(c, http.StatusOK, p)
+}
+
+// messageCount is one message's delivery in messages.json.
+type messageCount struct {
+	ID         int64 `json:"id"`
+	Recipients int   `json:"recipients"`
+	Delivered  int   `json:"delivered"`
+	Failed     int   `json:"failed"`
+	Queued     int   `json:"queued"`
+}
+
+// messageCounts is GET …/messages.json: the delivery counts of the event's
+// messages, which the pages poll (messages.js) while emails wait.
+func (s *server) messageCounts(c *gin.Context) {
+	ms, err := s.Messages.List(c.Request.Context(), principal(c).OrgID, c.Param("slug"))
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	out := make([]messageCount, len(ms))
+	for i, m := range ms {
+		out[i] = messageCount{ID: m.ID, Recipients: m.Recipients, Delivered: m.Delivered, Failed: m.Failed, Queued: m.Queued}
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"messages": out})
 }

@@ -56,6 +56,7 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.POST("/events/:slug/messages/preview", organiser, s.confirmMessage)
 	o.POST("/events/:slug/messages", organiser, s.sendMessage)
 	o.GET("/events/:slug/messages/:id", organiser, s.messageDelivery)
+	o.GET("/events/:slug/messages.json", organiser, s.messageCounts)
 	// Paper (paper.go): door staff print the door list too.
 	o.GET("/events/:slug/door-list", s.requireRole(auth.Door), s.doorList)
 	o.GET("/events/:slug/badges", organiser, s.badges)

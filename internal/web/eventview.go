@@ -31,7 +31,9 @@ type eventView struct {
 	MaxPartySize    int
 	AgeRule         bool
 	MembersOnly     bool
-	Notes           []string
+	// Approval: places are given by selection, so the form applies.
+	Approval bool
+	Notes    []string
 	// MemberHint explains where the confirmation link goes on a
 	// members-only event's form.
 	MemberHint string
@@ -114,6 +116,7 @@ func newEventView(l *i18n.Localizer, e *event.Event, now time.Time) eventView {
 		v.MemberHint = l.T("access.member_number_hint", map[string]any{"Org": e.OrgName})
 	}
 	if e.Approval {
+		v.Approval = true
 		v.Notes = append(v.Notes, l.T("approval.event_note", nil))
 	}
 	switch {

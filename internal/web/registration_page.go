@@ -48,7 +48,11 @@ func (s *server) registrationPage(c *gin.Context) {
 		return
 	}
 	c.Header("Referrer-Policy", "no-referrer")
-	s.render(c, http.StatusOK, "registration", localizer(c).T("title.registration", nil), p)
+	title := "title.registration"
+	if st := p.Registration.Status; st == registration.Applied || st == registration.Declined {
+		title = "title.application"
+	}
+	s.render(c, http.StatusOK, "registration", localizer(c).T(title, nil), p)
 }
 
 // registrationPageByToken reads the registration behind a manage token and
