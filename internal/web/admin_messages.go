@@ -27,20 +27,21 @@ import (
 
 type messagesPage struct {
 	adminFrame
-	Event    *event.Event
-	Title    string
-	When     string
-	Base     string
-	Step     string // "write", "confirm" or "sent"
-	Form     messageForm
-	Statuses []option
-	Langs    []string // the event's default language first
-	Errors   map[string]string
-	Problem  string
-	Count    int
-	Messages []*message.Message
-	Sent     *message.Message
-	Loc      func(*message.Message) string
+	Event     *event.Event
+	Title     string
+	TitleLang string // set when the title is not in the page's language
+	When      string
+	Base      string
+	Step      string // "write", "confirm" or "sent"
+	Form      messageForm
+	Statuses  []option
+	Langs     []string // the event's default language first
+	Errors    map[string]string
+	Problem   string
+	Count     int
+	Messages  []*message.Message
+	Sent      *message.Message
+	Loc       func(*message.Message) string
 }
 
 type messageForm struct {
@@ -92,9 +93,9 @@ func newMessageKey() string {
 
 func (s *server) messagesPage(c *gin.Context, e *event.Event, step string) messagesPage {
 	l := localizer(c)
-	title, _ := e.Title.In(l.Lang, e.DefaultLang)
+	title, tl := e.Title.In(l.Lang, e.DefaultLang)
 	p := messagesPage{
-		adminFrame: frame(c, "events"), Event: e, Title: title, Step: step,
+		adminFrame: frame(c, "events"), Event: e, Title: title, TitleLang: otherLang(l, tl), Step: step,
 		When:  l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
 		Base:  s.orgPath(c) + "/events/" + e.Slug,
 		Langs: []string{e.DefaultLang}, Errors: map[string]string{},

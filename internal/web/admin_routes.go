@@ -164,6 +164,15 @@ func (s *server) adminHome(c *gin.Context) {
 	})
 }
 
+// otherLang is lang when a text in it is shown on a page in another
+// language, for its lang attribute; "" when the page's language is it.
+func otherLang(l *i18n.Localizer, lang string) string {
+	if lang == l.Lang {
+		return ""
+	}
+	return lang
+}
+
 // translateFields renders an error's field messages in l's language.
 func translateFields(l *i18n.Localizer, ae *apperr.Error) map[string]string {
 	out := make(map[string]string, len(ae.Fields))

@@ -51,3 +51,26 @@ document.addEventListener("change", function (e) {
   };
   reader.readAsDataURL(file);
 });
+
+// A live region with data-refresh="s" (the delivery counts of a message)
+// is fetched again every s seconds and its content replaced, until the
+// fresh page's region has no data-refresh any more: the reader keeps their
+// place, and a screen reader hears the new counts.
+(function () {
+  "use strict";
+  var region = document.querySelector("[data-refresh][id]");
+  if (!region || !window.fetch || !window.DOMParser) return;
+  function tick() {
+    fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(region.id);
+        if (!fresh) return;
+        region.innerHTML = fresh.innerHTML;
+        if (fresh.dataset.refresh) setTimeout(tick, 1000 * Number(fresh.dataset.refresh));
+        else region.removeAttribute("data-refresh");
+      })
+      .catch(function () {});
+  }
+  setTimeout(tick, 1000 * Number(region.dataset.refresh));
+})();
