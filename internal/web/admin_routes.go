@@ -56,6 +56,7 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.GET("/events/:slug/door-list", s.requireRole(auth.Door), s.doorList)
 	o.GET("/events/:slug/badges", organiser, s.badges)
 	o.GET("/events/:slug/certificates", organiser, s.eventCertificates)
+	s.adminSeriesRoutes(o, organiser)
 	o.GET("/members", organiser, s.membersPage)
 	o.POST("/members", organiser, s.uploadMembers)
 	o.GET("/embed", organiser, s.embedSnippets)
