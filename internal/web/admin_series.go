@@ -55,7 +55,9 @@ func (s *server) adminSeriesRoutes(o *gin.RouterGroup, organiser gin.HandlerFunc
 }
 
 // adminSeries is GET /admin/orgs/:org/series.
-func (s *server) adminSeries(c *gin.Context) { s.renderAdminSeries(c, http.StatusOK, "", addDateForm{}, nil) }
+func (s *server) adminSeries(c *gin.Context) {
+	s.renderAdminSeries(c, http.StatusOK, "", addDateForm{}, nil)
+}
 
 // renderAdminSeries shows every series; failed names the series whose
 // add-date form is shown again with its input and err.
