@@ -19,7 +19,9 @@ import (
 // Every page of the organisers' area that an owner reaches — dashboard,
 // event list, editor (new, with errors, existing with sessions and
 // questions), attendee list with filters, messages, members, staff,
-// tokens, audit, settings, partnerships, embed, figures, paper, series —
+// tokens, audit, settings, partnerships, embed, paper, series (made from
+// an event, listed, a date added), the password reset pages, and the
+// dashboard of door staff —
 // in German and in Arabic (right to left): no serious or critical WCAG
 // 2.1 A/AA violation that axe-core finds, no sideways scrolling at 360 px,
 // and the German-only title marked as German on Arabic pages (issue 20).
@@ -82,6 +84,7 @@ func TestAccessibilityAxeOrganisersArea(t *testing.T) {
 	org := "/admin/orgs/miso"
 	states := []a11yState{
 		{"password reset request", page("/login/reset", "main h1")},
+		{"password reset link not valid", page("/login/reset/no-such-token", "main h1")},
 		{"dashboard (signed in as owner)", func(lang string) steps {
 			return append(page("/login", "#f-email")(lang),
 				chromedp.SendKeys(`#f-email`, owner), chromedp.SendKeys(`#f-password`, testapp.StaffPassword),
@@ -95,6 +98,23 @@ func TestAccessibilityAxeOrganisersArea(t *testing.T) {
 				chromedp.Click(`#save-draft`), chromedp.WaitVisible(`#errors`))
 		}},
 		{"event editor", page(org+"/events/werkstatt", "#event-form")},
+		{"event editor, title in German only", page(org+"/events/maifest", "#event-form")},
+		{"event editor with errors at the facts", func(lang string) steps {
+			return append(page(org+"/events/werkstatt", "#event-form")(lang),
+				chromedp.SetValue(`#f-venue-lat`, "Nord"), chromedp.SetValue(`#f-venue-lon`, "200"),
+				chromedp.Click(`#event-form button.primary`), chromedp.WaitVisible(`#errors`))
+		}},
+		{"repeat as a series", page(org+"/events/maifest/series", "#series-form")},
+		{"repeat as a series with errors", func(lang string) steps {
+			return append(page(org+"/events/maifest/series", "#series-form")(lang),
+				chromedp.SetValue(`#f-count`, ""), chromedp.SetValue(`#f-slug`, "Reihe!"),
+				chromedp.Click(`#create-series`), chromedp.WaitVisible(`#errors`))
+		}},
+		{"series (organisers)", page(org+"/series", "#series-ag")},
+		{"series: a date added with errors", func(lang string) steps {
+			return append(page(org+"/series", "#series-ag")(lang),
+				chromedp.Click(`#add-date-ag`), chromedp.WaitVisible(`#errors`))
+		}},
 		{"questions editor", page(org+"/events/werkstatt/questions", "main h1")},
 		{"sessions editor", page(org+"/events/werkstatt/sessions", "main h1")},
 		{"attendee list", page(org+"/events/maifest/registrations", "#counts")},
@@ -113,6 +133,14 @@ func TestAccessibilityAxeOrganisersArea(t *testing.T) {
 		{"badges", page(org+"/events/maifest/badges", "body")},
 		{"certificates", page(org+"/events/maifest/certificates", "body")},
 		{"series page (public)", page("/series/ag", "main h1")},
+		// Last: the owner signs out, door staff sign in and open theirs.
+		{"dashboard (signed in as door staff)", func(lang string) steps {
+			return append(page("/admin", "#logout")(lang), chromedp.Click(`#logout`), chromedp.WaitNotPresent(`#logout`),
+				chromedp.Navigate(a.URL+"/login?lang="+lang), chromedp.WaitVisible(`#f-email`),
+				chromedp.SendKeys(`#f-email`, w.door), chromedp.SendKeys(`#f-password`, testapp.StaffPassword),
+				chromedp.Click(`#login-submit`), chromedp.WaitVisible(`#checkin-events`),
+				chromedp.Navigate(a.URL+"/admin?lang="+lang), chromedp.WaitVisible(`#orgs`))
+		}},
 	}
 	for _, lang := range []string{"de", "ar"} {
 		t.Run(lang, func(t *testing.T) {
