@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,5 +148,49 @@ func TestAccessibilityAxeOrganisersArea(t *testing.T) {
 			t.Parallel()
 			checkA11y(t, src, lang, states)
 		})
+	}
+}
+
+// While a message's emails wait, its delivery counts update themselves in
+// their live region without the page reloading (a reload would take the
+// reader's place, and a meta refresh cannot be stopped): once the outbox
+// has sent them, the region shows 0 waiting and stops asking, and the page
+// is still the one that was loaded.
+func TestDeliveryCountsUpdateWithoutReloadingThePage(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	o := a.Org(t, "miso")
+	a.Event(t, o, "fest", nil)
+	a.Signed(t, "fest", "Ayla Demir", 1)
+	organiser := a.Staff(t, o, "organiser@example.org", auth.Organiser, false)
+	sent, err := a.Messages.Send(context.Background(), o.ID, "fest", message.Input{Subject: event.Texts{"de": "Neuer Ort"},
+		Body: event.Texts{"de": "Wir feiern im Hof."}, To: message.To{Status: []string{"confirmed"}}, IdempotencyKey: "live"}, message.Sender{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowserFor(t, time.Minute)
+	err = chromedp.Do(ctx, append(signIn(a, organiser),
+		chromedp.Navigate(fmt.Sprintf("%s/admin/orgs/miso/events/fest/messages/%d", a.URL, sent.ID)),
+		chromedp.WaitVisible(`#delivery-counts[data-refresh]`))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.stayed = 1`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.DB.Exec(`UPDATE mail_outbox SET status = 'sent' WHERE message_ref = $1`, sent.ID); err != nil {
+		t.Fatal(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wait, chromedp.WaitVisible(`#delivery-counts:not([data-refresh])`)); err != nil {
+		t.Fatalf("the counts did not update: %v", err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.stayed + " " + document.getElementById("m-queued").textContent + " " + document.getElementById("m-delivered").textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "1 0 1" {
+		t.Errorf("page marker, waiting, delivered: %q, want \"1 0 1\" (the same page, nothing waiting, one delivered)", got)
 	}
 }
