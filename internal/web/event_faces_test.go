@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
 
 	"treffpunkt/internal/auth"
+	"treffpunkt/internal/event"
 )
 
 // The event rules live in one place (internal/event): the same event sent
@@ -172,5 +174,42 @@ func TestEditorRefusesBadCoordinatesAndFactsWritingNothing(t *testing.T) {
 				t.Errorf("%d events written", n)
 			}
 		})
+	}
+}
+
+// A venue picked from the editor's list keeps its facts and position: the
+// event saved with it writes them back as they are, not as unknown.
+func TestVenuePickedFromTheListKeepsItsFacts(t *testing.T) {
+	t.Parallel()
+	a, c := admOrganiser(t)
+	o, err := a.Orgs.BySlug(t.Context(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Event(t, o, "first", func(in *event.Input) {
+		in.Venue.StepFree, in.Venue.HearingLoop = new(true), new(false)
+		in.Venue.Lat, in.Venue.Lon = new(52.3759), new(9.732)
+	})
+	var id int64
+	if err := a.DB.Get(&id, `SELECT venue_id FROM events WHERE slug = 'first'`); err != nil {
+		t.Fatal(err)
+	}
+	f := admEventForm("second")
+	f.Set("venue_pick", strconv.FormatInt(id, 10))
+	f.Set("action", "draft")
+	if resp, body := c.post("/admin/orgs/a/new-event", f); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("form: %d\n%.800s", resp.StatusCode, body)
+	}
+	var got struct {
+		VenueID  int64    `db:"venue_id"`
+		StepFree *bool    `db:"step_free"`
+		Loop     *bool    `db:"hearing_loop"`
+		Lat      *float64 `db:"lat"`
+	}
+	if err := a.DB.Get(&got, `SELECT e.venue_id, v.step_free, v.hearing_loop, v.lat FROM events e JOIN venues v ON v.id = e.venue_id WHERE e.slug = 'second'`); err != nil {
+		t.Fatal(err)
+	}
+	if got.VenueID != id || got.StepFree == nil || !*got.StepFree || got.Loop == nil || *got.Loop || got.Lat == nil || *got.Lat != 52.3759 {
+		t.Errorf("picked venue after saving: %+v", got)
 	}
 }
