@@ -121,7 +121,8 @@ type encodedImage struct {
 // prepareImage decodes an upload and makes the stored copies. It refuses
 // (422, field "image") anything that is not a JPEG, PNG or WebP by its
 // content, whatever it is called, and pictures above the limits. The copies
-// are encoded from pixels alone, so no metadata of the upload survives.
+// are encoded from pixels alone, so no metadata of the upload survives; a
+// JPEG is first turned upright as its EXIF orientation says (orientation.go).
 func prepareImage(data []byte) ([]encodedImage, error) {
 	if len(data) == 0 {
 		return nil, apperr.Field("image", "err.required")
@@ -139,6 +140,10 @@ func prepareImage(data []byte) ([]encodedImage, error) {
 	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, apperr.Field("image", "err.image_type")
+	}
+	if format == "jpeg" {
+		// Upright before the metadata that says how is dropped.
+		src = orient(src, jpegOrientation(data))
 	}
 	b := src.Bounds()
 	opaque := isOpaque(src)

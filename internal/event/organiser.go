@@ -11,11 +11,14 @@ import (
 	"treffpunkt/internal/database"
 )
 
-// Venues returns the organisation's venues by name, for the editor to reuse.
+// Venues returns the organisation's venues by name, for the editor to
+// reuse: with their facts and position, which an event picking the venue
+// writes back as they are.
 func (s *Service) Venues(ctx context.Context, orgID int64) ([]Venue, error) {
 	var out []Venue
 	err := s.db.SelectContext(ctx, &out, `
-SELECT id, name, street, postcode, city, accessibility_notes
+SELECT id, name, street, postcode, city, accessibility_notes,
+       step_free, accessible_toilet, hearing_loop, lat, lon
 FROM venues WHERE org_id = $1 ORDER BY lower(name), street, id`, orgID)
 	return out, apperr.Wrap(err, "list venues")
 }

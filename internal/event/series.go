@@ -517,3 +517,69 @@ func (s *Service) MembershipOf(ctx context.Context, eventID int64) (*Membership,
 	}
 	return &m, nil
 }
+
+// OrgSeries are the series orgID presents, by slug, each with every date
+// (drafts included), for the organisers' area.
+func (s *Service) OrgSeries(ctx context.Context, orgID int64) ([]*Series, error) {
+	var ids []int64
+	if err := s.db.SelectContext(ctx, &ids, `SELECT id FROM series WHERE org_id = $1 ORDER BY slug`, orgID); err != nil {
+		return nil, apperr.Wrap(err, "list series")
+	}
+	out := make([]*Series, 0, len(ids))
+	for _, id := range ids {
+		sr, err := s.seriesByID(ctx, id, true)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sr)
+	}
+	return out, nil
+}
+
+// CreateSeriesFrom creates a series of orgID whose template is the event
+// eventSlug as it is now (texts, place, rules, questions, facts; not its
+// times, sessions or registration window, which belong to one date), with
+// the dates of in. The event itself stays as it is, no date of the series.
+func (s *Service) CreateSeriesFrom(ctx context.Context, orgID int64, eventSlug string, in SeriesInput) (*Series, error) {
+	e, err := s.GetForOrg(ctx, orgID, eventSlug)
+	if err != nil {
+		return nil, err
+	}
+	in.Template = templateOf(e)
+	return s.CreateSeries(ctx, orgID, in)
+}
+
+// templateOf is e as a series template: the fields of Input that every
+// date shares. A cancelled event's dates start as drafts.
+func templateOf(e *Event) json.RawMessage {
+	status := e.Status
+	if status == Cancelled {
+		status = Draft
+	}
+	v := e.Venue
+	v.ID = nil
+	t := map[string]any{
+		"kind": e.Kind, "default_lang": e.DefaultLang, "title": e.Title, "description": e.Description,
+		"all_day": e.AllDay, "timezone": e.Timezone, "venue": v, "status": status,
+		"capacity": e.Capacity, "waitlist": e.Waitlist, "max_party_size": e.MaxPartySize,
+		"access": e.Access, "min_age": e.MinAge, "max_age": e.MaxAge, "price_note": e.PriceNote,
+		"confirm_email": e.ConfirmEmail, "approval": e.Approval, "questions": e.Questions,
+		"partner_orgs": e.Partners.Slugs(), "languages": e.Languages, "interpreting": e.Interpreting,
+		"sign_language": e.SignLanguage, "childcare": e.Childcare,
+	}
+	return mustJSON(t)
+}
+
+// CancelSeriesDate cancels one date of the series slug of orgID through
+// Cancel, as the API's cancel of that event does; a date of another series
+// is not found.
+func (s *Service) CancelSeriesDate(ctx context.Context, orgID int64, slug, dateSlug string) (*Event, error) {
+	sr, err := s.GetSeriesForOrg(ctx, orgID, slug)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(sr.Dates, func(e Event) bool { return e.Slug == dateSlug }) {
+		return nil, apperr.New(apperr.NotFound, "err.series_date_not_found")
+	}
+	return s.Cancel(ctx, orgID, dateSlug)
+}

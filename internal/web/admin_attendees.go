@@ -44,6 +44,7 @@ type attendeesPage struct {
 	adminFrame
 	Event       *event.Event
 	Title       string
+	TitleLang   string // set when the title is not in the page's language
 	When        string
 	Query       string
 	Status      string
@@ -111,9 +112,9 @@ func (s *server) renderAttendees(c *gin.Context, status int, e *event.Event, f r
 		_ = c.Error(err)
 		return
 	}
-	title, _ := e.Title.In(l.Lang, e.DefaultLang)
+	title, tl := e.Title.In(l.Lang, e.DefaultLang)
 	p := attendeesPage{
-		adminFrame: frame(c, "events"), Event: e, Title: title,
+		adminFrame: frame(c, "events"), Event: e, Title: title, TitleLang: otherLang(l, tl),
 		When:  l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
 		Query: f.Query, Status: f.Status, Counts: list.Counts, All: list.All,
 		MailEnabled: s.Registrations.MailEnabled(), Problem: problem,

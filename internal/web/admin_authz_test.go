@@ -69,6 +69,11 @@ var admPageRoutes = []admRoute{
 	{"GET", "/admin/orgs/:org/events/:slug/door-list", "door", false},
 	{"GET", "/admin/orgs/:org/events/:slug/badges", "organiser", false},
 	{"GET", "/admin/orgs/:org/events/:slug/certificates", "organiser", false},
+	{"GET", "/admin/orgs/:org/series", "organiser", false},
+	{"POST", "/admin/orgs/:org/series/:slug/dates", "organiser", false},
+	{"POST", "/admin/orgs/:org/series/:slug/dates/:date/cancel", "organiser", true},
+	{"GET", "/admin/orgs/:org/events/:slug/series", "organiser", false},
+	{"POST", "/admin/orgs/:org/events/:slug/series", "organiser", false},
 	{"GET", "/admin/orgs/:org/members", "organiser", false},
 	{"POST", "/admin/orgs/:org/members", "organiser", false},
 	{"GET", "/admin/orgs/:org/embed", "organiser", false},
@@ -196,12 +201,27 @@ func admPath(pattern string, org string, o admOrg) string {
 	}
 	return strings.NewReplacer(
 		":org", org, ":slug", slug, ":id", id,
-		":user", strconv.FormatInt(o.OrganiserID, 10), ":key", "ws",
+		":user", strconv.FormatInt(o.OrganiserID, 10), ":key", "ws", ":date", o.SeriesDate,
 	).Replace(pattern)
 }
 
-// admSeries names the series the API test gives each organisation.
+// admSeries names the series admGiveSeries gives each organisation.
 func admSeries(o admOrg) string { return "reihe-" + o.Org.Slug }
+
+// admGiveSeries gives A and B a series of one date each, for the routes
+// of a series.
+func admGiveSeries(t *testing.T, w *admWorld) {
+	t.Helper()
+	for _, x := range []*admOrg{&w.A, &w.B} {
+		start := time.Now().AddDate(0, 1, 0).Truncate(time.Hour)
+		sr, err := w.Events.CreateSeries(t.Context(), x.Org.ID, event.SeriesInput{Slug: admSeries(*x), Template: json.RawMessage(`{"title":{"de":"Reihe"}}`),
+			Dates: []event.Span{{StartsAt: start, EndsAt: start.Add(time.Hour)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.SeriesDate = sr.Dates[0].Slug
+	}
+}
 
 func hasNested(pattern string) bool {
 	return strings.Contains(pattern, ":slug") || strings.Contains(pattern, ":id") || strings.Contains(pattern, ":user")
@@ -215,6 +235,7 @@ func hasNested(pattern string) bool {
 func TestEveryAdminRouteIsScopedToTheCallersOrganisation(t *testing.T) {
 	t.Parallel()
 	w := admNewWorld(t)
+	admGiveSeries(t, w)
 	anon := w.client("")
 	door := w.client(w.A.Door)
 	organiser := w.client(w.A.Organiser)
@@ -314,13 +335,7 @@ func TestEveryStaffAPIRouteIsScopedToTheTokensOrganisation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, x := range []admOrg{w.A, w.B} {
-		start := time.Now().AddDate(0, 1, 0).Truncate(time.Hour)
-		if _, err := w.Events.CreateSeries(t.Context(), x.Org.ID, event.SeriesInput{Slug: admSeries(x), Template: json.RawMessage(`{"title":{"de":"Reihe"}}`),
-			Dates: []event.Span{{StartsAt: start, EndsAt: start.Add(time.Hour)}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	admGiveSeries(t, w)
 	// A's event has a session "ws", for the routes of a session (:key).
 	start := w.A.Event.StartsAt
 	if _, err := w.Events.Update(t.Context(), w.A.Org.ID, w.A.Event.Slug, event.Input{Sessions: &[]event.SessionInput{

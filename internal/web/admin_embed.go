@@ -13,6 +13,8 @@ import (
 
 type embedSnippet struct {
 	ID, Title, Snippet, Preview string
+	// TitleLang is set when the title is not in the page's language.
+	TitleLang string
 }
 
 type adminEmbedPage struct {
@@ -49,9 +51,9 @@ func (s *server) embedSnippets(c *gin.Context) {
 	}
 	for i := range evs {
 		e := &evs[i]
-		title, _ := e.Title.In(l.Lang, e.DefaultLang)
+		title, tl := e.Title.In(l.Lang, e.DefaultLang)
 		path := "/embed/events/" + e.Slug + "?lang=" + l.Lang
-		page.Events = append(page.Events, embedSnippet{ID: e.Slug, Title: title, Snippet: s.snippet(path, title, 900), Preview: path})
+		page.Events = append(page.Events, embedSnippet{ID: e.Slug, Title: title, TitleLang: otherLang(l, tl), Snippet: s.snippet(path, title, 900), Preview: path})
 	}
 	s.render(c, http.StatusOK, "admin_embed", l.T("admin.embed.heading", nil), page)
 }

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,6 +62,39 @@ type eventForm struct {
 	// PartnerOrgs are the partner organisations' slugs as typed,
 	// separated by commas or spaces.
 	PartnerOrgs string
+	// Languages spoken and interpreted into, as ticked; the venue's facts
+	// as "yes", "no" or "" (unknown); its position as typed.
+	Languages        []string
+	Interpreting     []string
+	SignLanguage     bool
+	Childcare        bool
+	StepFree         string
+	AccessibleToilet string
+	HearingLoop      string
+	Lat, Lon         string
+}
+
+// Has reports whether lang is ticked in list (for the checkboxes).
+func (eventForm) Has(list []string, lang string) bool { return slices.Contains(list, lang) }
+
+// yesNo is a fact for the form: "yes", "no", or "" when unknown.
+func yesNo(b *bool) string {
+	switch {
+	case b == nil:
+		return ""
+	case *b:
+		return "yes"
+	}
+	return "no"
+}
+
+// coordinate is a latitude or longitude for the form, as short as it is
+// exact.
+func coordinate(f *float64) string {
+	if f == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*f, 'f', -1, 64)
 }
 
 func newEventForm() eventForm { return formFromEvent(new(event.Defaults())) }
@@ -87,6 +122,10 @@ func formFromEvent(e *event.Event) eventForm {
 		MaxPartySize: strconv.Itoa(e.MaxPartySize), Access: e.Access,
 		MinAge: num(e.MinAge), MaxAge: num(e.MaxAge), PriceNote: e.PriceNote,
 		PartnerOrgs: strings.Join(e.Partners.Slugs(), ", "),
+		Languages:   slices.Clone(e.Languages), Interpreting: slices.Clone(e.Interpreting),
+		SignLanguage: e.SignLanguage, Childcare: e.Childcare,
+		StepFree: yesNo(e.Venue.StepFree), AccessibleToilet: yesNo(e.Venue.AccessibleToilet), HearingLoop: yesNo(e.Venue.HearingLoop),
+		Lat: coordinate(e.Venue.Lat), Lon: coordinate(e.Venue.Lon),
 	}
 	for k, v := range e.Title {
 		f.Title[k] = v
@@ -115,11 +154,32 @@ func readEventForm(c *gin.Context) eventForm {
 		MaxPartySize: strings.TrimSpace(clean("max_party_size")), Access: clean("access"),
 		MinAge: strings.TrimSpace(clean("min_age")), MaxAge: strings.TrimSpace(clean("max_age")),
 		PriceNote: clean("price_note"), PartnerOrgs: clean("partner_orgs"),
+		SignLanguage: c.PostForm("sign_language") != "", Childcare: c.PostForm("childcare") != "",
+		StepFree: clean("venue_step_free"), AccessibleToilet: clean("venue_accessible_toilet"), HearingLoop: clean("venue_hearing_loop"),
+		Lat: strings.TrimSpace(clean("venue_lat")), Lon: strings.TrimSpace(clean("venue_lon")),
 	}
 	for _, lang := range config.Languages {
 		f.Title[lang] = clean("title_" + lang)
 		f.Description[lang] = clean("description_" + lang)
 	}
+	// In the checkboxes' order, whatever order the browser sent them in;
+	// a value that is no language is kept, for the service to refuse.
+	ticked := func(name string) []string {
+		sent := c.PostFormArray(name)
+		out := []string{}
+		for _, lang := range config.Languages {
+			if slices.Contains(sent, lang) {
+				out = append(out, lang)
+			}
+		}
+		for _, v := range sent {
+			if v = strings.ToValidUTF8(v, ""); !slices.Contains(config.Languages, v) && !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	f.Languages, f.Interpreting = ticked("languages"), ticked("interpreting")
 	return f
 }
 
@@ -217,9 +277,46 @@ func (f eventForm) input(create bool, venues []event.Venue) (event.Input, apperr
 			bad.Add("venue_pick", "err.choice")
 		}
 	}
+	if f.VenuePick == "" {
+		venue.StepFree = fact(bad, "venue.step_free", f.StepFree)
+		venue.AccessibleToilet = fact(bad, "venue.accessible_toilet", f.AccessibleToilet)
+		venue.HearingLoop = fact(bad, "venue.hearing_loop", f.HearingLoop)
+		venue.Lat = decimal(bad, "venue.lat", f.Lat)
+		venue.Lon = decimal(bad, "venue.lon", f.Lon)
+	}
 	venue.ID = nil
 	in.Venue = &venue
+	in.Languages, in.Interpreting = &f.Languages, &f.Interpreting
+	in.SignLanguage, in.Childcare = &f.SignLanguage, &f.Childcare
 	return in, bad
+}
+
+// fact reads a yes/no/unknown field.
+func fact(bad apperr.Fields, field, v string) *bool {
+	switch v {
+	case "":
+		return nil
+	case "yes":
+		return new(true)
+	case "no":
+		return new(false)
+	}
+	bad.Add(field, "err.choice")
+	return nil
+}
+
+// decimal reads an optional coordinate; a decimal comma is taken as a
+// point, since that is how German and Turkish keyboards type it.
+func decimal(bad apperr.Fields, field, v string) *float64 {
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.ParseFloat(strings.Replace(v, ",", ".", 1), 64)
+	if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+		bad.Add(field, "err.coordinate")
+		return nil
+	}
+	return &n
 }
 
 // eventFields are the editor's fields in page order with the message id of
@@ -241,6 +338,13 @@ var eventFields = []struct{ name, label string }{
 	{"venue.postcode", "admin.event.venue_postcode"},
 	{"venue.city", "admin.event.venue_city"},
 	{"venue.accessibility_notes", "admin.event.venue_accessibility_notes"},
+	{"venue.step_free", "access.step_free"},
+	{"venue.accessible_toilet", "access.accessible_toilet"},
+	{"venue.hearing_loop", "access.hearing_loop"},
+	{"venue.lat", "admin.event.venue_lat"},
+	{"venue.lon", "admin.event.venue_lon"},
+	{"languages", "admin.event.languages"},
+	{"interpreting", "admin.event.interpreting"},
 	{"capacity", "admin.event.capacity"},
 	{"waitlist", "admin.event.waitlist"},
 	{"registration_opens_at", "admin.event.registration_opens_at"},

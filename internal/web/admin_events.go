@@ -20,6 +20,7 @@ import (
 type adminEventRow struct {
 	Slug           string
 	Title          string
+	TitleLang      string // set when the title is not in the page's language
 	When           string
 	Status         string
 	SeatsConfirmed int
@@ -57,9 +58,9 @@ func (s *server) adminOrg(c *gin.Context) {
 	now := time.Now()
 	for i := range evs {
 		e := &evs[i]
-		title, _ := e.Title.In(l.Lang, e.DefaultLang)
+		title, tl := e.Title.In(l.Lang, e.DefaultLang)
 		row := adminEventRow{
-			Slug: e.Slug, Title: title, When: l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
+			Slug: e.Slug, Title: title, TitleLang: otherLang(l, tl), When: l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
 			Status: e.Status, SeatsConfirmed: e.SeatsConfirmed, Capacity: e.Capacity, Waitlist: e.WaitlistLength,
 			Sessions: sessionCounts(l, e),
 		}
@@ -93,11 +94,28 @@ type eventEditorPage struct {
 	Action       string
 	Preview      string
 	PublicURL    string
+	// TitleLang is set when the event's title is not in the page's language.
+	TitleLang string
 	// Series: the event is a date of a series (series.go).
 	Series *event.Membership
 	// CanRelease offers the release of no-shows (admin_release.go): the
 	// event is published and has started.
 	CanRelease bool
+	// VenueFacts (yes/no/unknown), Coordinates and LanguageLists are the
+	// facts' fields in page order, with their values as in the form.
+	VenueFacts    []formField
+	Coordinates   []formField
+	LanguageLists []languageList
+}
+
+// formField is a field of the editor drawn from a list: its name (after
+// "venue_" for the venue's), the message id of its label, its value.
+type formField struct{ Name, Label, Value string }
+
+// languageList is a set of language checkboxes.
+type languageList struct {
+	Name, Label, Hint string
+	Value             []string
 }
 
 func (s *server) renderEditor(c *gin.Context, status int, e *event.Event, form eventForm, fail error) {
@@ -125,6 +143,16 @@ func (s *server) renderEditor(c *gin.Context, status int, e *event.Event, form e
 	for _, lang := range config.Languages {
 		page.Languages = append(page.Languages, option{lang, languageNames[lang]})
 	}
+	page.VenueFacts = []formField{
+		{"step_free", "access.step_free", form.StepFree},
+		{"accessible_toilet", "access.accessible_toilet", form.AccessibleToilet},
+		{"hearing_loop", "access.hearing_loop", form.HearingLoop},
+	}
+	page.Coordinates = []formField{{"lat", "admin.event.venue_lat", form.Lat}, {"lon", "admin.event.venue_lon", form.Lon}}
+	page.LanguageLists = []languageList{
+		{"languages", "admin.event.languages", "admin.event.languages_hint", form.Languages},
+		{"interpreting", "admin.event.interpreting", "admin.event.interpreting_hint", form.Interpreting},
+	}
 	title := l.T("admin.event.new_title", nil)
 	if e != nil {
 		page.Action = s.orgPath(c) + "/events/" + e.Slug
@@ -132,7 +160,9 @@ func (s *server) renderEditor(c *gin.Context, status int, e *event.Event, form e
 		if e.Status != event.Draft {
 			page.PublicURL = "/events/" + e.Slug
 		}
-		title, _ = e.Title.In(l.Lang, e.DefaultLang)
+		var tl string
+		title, tl = e.Title.In(l.Lang, e.DefaultLang)
+		page.TitleLang = otherLang(l, tl)
 		page.CanRelease = e.Status == event.Published && !time.Now().Before(e.StartsAt)
 		if page.Series, err = s.Events.MembershipOf(c.Request.Context(), e.ID); err != nil {
 			_ = c.Error(err)

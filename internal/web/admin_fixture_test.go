@@ -39,6 +39,9 @@ type admOrg struct {
 	PartnerEvent string
 	// MessageID is a message sent to the event's confirmed.
 	MessageID int64
+	// SeriesDate is the slug of the one date of the series admGiveSeries
+	// gives the organisation.
+	SeriesDate string
 }
 
 func admNewWorld(t *testing.T) *admWorld {

@@ -34,13 +34,14 @@ import (
 
 type messagesPage struct {
 	adminFrame
-	Event    *event.Event
-	Title    string
-	When     string
-	Base     string
-	Step     string // "write", "confirm" or "sent"
-	Form     messageForm
-	Statuses []option
+	Event     *event.Event
+	Title     string
+	TitleLang string // set when the title is not in the page's language
+	When      string
+	Base      string
+	Step      string // "write", "confirm" or "sent"
+	Form      messageForm
+	Statuses  []option
 	// Sessions are the event's sessions to choose from (none: no picker).
 	Sessions []option
 	// Chosen names the sessions the message is restricted to (confirm).
@@ -118,9 +119,9 @@ func newMessageKey() string {
 
 func (s *server) messagesPage(c *gin.Context, e *event.Event, step string) messagesPage {
 	l := localizer(c)
-	title, _ := e.Title.In(l.Lang, e.DefaultLang)
+	title, tl := e.Title.In(l.Lang, e.DefaultLang)
 	p := messagesPage{
-		adminFrame: frame(c, "events"), Event: e, Title: title, Step: step,
+		adminFrame: frame(c, "events"), Event: e, Title: title, TitleLang: otherLang(l, tl), Step: step,
 		When:  l.Span(e.StartsAt, e.EndsAt, e.AllDay, e.Location()),
 		Base:  s.orgPath(c) + "/events/" + e.Slug,
 		Langs: []string{e.DefaultLang}, Errors: map[string]string{},

@@ -10,8 +10,9 @@ import (
 
 type partnershipRow struct {
 	event.Partnership
-	Title string
-	When  string
+	Title     string
+	TitleLang string // set when the title is not in the page's language
+	When      string
 }
 
 type partnershipsPage struct {
@@ -31,8 +32,8 @@ func (s *server) partnershipsPage(c *gin.Context) {
 	l := localizer(c)
 	p := partnershipsPage{adminFrame: frame(c, "partnerships")}
 	for _, ps := range ps {
-		title, _ := ps.Title.In(l.Lang, ps.DefaultLang)
-		p.Partnerships = append(p.Partnerships, partnershipRow{Partnership: ps, Title: title,
+		title, tl := ps.Title.In(l.Lang, ps.DefaultLang)
+		p.Partnerships = append(p.Partnerships, partnershipRow{Partnership: ps, Title: title, TitleLang: otherLang(l, tl),
 			When: ps.StartsAt.In(event.Zone(ps.Timezone)).Format("2006-01-02 15:04")})
 	}
 	s.render(c, http.StatusOK, "admin_partnerships", l.T("admin.partnerships.title", nil), p)

@@ -50,6 +50,7 @@ type questionsPage struct {
 	adminFrame
 	Event     *event.Event
 	Title     string
+	TitleLang string // set when the title is not in the page's language
 	Slots     []questionSlot
 	Types     []option
 	Languages []option
@@ -203,8 +204,8 @@ func slotField(field string, from []int, def string) (string, string, int) {
 
 func (s *server) renderQuestions(c *gin.Context, status int, e *event.Event, slots []questionSlot, from []int, fail error) {
 	l := localizer(c)
-	title, _ := e.Title.In(l.Lang, e.DefaultLang)
-	p := questionsPage{adminFrame: frame(c, "events"), Event: e, Title: title, Slots: slots}
+	title, tl := e.Title.In(l.Lang, e.DefaultLang)
+	p := questionsPage{adminFrame: frame(c, "events"), Event: e, Title: title, TitleLang: otherLang(l, tl), Slots: slots}
 	for _, t := range event.QuestionTypes {
 		p.Types = append(p.Types, option{t, l.T("admin.qtype."+t, nil)})
 	}

@@ -61,6 +61,7 @@ func (s *server) adminRoutes(r *gin.Engine) {
 	o.GET("/events/:slug/door-list", s.requireRole(auth.Door), s.doorList)
 	o.GET("/events/:slug/badges", organiser, s.badges)
 	o.GET("/events/:slug/certificates", organiser, s.eventCertificates)
+	s.adminSeriesRoutes(o, organiser)
 	o.GET("/members", organiser, s.membersPage)
 	o.POST("/members", organiser, s.uploadMembers)
 	o.GET("/embed", organiser, s.embedSnippets)
@@ -173,6 +174,15 @@ func (s *server) adminHome(c *gin.Context) {
 	s.render(c, http.StatusOK, "admin_home", localizer(c).T("admin.title", nil), adminHomePage{
 		adminFrame: f, Email: u.Email, Memberships: ms,
 	})
+}
+
+// otherLang is lang when a text in it is shown on a page in another
+// language, for its lang attribute; "" when the page's language is it.
+func otherLang(l *i18n.Localizer, lang string) string {
+	if lang == l.Lang {
+		return ""
+	}
+	return lang
 }
 
 // translateFields renders an error's field messages in l's language.

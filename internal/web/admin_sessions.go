@@ -64,6 +64,7 @@ type sessionsPage struct {
 	adminFrame
 	Event       *event.Event
 	Title       string
+	TitleLang   string // set when the title is not in the page's language
 	Slots       []sessionSlot
 	MaxSessions string
 	Languages   []option
@@ -224,8 +225,8 @@ func sessionSlotField(field string, from []int, def string) (string, string, int
 
 func (s *server) renderSessions(c *gin.Context, status int, e *event.Event, slots []sessionSlot, maxSessions string, from []int, fail error) {
 	l := localizer(c)
-	title, _ := e.Title.In(l.Lang, e.DefaultLang)
-	p := sessionsPage{adminFrame: frame(c, "events"), Event: e, Title: title, Slots: slots, MaxSessions: maxSessions}
+	title, tl := e.Title.In(l.Lang, e.DefaultLang)
+	p := sessionsPage{adminFrame: frame(c, "events"), Event: e, Title: title, TitleLang: otherLang(l, tl), Slots: slots, MaxSessions: maxSessions}
 	for _, lang := range config.Languages {
 		p.Languages = append(p.Languages, option{lang, languageNames[lang]})
 	}

@@ -51,3 +51,4 @@ document.addEventListener("change", function (e) {
   };
   reader.readAsDataURL(file);
 });
+
