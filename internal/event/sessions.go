@@ -127,16 +127,16 @@ func (ss Sessions) ByID(id int64) *Session {
 
 // sessionsColumn reads an event's sessions with their counters in the
 // event's own query, so that the sign-up batch has them with the locked
-// event and no second round trip.
+// event and no second round trip. The counters are columns kept by
+// triggers on registration_sessions (migration 00036), not counts: a count
+// per batch grew with every sign-up of a rush.
 const sessionsColumn = `COALESCE((
     SELECT json_agg(json_build_object(
         'id', s.id, 'key', s.key, 'title', s.title, 'description', s.description,
         'starts_at', s.starts_at, 'ends_at', s.ends_at, 'room', s.room, 'capacity', s.capacity,
         'waitlist', s.waitlist, 'status', s.status, 'position', s.position,
         'seats_confirmed', s.seats_confirmed, 'sequence', s.calendar_sequence, 'changed_at', s.calendar_changed_at,
-        'waitlist_length', (SELECT count(*) FROM registration_sessions rs WHERE rs.session_id = s.id AND rs.status = 'waitlisted'),
-        'confirmed', (SELECT count(*) FROM registration_sessions rs WHERE rs.session_id = s.id AND rs.status = 'confirmed'),
-        'choices', (SELECT count(*) FROM registration_sessions rs WHERE rs.session_id = s.id))
+        'waitlist_length', s.waitlist_length, 'confirmed', s.confirmed_count, 'choices', s.choices)
         ORDER BY s.position)
     FROM event_sessions s WHERE s.event_id = e.id), '[]') AS sessions`
 

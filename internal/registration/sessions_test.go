@@ -183,3 +183,77 @@ func TestPromotionDecidesRequestedSessions(t *testing.T) {
 		t.Fatalf("session seats_confirmed = %d, want 1", got)
 	}
 }
+
+// A session's counters (waitlist length, confirmed registrations, choices)
+// are columns kept by triggers (migration 00036), read under the event's
+// lock instead of counted per batch. After every kind of write — sign-ups
+// confirmed, waitlisted for the session and waitlisted for the event,
+// leaving a session, changing sessions, cancelling with promotion, erasure
+// — they equal a count of the rows.
+func TestSessionCountersFollowEveryChange(t *testing.T) {
+	t.Parallel()
+	a := testapp.New(t)
+	start := time.Now().Add(7 * 24 * time.Hour).Truncate(time.Minute)
+	one, many := 1, 100
+	a.Event(t, a.Org(t, "miso"), "fest", func(in *event.Input) {
+		in.Capacity = event.Some(4)
+		in.Sessions = &[]event.SessionInput{
+			{Key: "ws", Title: event.Texts{"de": "Workshop"}, StartsAt: &start, EndsAt: new(start.Add(time.Hour)), Capacity: &one},
+			{Key: "forum", Title: event.Texts{"de": "Forum"}, StartsAt: new(start.Add(2 * time.Hour)), EndsAt: new(start.Add(3 * time.Hour)), Capacity: &many},
+		}
+	})
+	check := func(step string) {
+		t.Helper()
+		bad := a.Count(t, `SELECT count(*) FROM event_sessions s WHERE
+			s.waitlist_length <> (SELECT count(*) FROM registration_sessions rs WHERE rs.session_id = s.id AND rs.status = 'waitlisted')
+			OR s.confirmed_count <> (SELECT count(*) FROM registration_sessions rs WHERE rs.session_id = s.id AND rs.status = 'confirmed')
+			OR s.choices <> (SELECT count(*) FROM registration_sessions rs WHERE rs.session_id = s.id)`)
+		if bad != 0 {
+			t.Fatalf("%s: %d sessions' counters differ from the rows", step, bad)
+		}
+		var detail struct {
+			Sessions []struct {
+				Key            string `json:"key"`
+				WaitlistLength int    `json:"waitlist_length"`
+			} `json:"sessions"`
+		}
+		if code := a.JSON(t, http.MethodGet, "/api/v1/events/fest", "", nil, &detail); code != http.StatusOK {
+			t.Fatalf("%s: detail %d", step, code)
+		}
+		for _, s := range detail.Sessions {
+			want := a.Count(t, `SELECT count(*) FROM registration_sessions rs JOIN event_sessions s ON s.id = rs.session_id
+				WHERE s.key = '`+s.Key+`' AND rs.status = 'waitlisted'`)
+			if s.WaitlistLength != want {
+				t.Fatalf("%s: %s waitlist_length %d in the API, %d rows", step, s.Key, s.WaitlistLength, want)
+			}
+		}
+	}
+	var ans [6]sessionAnswer
+	for i := range ans {
+		body := person(i)
+		body["sessions"] = []string{"ws", "forum"}
+		if code := a.JSON(t, http.MethodPost, "/api/v1/events/fest/registrations", "", body, &ans[i]); code != http.StatusCreated {
+			t.Fatalf("sign-up %d: %d", i, code)
+		}
+	}
+	check("after six sign-ups (one place in ws, four seats)")
+	if n := a.Count(t, `SELECT waitlist_length FROM event_sessions WHERE key = 'ws'`); n != 3 {
+		t.Fatalf("ws waitlist_length = %d, want 3 (the event's confirmed beyond the first)", n)
+	}
+	if code := a.JSON(t, http.MethodPost, "/api/v1/registrations/"+token(ans[1].ManageURL)+"/sessions/ws/cancel", "", nil, nil); code != http.StatusOK {
+		t.Fatalf("leave: %d", code)
+	}
+	check("after leaving a session")
+	if code := a.JSON(t, http.MethodPatch, "/api/v1/registrations/"+token(ans[2].ManageURL), "", map[string]any{"sessions": []string{"forum"}}, nil); code != http.StatusOK {
+		t.Fatalf("change: %d", code)
+	}
+	check("after changing sessions")
+	if code := a.JSON(t, http.MethodPost, "/api/v1/registrations/"+token(ans[0].ManageURL)+"/cancel", "", nil, nil); code != http.StatusOK {
+		t.Fatalf("cancel: %d", code)
+	}
+	check("after cancelling with promotion")
+	if _, err := a.DB.Exec(`DELETE FROM registrations WHERE id = (SELECT max(id) FROM registrations)`); err != nil {
+		t.Fatal(err)
+	}
+	check("after a registration's rows were deleted (cascade)")
+}
