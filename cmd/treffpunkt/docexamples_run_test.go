@@ -51,6 +51,7 @@ func TestDocExamplesRunAgainstTheDemo(t *testing.T) {
 			t.Skipf("%s missing: the documents' examples need it", tool)
 		}
 	}
+	assertEveryDocWithExamplesIsRun(t)
 	a := testapp.New(t)
 	if err := demo.Load(context.Background(), demoServices(a.App), io.Discard, a.URL, time.Now()); err != nil {
 		t.Fatalf("demo: %v", err)
@@ -119,6 +120,33 @@ func TestDocExamplesRunAgainstTheDemo(t *testing.T) {
 			}
 		}
 		t.Logf("docs/%s: %d examples, %d run, %d skipped", name, len(examples), ran, skipped)
+	}
+}
+
+// assertEveryDocWithExamplesIsRun fails for a document (docs/*.md, the
+// README) with a curl example against the local server that docFiles does
+// not name, so that a new document's examples cannot rot unseen.
+func assertEveryDocWithExamplesIsRun(t *testing.T) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := map[string]bool{}
+	for _, f := range docFiles {
+		run[f] = true
+	}
+	for _, f := range append(files, filepath.Join("..", "..", "README.md")) {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ex := range parseDocExamples(f, string(src)) {
+			if strings.Contains(ex.code, "localhost:8080") && !run[filepath.Base(f)] {
+				t.Errorf("%s:%d: a curl example against make run, but %s is not in docFiles", f, ex.line, filepath.Base(f))
+				break
+			}
+		}
 	}
 }
 
