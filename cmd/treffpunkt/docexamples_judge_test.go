@@ -17,10 +17,14 @@ func TestDocExampleJudgeFindsWhatDiffers(t *testing.T) {
 		"<!-- example: skip (needs the mailed link) -->\n```sh\ncurl -s http://localhost:8080/b\n```\n\n" +
 		"```sh\ncurl -s -i http://localhost:8080/c\n```\n```\nHTTP/1.1 409 Conflict\nRetry-After: 3\n…\n\n{\"error\": {\"code\": \"full\", \"message\": \"…\"}}\n```\n\n" +
 		"```sh\ncurl -s http://localhost:8080/d | jq .error\n```\n```json\n{\"code\": \"invalid\", \"message\": \"x\", \"fields\": {\"name\": \"Required.\"}}\n```\n\n" +
-		"```sh\necho 'not an example'\n```\n"
+		"```sh\necho 'not an example'\n```\n\n" +
+		"  ```console\n  $ curl -s \\\n      http://localhost:8080/e\n  {\"ok\": true}\n  ```\n"
 	exs := parseDocExamples("doc.md", md)
-	if len(exs) != 4 || exs[1].skip != "(needs the mailed link)" || len(exs[0].outputs) != 1 || len(exs[2].outputs) != 1 {
+	if len(exs) != 5 || exs[1].skip != "(needs the mailed link)" || len(exs[0].outputs) != 1 || len(exs[2].outputs) != 1 {
 		t.Fatalf("parsed %+v", exs)
+	}
+	if c := exs[4]; c.code != "curl -s \\\n    http://localhost:8080/e" || len(c.outputs) != 1 || c.outputs[0].text != `{"ok": true}` {
+		t.Fatalf("console block parsed %+v", c)
 	}
 	expect := func(i int) expectation {
 		e, err := expectationOf(exs[i])
