@@ -44,6 +44,7 @@ func TestDocExampleJudgeFindsWhatDiffers(t *testing.T) {
 		{"as shown", expect(0), ok, `{"id": 7, "status": "confirmed", "tickets": [{"code": "ZZZ", "url": "u"}], "more": 1}`, ""},
 		{"another status value", expect(0), ok, `{"id": 7, "status": "waitlisted", "tickets": [{"code": "Z", "url": "u"}]}`, `.status: waitlisted`},
 		{"a key missing", expect(0), ok, `{"id": 7, "status": "confirmed", "tickets": [{"code": "Z"}]}`, `key "url" missing`},
+		{"the item shown further down", expect(0), ok, `{"id": 7, "status": "confirmed", "tickets": [{"code": "Z"}, {"code": "Y", "url": "u"}]}`, ""},
 		{"a list empty", expect(0), ok, `{"id": 7, "status": "confirmed", "tickets": []}`, `.tickets: empty`},
 		{"an error instead", expect(0), []curlCall{{404, "GET", "/a"}}, `{"error": {"code": "not_found"}}`, "implies success"},
 		{"a 5xx before", expect(0), []curlCall{{500, "POST", "/x"}, {200, "GET", "/a"}}, `{"id": 1, "status": "confirmed", "tickets": [{"code": "", "url": ""}]}`, "POST /x: 500"},

@@ -189,8 +189,9 @@ var valueKeys = map[string]bool{
 }
 
 // optionalKeys are documented as absent at times: next_before on the last
-// page of the audit log, by_age_band for events that ask no birth date.
-var optionalKeys = map[string]bool{"next_before": true, "by_age_band": true}
+// page of the audit log, by_age_band for events that ask no birth date,
+// cancelled for a session that is not.
+var optionalKeys = map[string]bool{"next_before": true, "by_age_band": true, "cancelled": true}
 
 // dataKeys hold objects whose keys are data (a language, an age band, a
 // category with a count, an audit entry's details), so the keys a
@@ -443,11 +444,26 @@ func compareShape(path string, doc, got any, bad *[]string) {
 		}
 		if len(d) > 0 && len(g) == 0 {
 			*bad = append(*bad, fmt.Sprintf("%s: empty, the document shows %d items", orRoot(path), len(d)))
+			return
 		}
+		// Each item shown must have its like in the answer, wherever it
+		// stands there: a document's list comes from its own run (another
+		// event first, a longer list). Else the nearest item's differences
+		// are named.
 		for i := range d {
-			if i < len(g) {
-				compareShape(fmt.Sprintf("%s[%d]", path, i), d[i], g[i], bad)
+			var nearest []string
+			for j := range g {
+				var diff []string
+				compareShape(fmt.Sprintf("%s[%d]", path, i), d[i], g[j], &diff)
+				if len(diff) == 0 {
+					nearest = nil
+					break
+				}
+				if nearest == nil || len(diff) < len(nearest) {
+					nearest = diff
+				}
 			}
+			*bad = append(*bad, nearest...)
 		}
 	}
 }
