@@ -445,12 +445,14 @@ func TestServeShutdownDrainsRequestsAndReleasesClaimedMail(t *testing.T) {
 // the lock.
 func TestConcurrentMigrationsOnAnEmptyDatabase(t *testing.T) {
 	t.Parallel()
-	pg := startPostgres(t)
+	// An empty database on the shared server: the instances need no
+	// server of their own, nobody stops it.
+	dbURL := testdb.NewUnmigrated(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	start := make(chan struct{})
 	for i := range errs {
-		db, err := database.Open(context.Background(), pg.URL())
+		db, err := database.Open(context.Background(), dbURL)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -469,7 +471,7 @@ func TestConcurrentMigrationsOnAnEmptyDatabase(t *testing.T) {
 			t.Errorf("instance %d: %v", i, err)
 		}
 	}
-	db, err := sqlx.Open("postgres", pg.URL())
+	db, err := sqlx.Open("postgres", dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,13 +102,14 @@ func load(ctx context.Context, s Services, now time.Time) error {
 			}
 		}
 	}
+	drawn := map[string][]byte{}
 	quiz := quizSeries(now)
 	series, err := s.Events.CreateSeries(ctx, ids["faust"], quiz)
 	if err != nil {
 		return fmt.Errorf("demo series %s: %w", quiz.Slug, apperr.From(err))
 	}
 	for _, d := range series.Dates {
-		if err := addPictureAs(ctx, s, ids["faust"], d.Slug, quiz.Slug); err != nil {
+		if err := addPictureAs(ctx, s, drawn, ids["faust"], d.Slug, quiz.Slug); err != nil {
 			return err
 		}
 	}
@@ -116,7 +117,7 @@ func load(ctx context.Context, s Services, now time.Time) error {
 		if _, err := s.Events.Create(ctx, ids[d.org], d.in); err != nil {
 			return fmt.Errorf("demo event %s: %w", *d.in.Slug, apperr.From(err))
 		}
-		if err := addPicture(ctx, s, ids[d.org], *d.in.Slug); err != nil {
+		if err := addPicture(ctx, s, drawn, ids[d.org], *d.in.Slug); err != nil {
 			return err
 		}
 		if d.in.PartnerOrgs == nil {

@@ -42,25 +42,31 @@ func drawPicture(from, to color.NRGBA) []byte {
 			img.SetNRGBA(x, y, c)
 		}
 	}
+	// Uncompressed: the service decodes the upload and stores only its own
+	// re-encoded copies, so compressing here changed no stored byte and
+	// cost most of the drawing's CPU (seconds under go test -race).
 	var b bytes.Buffer
-	_ = png.Encode(&b, img)
+	_ = (&png.Encoder{CompressionLevel: png.NoCompression}).Encode(&b, img)
 	return b.Bytes()
 }
 
 // addPicture gives a demo event its picture, through the same service an
 // organiser's upload goes through.
-func addPicture(ctx context.Context, s Services, orgID int64, slug string) error {
-	return addPictureAs(ctx, s, orgID, slug, slug)
+func addPicture(ctx context.Context, s Services, drawn map[string][]byte, orgID int64, slug string) error {
+	return addPictureAs(ctx, s, drawn, orgID, slug, slug)
 }
 
 // addPictureAs gives the event slug the picture drawn for motif (a
-// series' dates share the series' picture).
-func addPictureAs(ctx context.Context, s Services, orgID int64, slug, motif string) error {
+// series' dates share the series' picture, drawn once into drawn).
+func addPictureAs(ctx context.Context, s Services, drawn map[string][]byte, orgID int64, slug, motif string) error {
 	p, ok := pictures[motif]
 	if !ok {
 		return nil
 	}
-	if _, err := s.Events.SetImage(ctx, orgID, slug, drawPicture(p.from, p.to), p.alt); err != nil {
+	if drawn[motif] == nil {
+		drawn[motif] = drawPicture(p.from, p.to)
+	}
+	if _, err := s.Events.SetImage(ctx, orgID, slug, drawn[motif], p.alt); err != nil {
 		return fmt.Errorf("demo picture %s: %w", slug, apperr.From(err))
 	}
 	return nil

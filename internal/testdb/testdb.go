@@ -73,16 +73,7 @@ func New(t testing.TB) *sqlx.DB {
 // open a second pool on it that simulates another app instance.
 func NewWithURL(t testing.TB) (*sqlx.DB, string) {
 	t.Helper()
-	if os.Getenv("TEST_DATABASE_URL") == "" {
-		if os.Getenv("CI") == "" {
-			t.Skip("TEST_DATABASE_URL is not set; run make test")
-		}
-		t.Fatal("TEST_DATABASE_URL is not set; run make test")
-	}
-	setupOnce.Do(func() { setupErr = setup() })
-	if setupErr != nil {
-		t.Fatalf("testdb: preparing the template database: %v", setupErr)
-	}
+	requireServer(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -114,6 +105,44 @@ func NewWithURL(t testing.TB) (*sqlx.DB, string) {
 		release(t, name, dbURL)
 	})
 	return db, dbURL
+}
+
+// requireServer skips (locally) or fails (in CI) the test without
+// TEST_DATABASE_URL and prepares the template once per process.
+func requireServer(t testing.TB) {
+	t.Helper()
+	if os.Getenv("TEST_DATABASE_URL") == "" {
+		if os.Getenv("CI") == "" {
+			t.Skip("TEST_DATABASE_URL is not set; run make test")
+		}
+		t.Fatal("TEST_DATABASE_URL is not set; run make test")
+	}
+	setupOnce.Do(func() { setupErr = setup() })
+	if setupErr != nil {
+		t.Fatalf("testdb: preparing the template database: %v", setupErr)
+	}
+}
+
+// NewUnmigrated returns the URL of a new database without a single table
+// (a copy of template0, as CREATE DATABASE on a new server makes it),
+// dropped when the test ends: for tests of the migrations themselves,
+// which need no server of their own for that (an initdb and a server
+// start cost more CPU than the test).
+func NewUnmigrated(t testing.TB) string {
+	t.Helper()
+	requireServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := fmt.Sprintf("t_%d_%s", os.Getpid(), randomHex(6))
+	if _, err := adminDB.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(name)+` TEMPLATE template0`); err != nil {
+		t.Fatalf("testdb: create %s: %v", name, err)
+	}
+	t.Cleanup(func() { dropDatabase(t, name) })
+	u, err := withDBName(adminURL, name)
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	return u
 }
 
 // setup opens the admin pool and makes sure the template database exists.

@@ -70,7 +70,7 @@ func TestEventPageCarriesOpenGraphAndSchemaOrgEvent(t *testing.T) {
 		in.Description = event.Texts{"de": "Musik, Essen und Reden <im Hof> & auf der Bühne.\n\nZweiter Absatz."}
 		in.StartsAt, in.EndsAt = &start, new(start.Add(8*time.Hour))
 	})
-	if _, err := a.Events.SetImage(context.Background(), o.ID, e.Slug, testutil.PNGWithGPS(2000, 1000, false), event.Texts{"de": "Bühne im Hof"}); err != nil {
+	if _, err := a.Events.SetImage(context.Background(), o.ID, e.Slug, testutil.PNGWithGPS(1700, 170, false), event.Texts{"de": "Bühne im Hof"}); err != nil {
 		t.Fatal(err)
 	}
 	og, ld, body := pagePreview(t, a, "/events/mai-fest?lang=de")
