@@ -96,29 +96,7 @@ func (l *Log) Begin(ctx context.Context, e Entry) (context.Context, *Pending) {
 		return ctx, nil
 	}
 	p := &Pending{db: l.db, e: e}
-	return context.WithValue(database.WithHook(ctx, p), pendingKey{}, p), p
-}
-
-type pendingKey struct{}
-
-// Note adds details to the entry pending under ctx, from inside the
-// action: what only the action knows before its transaction commits (the
-// id of a row it made) then reaches the entry that the same transaction
-// writes, where Done would come too late. Without an entry pending under
-// ctx it does nothing.
-func Note(ctx context.Context, details map[string]any) {
-	p, _ := ctx.Value(pendingKey{}).(*Pending)
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.e.Details == nil {
-		p.e.Details = map[string]any{}
-	}
-	for k, v := range details {
-		p.e.Details[k] = v
-	}
+	return database.WithHook(ctx, p), p
 }
 
 // Do runs act as an audited action: the entry is written in act's

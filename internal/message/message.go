@@ -21,7 +21,6 @@ import (
 	"github.com/lib/pq"
 
 	"treffpunkt/internal/apperr"
-	"treffpunkt/internal/audit"
 	"treffpunkt/internal/config"
 	"treffpunkt/internal/database"
 	"treffpunkt/internal/event"
@@ -182,7 +181,8 @@ RETURNING id, sender, created_at`, e.ID, m.Subject, m.Body, m.ToStatus, m.ToSess
 		// The audit entry of the sending (when the caller began one) is
 		// written in this transaction: it names the message as other
 		// entries name their registration or token.
-		audit.Note(ctx, map[string]any{"message_id": m.ID, "recipients": m.Recipients})
+		database.Note(ctx, "message_id", m.ID)
+		database.Note(ctx, "recipients", m.Recipients)
 		return s.mailer.EnqueueMessage(ctx, tx, m, e, rs)
 	})
 	if errors.Is(err, errRepeat) {
