@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -73,15 +72,7 @@ func TestAccessibilityAxeOrganisersArea(t *testing.T) {
 	}
 
 	type steps = []chromedp.Action[chromedp.Void]
-	page := func(path, wait string) func(string) steps {
-		return func(lang string) steps {
-			sep := "?"
-			if strings.Contains(path, "?") {
-				sep = "&"
-			}
-			return steps{chromedp.Navigate(a.URL + path + sep + "lang=" + lang), chromedp.WaitVisible(wait)}
-		}
-	}
+	page := axePages(a.URL)
 	org := "/admin/orgs/miso"
 	states := []a11yState{
 		{"password reset request", page("/login/reset", "main h1")},

@@ -146,15 +146,7 @@ func TestAccessibilityAxe(t *testing.T) {
 	ticketCode := w.ticket
 
 	type steps = []chromedp.Action[chromedp.Void]
-	page := func(path, wait string) func(string) steps {
-		return func(lang string) steps {
-			sep := "?"
-			if strings.Contains(path, "?") {
-				sep = "&"
-			}
-			return steps{chromedp.Navigate(a.URL + path + sep + "lang=" + lang), chromedp.WaitVisible(wait)}
-		}
-	}
+	page := axePages(a.URL)
 	states := []a11yState{
 		{"event list", page("/", "main h1")},
 		{"organisation page", page("/orgs/miso", "main h1")},
@@ -341,5 +333,20 @@ func TestAccessibilityAxeFigures(t *testing.T) {
 				}},
 			})
 		})
+	}
+}
+
+// axePages gives page(path, wait): the steps that open path on base in a
+// language (?lang= or &lang=) and wait until the selector wait is visible,
+// for the states of an axe check.
+func axePages(base string) func(path, wait string) func(string) []chromedp.Action[chromedp.Void] {
+	return func(path, wait string) func(string) []chromedp.Action[chromedp.Void] {
+		return func(lang string) []chromedp.Action[chromedp.Void] {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			return []chromedp.Action[chromedp.Void]{chromedp.Navigate(base + path + sep + "lang=" + lang), chromedp.WaitVisible(wait)}
+		}
 	}
 }

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/org"
 	"treffpunkt/internal/testapp"
@@ -134,11 +132,7 @@ func TestAccessibilityAxeSeries(t *testing.T) {
 	src := axeSource(t)
 	a := testapp.New(t)
 	sr := quizSeries(t, a, a.Org(t, "miso"))
-	page := func(path, wait string) func(string) []chromedp.Action[chromedp.Void] {
-		return func(lang string) []chromedp.Action[chromedp.Void] {
-			return []chromedp.Action[chromedp.Void]{chromedp.Navigate(a.URL + path + "?lang=" + lang), chromedp.WaitVisible(wait)}
-		}
-	}
+	page := axePages(a.URL)
 	states := []a11yState{
 		{"series page", page("/series/quiz", "main h1")},
 		{"date of a series", page("/events/"+sr.Dates[1].Slug, "#series-h")},
