@@ -14,7 +14,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -147,9 +146,6 @@ func demoServices(a *app.App) demo.Services {
 	return demo.Services{Orgs: a.Orgs, Events: a.Events, Registrations: a.Registrations, Auth: a.Auth, Members: a.Members}
 }
 
-// defaultMemoryLimit is serve's soft heap limit when GOMEMLIMIT is unset.
-const defaultMemoryLimit = 70 << 20
-
 func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	noMigrate := fs.Bool("no-migrate", false, "do not migrate; refuse to start on an old schema")
@@ -202,15 +198,6 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		wctx, stopWorkers := context.WithCancel(ctx)
 		wait := a.StartWorkers(wctx)
 		defer func() { stopWorkers(); wait() }()
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// A soft limit for the heap: under a rush of 256 clients an instance
-		// peaked at 110–165 MB resident with the default pacing (the GC lets
-		// the heap grow to twice what is live); with 70 MiB it stayed under
-		// 95 MB for about a tenth more CPU per sign-up (docs/performance.md).
-		// GOMEMLIMIT in the environment overrides it; the runtime caps the
-		// GC's share of CPU when the live heap alone is larger.
-		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	if addr := os.Getenv("PPROF_ADDR"); addr != "" {
 		// Profiles for the benchmarks (docs/performance.md), on a separate
