@@ -29,7 +29,11 @@ TOKEN=$(bin/treffpunkt token add --org bench --role organiser --name bench | tai
 export SECRET_KEY=bench-secret-key-0123456789abcdef0123456789 SIGNUP_RATE_PER_IP=0 SIGNUP_RATE_PER_EMAIL=0 API_RATE_PER_TOKEN=0
 echo "bench-sessions: N=$N C=$C K=$K, $(nproc) cores, $(uptime | sed 's/.*load/load/')"
 for round in $ROUNDS; do
-	for s in 0 2; do
+	# Which goes first alternates: each run adds rows (and autovacuum
+	# work) that the next one meets.
+	order=(0 2)
+	((round % 2)) || order=(2 0)
+	for s in "${order[@]}"; do
 		for p in "${PORTS[@]}"; do bench_app_start "$p" --no-workers; done
 		bench_apps_ready
 		bin/loadgen -urls "$(bench_urls)" -token "$TOKEN" -org bench -slug "warm-$round-$s" -capacity 100 -n 1000 -c 64 -sessions "$s" >/dev/null
