@@ -13,6 +13,7 @@ import (
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/event"
 	"treffpunkt/internal/httpcode"
+	"treffpunkt/internal/i18n"
 	"treffpunkt/internal/metrics"
 	"treffpunkt/internal/registration"
 )
@@ -46,6 +47,32 @@ var formFields = []struct{ name, label string }{
 
 type fieldError struct{ Field, Label, Message string }
 
+// fieldErrorsOf lays fail's field errors out in the order of a form: its
+// fields as listed, the questions' fields just before the field named
+// questionsBefore. It returns them by field (shown at each input) and as
+// the summary above the form; a field the form does not list is in
+// neither.
+func fieldErrorsOf(l *i18n.Localizer, fail *apperr.Error, fields []struct{ name, label string }, questions []questionView, questionsBefore string) (map[string]string, []fieldError) {
+	byField := map[string]string{}
+	var list []fieldError
+	add := func(field, label string) {
+		if m, ok := fail.Fields[field]; ok {
+			msg := l.T(m.ID, m.Data)
+			byField[field] = msg
+			list = append(list, fieldError{Field: field, Label: label, Message: msg})
+		}
+	}
+	for _, f := range fields {
+		if f.name == questionsBefore {
+			for _, q := range questions {
+				add(q.Field(), q.Label)
+			}
+		}
+		add(f.name, l.T(f.label, nil))
+	}
+	return byField, list
+}
+
 type eventPage struct {
 	Event         eventView
 	Form          signupForm
@@ -62,6 +89,10 @@ type eventPage struct {
 	// Series links the other dates when the event is one of a series.
 	Series *seriesLinks
 }
+
+// SessionChoices are the sign-up form's session checkboxes (the
+// sessions_choices template, shared with the change form).
+func (p eventPage) SessionChoices() []sessionView { return p.Sessions }
 
 // eventPage shows an event with its sign-up form.
 func (s *server) eventPage(c *gin.Context) {
@@ -80,23 +111,8 @@ func (s *server) renderEvent(c *gin.Context, status int, e *event.Event, form si
 	p.Sessions = sessionViews(l, e, form.Sessions)
 	p.Series = s.seriesLinksOf(c, e)
 	if fail != nil && len(fail.Fields) > 0 {
-		p.Errors = map[string]string{}
-		add := func(field, label string) {
-			if m, ok := fail.Fields[field]; ok {
-				msg := l.T(m.ID, m.Data)
-				p.Errors[field] = msg
-				p.ErrorList = append(p.ErrorList, fieldError{Field: field, Label: label, Message: msg})
-			}
-		}
-		for _, f := range formFields {
-			if f.name == "consent" {
-				// The questions come before the consent, as on the page.
-				for _, q := range p.Questions {
-					add(q.Field(), q.Label)
-				}
-			}
-			add(f.name, l.T(f.label, nil))
-		}
+		// The questions come before the consent, as on the page.
+		p.Errors, p.ErrorList = fieldErrorsOf(l, fail, formFields, p.Questions, "consent")
 	} else if fail != nil && fail.Code == apperr.Conflict {
 		p.Notice = l.T(fail.Msg.ID, fail.Msg.Data)
 	} else if fail != nil {

@@ -173,22 +173,7 @@ func (p *registrationPage) markErrors(l *i18n.Localizer, fail *apperr.Error) {
 		p.Problem = l.T(fail.Msg.ID, fail.Msg.Data)
 		return
 	}
-	p.Errors = map[string]string{}
-	add := func(field, label string) {
-		if m, ok := fail.Fields[field]; ok {
-			msg := l.T(m.ID, m.Data)
-			p.Errors[field] = msg
-			p.ErrorList = append(p.ErrorList, fieldError{Field: field, Label: label, Message: msg})
-		}
-	}
-	for _, f := range changeFields {
-		if f.name == "lang" {
-			for _, q := range p.Questions {
-				add(q.Field(), q.Label)
-			}
-		}
-		add(f.name, l.T(f.label, nil))
-	}
+	p.Errors, p.ErrorList = fieldErrorsOf(l, fail, changeFields, p.Questions, "lang")
 	for field, m := range fail.Fields {
 		if _, shown := p.Errors[field]; !shown {
 			// A field the form has no place for (sessions): above the form.

@@ -39,6 +39,10 @@ type registrationPage struct {
 	Offered  []sessionView
 }
 
+// SessionChoices are the checkboxes of the change form (the sessions_choices
+// template, shared with the sign-up form).
+func (p registrationPage) SessionChoices() []sessionView { return p.Offered }
+
 // registrationPage is the participant's own page behind the manage token:
 // status, waitlist position, tickets, cancel.
 func (s *server) registrationPage(c *gin.Context) {
