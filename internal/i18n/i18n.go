@@ -39,12 +39,19 @@ func Load(fsys fs.FS, def string) (*Catalogue, error) {
 	if c, ok := shared.Load(key); ok {
 		return c.(*Catalogue), nil
 	}
+	// Tests that start side by side would each parse the catalogues
+	// before the first stored them: one parses, the others wait.
+	loading.Lock()
+	defer loading.Unlock()
+	if c, ok := shared.Load(key); ok {
+		return c.(*Catalogue), nil
+	}
 	c, err := load(fsys, def)
 	if err != nil {
 		return nil, err
 	}
-	got, _ := shared.LoadOrStore(key, c)
-	return got.(*Catalogue), nil
+	shared.Store(key, c)
+	return c, nil
 }
 
 // loaded names a catalogue read from an embedded file system.
@@ -53,7 +60,10 @@ type loaded struct {
 	def  string
 }
 
-var shared sync.Map // loaded → *Catalogue
+var (
+	shared  sync.Map // loaded → *Catalogue
+	loading sync.Mutex
+)
 
 func load(fsys fs.FS, def string) (*Catalogue, error) {
 	b := goi18n.NewBundle(language.Make(def))

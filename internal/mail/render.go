@@ -117,7 +117,10 @@ var kindFileRE = regexp.MustCompile(`^([a-z_]+)\.txt$`)
 // language: they never change and are safe to execute concurrently, and a
 // catalogue of the shipped files is itself shared (i18n.Load), so every
 // outbox of a process (the tests start hundreds) parses them once.
-var parsedTemplates sync.Map // parsedKey → *templates
+var (
+	parsedTemplates sync.Map // parsedKey → *templates
+	parsing         sync.Mutex
+)
 
 type parsedKey struct {
 	cat *i18n.Catalogue
@@ -129,12 +132,19 @@ func templatesFor(cat *i18n.Catalogue, def string) (*templates, error) {
 	if t, ok := parsedTemplates.Load(key); ok {
 		return t.(*templates), nil
 	}
+	// Apps that start side by side (tests) would each parse them: one
+	// parses, the others wait for it.
+	parsing.Lock()
+	defer parsing.Unlock()
+	if t, ok := parsedTemplates.Load(key); ok {
+		return t.(*templates), nil
+	}
 	t, err := parseTemplates(cat, def)
 	if err != nil {
 		return nil, err
 	}
-	got, _ := parsedTemplates.LoadOrStore(key, t)
-	return got.(*templates), nil
+	parsedTemplates.Store(key, t)
+	return t, nil
 }
 
 // parseTemplates parses every {kind}.txt/.html of mailtemplates, each on

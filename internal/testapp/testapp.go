@@ -72,6 +72,7 @@ func (a *App) Second(t testing.TB) *App {
 		t.Fatalf("second pool: %v", err)
 	}
 	db.SetMaxOpenConns(testdb.MaxOpenConns)
+	db.SetMaxIdleConns(testdb.MaxOpenConns)
 	t.Cleanup(func() { db.Close() })
 	b := OnDB(t, db)
 	b.DBURL = a.DBURL

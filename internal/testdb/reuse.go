@@ -23,7 +23,7 @@ type reusePool struct {
 	free  []string
 	reuse bool   // the admin user may empty a database and TESTDB_FRESH is unset
 	empty string // the statements that empty a database made from the template
-	print string // the template's fingerprint: schema, grants, settings
+	print string // the template's settings and grants (databaseSQL)
 }
 
 // take returns the name of a database for a test: an emptied one of this
@@ -49,47 +49,19 @@ func (p *reusePool) put(name string) {
 // thousands of rows leaves pages of dead rows the next test would scan.
 const maxReusedSize = 24 << 20
 
-// fingerprintSQL sums up what a test could change in a database besides
-// its rows: tables, columns, indexes, constraints, triggers (and whether
-// they fire), functions, grants, schemas, extensions and the database's
-// settings. A database is reused only while it matches the template's.
-const fingerprintSQL = `
-SELECT md5(coalesce(string_agg(x, E'\n' ORDER BY x), '')) FROM (
-  SELECT format('class %s.%s %s %s %s %s %s', n.nspname, c.relname, c.relkind, c.relacl, c.reloptions, c.relrowsecurity, c.relpersistence)
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast_temp%'
-  UNION ALL
-  SELECT format('column %s.%s %s %s %s', a.attrelid::regclass, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid))
-    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-   WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
-  UNION ALL
-  SELECT format('index %s', pg_get_indexdef(i.indexrelid)) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-   WHERE c.relnamespace = 'public'::regnamespace
-  UNION ALL
-  SELECT format('constraint %s.%s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid), convalidated)
-    FROM pg_constraint WHERE connamespace = 'public'::regnamespace
-  UNION ALL
-  SELECT format('trigger %s.%s %s %s', tgrelid::regclass, tgname, tgenabled, tgfoid::regprocedure) FROM pg_trigger
-  UNION ALL
-  SELECT format('function %s %s %s', p.oid::regprocedure, md5(p.prosrc), p.proconfig)
-    FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
-  UNION ALL
-  SELECT format('schema %s %s', nspname, nspacl) FROM pg_namespace
-   WHERE nspname NOT LIKE 'pg_temp%' AND nspname NOT LIKE 'pg_toast_temp%'
-  UNION ALL
-  SELECT format('extension %s %s', extname, extversion) FROM pg_extension
-  UNION ALL
-  SELECT format('setting %s', setconfig) FROM pg_db_role_setting
-   WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
-  UNION ALL
-  SELECT format('database %s %s %s', datacl, datallowconn, datconnlimit) FROM pg_database
-   WHERE datname = current_database()
-) f(x)`
+// databaseSQL sums up what a test could change in a database that the
+// watch's event triggers do not see (testdb.go, watchSQL): the database's
+// own settings and grants. Every other change to the schema (tables,
+// columns, indexes, constraints, triggers and whether they fire, functions,
+// grants on them, schemas, extensions) leaves a row in testdb.ddl.
+const databaseSQL = `
+SELECT md5(coalesce((SELECT string_agg(format('%s', setconfig), ',') FROM pg_db_role_setting
+   WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())), '')
+  || (SELECT format('%s %s %s', datacl, datallowconn, datconnlimit) FROM pg_database WHERE datname = current_database()))`
 
 // prepareReuse decides whether databases are reused and, if so, reads from
 // a database made from the template what emptying one takes and what its
-// fingerprint is.
+// settings are.
 func prepareReuse(ctx context.Context) error {
 	sweepStale(ctx)
 	var super bool
@@ -123,8 +95,8 @@ func prepareReuse(ctx context.Context) error {
 		FROM pg_sequences WHERE schemaname = 'public' AND sequencename NOT LIKE 'goose\_db\_version%' ORDER BY 1`); err != nil {
 		return err
 	}
-	if err := db.QueryRowContext(ctx, fingerprintSQL).Scan(&pool.print); err != nil {
-		return fmt.Errorf("fingerprint of the template: %w", err)
+	if err := db.QueryRowContext(ctx, databaseSQL).Scan(&pool.print); err != nil {
+		return fmt.Errorf("settings of the template: %w", err)
 	}
 	var b strings.Builder
 	b.WriteString("BEGIN; SET LOCAL session_replication_role = replica; SET LOCAL lock_timeout = '2s';\n")
@@ -202,12 +174,15 @@ func empty(dbURL string) error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	var print string
-	var size int64
-	if err := db.QueryRowContext(ctx, `SELECT (`+fingerprintSQL+`), pg_database_size(current_database())`).Scan(&print, &size); err != nil {
+	var (
+		print   string
+		changes int
+		size    int64
+	)
+	if err := db.QueryRowContext(ctx, `SELECT (`+databaseSQL+`), (SELECT count(*) FROM testdb.ddl), pg_database_size(current_database())`).Scan(&print, &changes, &size); err != nil {
 		return err
 	}
-	if print != pool.print {
+	if print != pool.print || changes > 0 {
 		return fmt.Errorf("the test changed more than rows")
 	}
 	if size > maxReusedSize {

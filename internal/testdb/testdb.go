@@ -95,6 +95,7 @@ func NewWithURL(t testing.TB) (*sqlx.DB, string) {
 		t.Fatalf("testdb: open %s: %v", name, err)
 	}
 	db.SetMaxOpenConns(MaxOpenConns)
+	db.SetMaxIdleConns(MaxOpenConns)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		dropDatabase(t, name)
@@ -174,7 +175,7 @@ func setup() error {
 }
 
 // migrationsHash is the hex sha256 over the names and contents of all files in
-// migrations.FS, so any change to the migrations yields a new template.
+// migrations.FS and the watch, so any change to them yields a new template.
 func migrationsHash() (string, error) {
 	h := sha256.New()
 	err := fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
@@ -189,6 +190,7 @@ func migrationsHash() (string, error) {
 		h.Write(b)
 		return nil
 	})
+	h.Write([]byte(watchSQL))
 	if err != nil {
 		return "", fmt.Errorf("hash migrations: %w", err)
 	}
@@ -242,6 +244,10 @@ func ensureTemplate(ctx context.Context, name string) (err error) {
 		_, _ = conn.ExecContext(ctx, `DROP DATABASE IF EXISTS `+q(building)+` WITH (FORCE)`)
 		return err
 	}
+	if err := execOn(ctx, building, watchSQL); err != nil {
+		_, _ = conn.ExecContext(ctx, `DROP DATABASE IF EXISTS `+q(building)+` WITH (FORCE)`)
+		return fmt.Errorf("watch %s: %w", building, err)
+	}
 	// Rename last, so that a database with the final name is always complete.
 	// Right after Close the backends may still be exiting, hence the retry.
 	if err := retryInUse(ctx, func() error {
@@ -254,6 +260,36 @@ func ensureTemplate(ctx context.Context, name string) (err error) {
 		return fmt.Errorf("mark %s as template: %w", name, err)
 	}
 	return nil
+}
+
+// watchSQL makes a database note any change to its schema: an event trigger
+// (fired also under session_replication_role = replica) adds a row to
+// testdb.ddl after every DDL command and drop. A database whose tests left a
+// row there is dropped, not reused (reuse.go): reading one table is much
+// cheaper than fingerprinting the catalogue after every test.
+const watchSQL = `
+CREATE SCHEMA testdb;
+CREATE TABLE testdb.ddl (tag text NOT NULL);
+CREATE FUNCTION testdb.note() RETURNS event_trigger LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO testdb.ddl VALUES (tg_tag); END$$;
+CREATE EVENT TRIGGER testdb_ddl ON ddl_command_end EXECUTE FUNCTION testdb.note();
+CREATE EVENT TRIGGER testdb_drop ON sql_drop EXECUTE FUNCTION testdb.note();
+ALTER EVENT TRIGGER testdb_ddl ENABLE ALWAYS;
+ALTER EVENT TRIGGER testdb_drop ENABLE ALWAYS;`
+
+// execOn runs sql on database name.
+func execOn(ctx context.Context, name, stmts string) error {
+	u, err := withDBName(adminURL, name)
+	if err != nil {
+		return err
+	}
+	db, err := sql.Open("postgres", u)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, stmts)
+	return err
 }
 
 // migrateDatabase runs the migrations on database name and closes the pool.
