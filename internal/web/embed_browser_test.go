@@ -100,7 +100,9 @@ func TestBrowserEmbeddedSignupOnAnotherOrigin(t *testing.T) {
 		chromedp.Click(`button.primary`),
 		chromedp.WaitVisible(`#embed-done`),
 	))
-	status, err := chromedp.Run(frameCtx, chromedp.Text(`#status`))
+	// Read in one step: a node id looked up first can be gone by the time
+	// its text is asked for, if the frame's document changes in between.
+	status, err := chromedp.Run(frameCtx, chromedp.Evaluate[string](`document.querySelector('#status').innerText`))
 	must("status", err)
 	target, err := chromedp.Run(frameCtx, chromedp.Evaluate[string](`document.querySelector('#manage-link').target || document.querySelector('base').target`))
 	must("manage link target", err)
