@@ -77,11 +77,7 @@ func prepareReuse(ctx context.Context) error {
 	if err := createFromTemplate(ctx, name); err != nil {
 		return err
 	}
-	u, err := withDBName(adminURL, name)
-	if err != nil {
-		return err
-	}
-	db, err := sql.Open("postgres", u)
+	db, err := openOn(name)
 	if err != nil {
 		return err
 	}

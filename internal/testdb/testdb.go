@@ -277,13 +277,22 @@ CREATE EVENT TRIGGER testdb_drop ON sql_drop EXECUTE FUNCTION testdb.note();
 ALTER EVENT TRIGGER testdb_ddl ENABLE ALWAYS;
 ALTER EVENT TRIGGER testdb_drop ENABLE ALWAYS;`
 
-// execOn runs sql on database name.
-func execOn(ctx context.Context, name, stmts string) error {
+// openOn opens a pool on database name of the test server.
+func openOn(name string) (*sql.DB, error) {
 	u, err := withDBName(adminURL, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	db, err := sql.Open("postgres", u)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	return db, nil
+}
+
+// execOn runs stmts on database name.
+func execOn(ctx context.Context, name, stmts string) error {
+	db, err := openOn(name)
 	if err != nil {
 		return err
 	}
@@ -294,13 +303,9 @@ func execOn(ctx context.Context, name, stmts string) error {
 
 // migrateDatabase runs the migrations on database name and closes the pool.
 func migrateDatabase(ctx context.Context, name string) error {
-	u, err := withDBName(adminURL, name)
+	db, err := openOn(name)
 	if err != nil {
 		return err
-	}
-	db, err := sql.Open("postgres", u)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", name, err)
 	}
 	defer db.Close()
 	if err := database.Migrate(ctx, db); err != nil {
