@@ -35,22 +35,19 @@ func Load(fsys fs.FS, def string) (*Catalogue, error) {
 	if !ok {
 		return load(fsys, def)
 	}
+	// One mutex around the whole load: apps that start side by side (the
+	// tests) wait for the first to parse instead of each parsing.
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
 	key := loaded{efs, def}
-	if c, ok := shared.Load(key); ok {
-		return c.(*Catalogue), nil
-	}
-	// Tests that start side by side would each parse the catalogues
-	// before the first stored them: one parses, the others wait.
-	loading.Lock()
-	defer loading.Unlock()
-	if c, ok := shared.Load(key); ok {
-		return c.(*Catalogue), nil
+	if c, ok := shared[key]; ok {
+		return c, nil
 	}
 	c, err := load(fsys, def)
 	if err != nil {
 		return nil, err
 	}
-	shared.Store(key, c)
+	shared[key] = c
 	return c, nil
 }
 
@@ -61,8 +58,8 @@ type loaded struct {
 }
 
 var (
-	shared  sync.Map // loaded → *Catalogue
-	loading sync.Mutex
+	sharedMu sync.Mutex
+	shared   = map[loaded]*Catalogue{}
 )
 
 func load(fsys fs.FS, def string) (*Catalogue, error) {

@@ -118,8 +118,8 @@ var kindFileRE = regexp.MustCompile(`^([a-z_]+)\.txt$`)
 // catalogue of the shipped files is itself shared (i18n.Load), so every
 // outbox of a process (the tests start hundreds) parses them once.
 var (
-	parsedTemplates sync.Map // parsedKey → *templates
-	parsing         sync.Mutex
+	parsedMu        sync.Mutex
+	parsedTemplates = map[parsedKey]*templates{}
 )
 
 type parsedKey struct {
@@ -128,22 +128,19 @@ type parsedKey struct {
 }
 
 func templatesFor(cat *i18n.Catalogue, def string) (*templates, error) {
+	// One mutex around the whole parse: apps that start side by side (the
+	// tests) wait for the first to parse instead of each parsing.
+	parsedMu.Lock()
+	defer parsedMu.Unlock()
 	key := parsedKey{cat, def}
-	if t, ok := parsedTemplates.Load(key); ok {
-		return t.(*templates), nil
-	}
-	// Apps that start side by side (tests) would each parse them: one
-	// parses, the others wait for it.
-	parsing.Lock()
-	defer parsing.Unlock()
-	if t, ok := parsedTemplates.Load(key); ok {
-		return t.(*templates), nil
+	if t, ok := parsedTemplates[key]; ok {
+		return t, nil
 	}
 	t, err := parseTemplates(cat, def)
 	if err != nil {
 		return nil, err
 	}
-	parsedTemplates.Store(key, t)
+	parsedTemplates[key] = t
 	return t, nil
 }
 
