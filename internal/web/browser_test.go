@@ -15,10 +15,14 @@ import (
 	"treffpunkt/internal/testapp"
 )
 
-// chromium finds Debian's headless browser. Locally a missing browser skips
-// the test; in CI (.ci/run installs it) it fails.
+// chromium finds Debian's headless browser: chromium-headless-shell (the
+// same Blink, V8 and print layout without the desktop browser around them,
+// what Playwright and Puppeteer run headless tests in) when it is there,
+// else the full chromium in its headless mode, which cost the package's
+// browser tests twice the CPU (docs/development.md). Locally a missing
+// browser skips the test; in CI (.ci/run installs both) it fails.
 func chromium(t *testing.T) string {
-	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium-headless-shell", "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
 		if p != "" {
 			if _, err := exec.LookPath(p); err == nil {
 				return p

@@ -48,7 +48,9 @@ func TestBrowserEmbeddedSignupOnAnotherOrigin(t *testing.T) {
 		in.Capacity = event.Some(100)
 	})
 
-	ctx := newBrowser(t, chromedp.Flag("test-third-party-cookie-phaseout", true))
+	// Site isolation on: the frame, another site, runs as its own target
+	// (the headless shell does not isolate sites unless asked).
+	ctx := newBrowser(t, chromedp.Flag("test-third-party-cookie-phaseout", true), chromedp.Flag("site-per-process", true))
 	must := func(step string, err error) {
 		t.Helper()
 		if err != nil {
