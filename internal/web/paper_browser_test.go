@@ -84,8 +84,19 @@ SELECT id FROM r ORDER BY id`, eventID, pq.Array(names), pq.Array(langs), pq.Arr
 // (the page's own @page size and margins) and returns the text of each page
 // as poppler's pdftotext extracts it, folded to NFKC (Arabic presentation
 // forms back to letters).
+//
+// Without poppler-utils the test is skipped locally, as without a browser;
+// in CI (.ci/run installs it) it fails.
 func printPDF(t *testing.T, ctx context.Context, url, ready string) []string {
 	t.Helper()
+	for _, tool := range []string{"pdftotext", "pdfinfo"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s not found; .ci/run installs poppler-utils", tool)
+			}
+			t.Skipf("%s not installed (poppler-utils)", tool)
+		}
+	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitVisible(ready)); err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
