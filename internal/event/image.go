@@ -163,7 +163,14 @@ func prepareImage(data []byte) ([]encodedImage, error) {
 			prev = mid
 		}
 		dst := image.NewRGBA(image.Rect(0, 0, w, h))
-		draw.CatmullRom.Scale(dst, dst.Bounds(), prev, prev.Bounds(), draw.Src, nil)
+		if pb := prev.Bounds(); pb.Dx() == w && pb.Dy() == h {
+			// The picture's own width (narrower than the next standard
+			// one): Catmull-Rom at scale 1 gives back every pixel, after
+			// the dearest pass of the loop; a copy gives the same.
+			draw.Draw(dst, dst.Bounds(), prev, pb.Min, draw.Src)
+		} else {
+			draw.CatmullRom.Scale(dst, dst.Bounds(), prev, prev.Bounds(), draw.Src, nil)
+		}
 		prev = dst
 		var buf bytes.Buffer
 		f := ImageFile{Width: w, Height: h, ContentType: "image/jpeg"}

@@ -3,8 +3,13 @@ package event
 import (
 	"bytes"
 	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
 	"runtime"
 	"testing"
+
+	"golang.org/x/image/draw"
 
 	"treffpunkt/internal/apperr"
 	"treffpunkt/internal/testutil"
@@ -102,6 +107,52 @@ func TestPrepareImageKeepsTransparencyAsPNG(t *testing.T) {
 		}
 		if bytes.Contains(f.data, []byte(testutil.GPSMarker)) || bytes.Contains(f.data, []byte("eXIf")) || bytes.Contains(f.data, []byte("tEXt")) {
 			t.Errorf("copy %d keeps metadata", f.Width)
+		}
+	}
+}
+
+// TestPrepareImageCopiesItsOwnWidthAsCatmullRomWould: the copy at the
+// picture's own width is taken without resampling, and stores the very
+// bytes that Catmull-Rom at scale 1 gave (JPEG for an opaque picture, PNG
+// for one with transparent parts), stripes one pixel wide included.
+func TestPrepareImageCopiesItsOwnWidthAsCatmullRomWould(t *testing.T) {
+	t.Parallel()
+	for _, transparent := range []bool{false, true} {
+		const w, h = 360, 90
+		src := image.NewNRGBA(image.Rect(0, 0, w, h))
+		for y := range h {
+			for x := range w {
+				c := color.NRGBA{uint8(x), uint8(y * 2), uint8(x ^ y), 255}
+				if x%7 == 0 {
+					c = color.NRGBA{255, 255, 255, 255}
+				}
+				if transparent && y%5 == 0 {
+					c.A = uint8(x % 256)
+				}
+				src.SetNRGBA(x, y, c)
+			}
+		}
+		var upload bytes.Buffer
+		if err := png.Encode(&upload, src); err != nil {
+			t.Fatal(err)
+		}
+		files, err := prepareImage(upload.Bytes())
+		if err != nil || len(files) != 1 || files[0].Width != w {
+			t.Fatalf("transparent=%v: %v %+v", transparent, err, files)
+		}
+		scaled := image.NewRGBA(image.Rect(0, 0, w, h))
+		draw.CatmullRom.Scale(scaled, scaled.Bounds(), src, src.Bounds(), draw.Src, nil)
+		var want bytes.Buffer
+		if transparent {
+			err = (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&want, scaled)
+		} else {
+			err = jpeg.Encode(&want, scaled, &jpeg.Options{Quality: 82})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(files[0].data, want.Bytes()) {
+			t.Errorf("transparent=%v: the copy at the picture's own width differs from Catmull-Rom's", transparent)
 		}
 	}
 }
