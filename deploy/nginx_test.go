@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -98,15 +99,24 @@ http {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, args...)
+	// Stopped as its service manager stops it: SIGQUIT, and the master
+	// lets its workers finish and exit. exec's default, SIGKILL to the
+	// master, left the workers running, listening, after every run.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
+	cmd.WaitDelay = 10 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		cancel()
-		_ = cmd.Wait()
-	}()
+	var stopOnce sync.Once
+	stop := func() {
+		stopOnce.Do(func() {
+			cancel()
+			_ = cmd.Wait()
+		})
+	}
+	defer stop()
 	base := fmt.Sprintf("https://127.0.0.1:%d", httpsPort)
 	waitFor(t, base, &stderr)
 
@@ -137,8 +147,15 @@ http {
 	}
 	mu.Unlock()
 
-	// nginx writes its log lines as it answers; give it a moment to flush.
-	time.Sleep(200 * time.Millisecond)
+	// Stopped, nginx has written every log line, and nothing of it is
+	// left listening.
+	stop()
+	for _, port := range []int{httpsPort, httpPort} {
+		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+			c.Close()
+			t.Errorf("port %d still answers after nginx stopped: a worker outlived its master", port)
+		}
+	}
 	// Both logs: a site without its own access_log writes to the
 	// distribution's.
 	logged, _ := os.ReadFile(filepath.Join(dir, "access.log"))
