@@ -190,10 +190,10 @@ func migrationsHash() (string, error) {
 		h.Write(b)
 		return nil
 	})
-	h.Write([]byte(watchSQL))
 	if err != nil {
 		return "", fmt.Errorf("hash migrations: %w", err)
 	}
+	h.Write([]byte(watchSQL))
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
