@@ -106,8 +106,13 @@ func newA11yWorld(t *testing.T) a11yWorld {
 		in.Capacity = event.Some(100)
 		three := 3
 		in.MaxPartySize = &three
-		in.StartsAt = ptrTime(time.Now().Add(2 * time.Hour).Truncate(time.Minute))
-		in.EndsAt = ptrTime(time.Now().Add(6 * time.Hour).Truncate(time.Minute))
+		// Under way since an hour, for five more: sign-up stays open
+		// until the end, and the door's scan falls on an event day
+		// whatever the hour (an event starting in two hours began
+		// tomorrow from 22:00 in Hannover, the scan was not_today and
+		// the certificate states timed out).
+		in.StartsAt = ptrTime(time.Now().Add(-time.Hour).Truncate(time.Minute))
+		in.EndsAt = ptrTime(time.Now().Add(5 * time.Hour).Truncate(time.Minute))
 	})
 	a.Event(t, o, "loccum", func(in *event.Input) {
 		in.Title = event.Texts{"de": "Wochenende in Loccum", "ar": "عطلة نهاية الأسبوع في لوكوم"}
