@@ -220,6 +220,21 @@ func axePublicPages(t *testing.T, lang string) {
 	checkA11y(t, src, lang, states)
 }
 
+// shownPage says which page the tab shows (address, title, first
+// heading, the problem it names): what a state that never came shows
+// instead, e.g. an error page.
+func shownPage(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[location.pathname, document.title,
+  (document.querySelector("main h1") || {}).textContent || "",
+  (document.querySelector("#problem, .problem, main p") || {}).textContent || ""].map(s => s.trim()).join(" | ")`))
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	return s
+}
+
 // a11yState is a state of a flow: open brings the browser to it.
 type a11yState struct {
 	name string
@@ -249,7 +264,7 @@ func checkA11y(t *testing.T, src, lang string, states []a11yState) {
 			err := chromedp.Do(stepCtx, st.open(lang)...)
 			cancel()
 			if err != nil {
-				t.Errorf("%s: open: %v", name, err)
+				t.Errorf("%s: open: %v (the page shows: %s)", name, err, shownPage(ctx))
 				failed++
 				continue
 			}
